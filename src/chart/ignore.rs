@@ -1,0 +1,106 @@
+//! `.helmignore`: the patterns that keep files out of a loaded or packaged chart.
+//!
+//! The syntax is Helm's: one shell glob per line, `#` comments, a leading `!` negates, a
+//! trailing `/` matches directories only, a pattern without `/` matches the base name at
+//! any depth, and a pattern with `/` matches the path from the chart root.
+
+use anyhow::{Context, Result};
+use globset::{GlobBuilder, GlobMatcher};
+
+/// Parsed ignore rules; later rules override earlier ones.
+#[derive(Debug, Default, Clone)]
+pub struct IgnoreRules {
+    rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    matcher: GlobMatcher,
+    negate: bool,
+    dir_only: bool,
+    basename_only: bool,
+}
+
+impl IgnoreRules {
+    /// Parses the text of a `.helmignore` file.
+    pub fn parse(text: &str) -> Result<Self> {
+        let mut rules = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let mut pat = line.trim();
+            if pat.is_empty() || pat.starts_with('#') {
+                continue;
+            }
+            let negate = pat.starts_with('!');
+            if negate {
+                pat = &pat[1..];
+            }
+            let dir_only = pat.ends_with('/') && pat.len() > 1;
+            let pat = pat.trim_end_matches('/');
+            let pat = pat
+                .strip_prefix("./")
+                .unwrap_or(pat)
+                .trim_start_matches('/');
+            let basename_only = !pat.contains('/');
+            let glob = GlobBuilder::new(pat)
+                .literal_separator(true)
+                .build()
+                .with_context(|| format!(".helmignore line {}: bad pattern `{line}`", n + 1))?;
+            rules.push(Rule {
+                matcher: glob.compile_matcher(),
+                negate,
+                dir_only,
+                basename_only,
+            });
+        }
+        Ok(IgnoreRules { rules })
+    }
+
+    /// Whether the relative path (with `/` separators) is ignored.
+    pub fn is_ignored(&self, path: &str, is_dir: bool) -> bool {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        let mut ignored = false;
+        for rule in &self.rules {
+            if rule.dir_only && !is_dir {
+                continue;
+            }
+            let subject = if rule.basename_only { base } else { path };
+            if rule.matcher.is_match(subject) {
+                ignored = !rule.negate;
+            }
+        }
+        ignored
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basename_patterns_match_at_any_depth() {
+        let r = IgnoreRules::parse("*.bak\n# comment\n").unwrap();
+        assert!(r.is_ignored("a/b/c.bak", false));
+        assert!(!r.is_ignored("a/b/c.yaml", false));
+    }
+
+    #[test]
+    fn directory_patterns_only_match_directories() {
+        let r = IgnoreRules::parse(".git/\n").unwrap();
+        assert!(r.is_ignored(".git", true));
+        assert!(!r.is_ignored(".git", false));
+    }
+
+    #[test]
+    fn negation_re_includes() {
+        let r = IgnoreRules::parse("*.txt\n!keep.txt\n").unwrap();
+        assert!(r.is_ignored("x.txt", false));
+        assert!(!r.is_ignored("keep.txt", false));
+    }
+
+    #[test]
+    fn rooted_patterns_match_the_path() {
+        let r = IgnoreRules::parse("docs/*.md\n").unwrap();
+        assert!(r.is_ignored("docs/a.md", false));
+        assert!(!r.is_ignored("a.md", false));
+    }
+}

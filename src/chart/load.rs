@@ -1,0 +1,202 @@
+//! Loading charts. Directories and archives both become a list of in-memory files first, and
+//! one function turns such a list into a [`Chart`], so every source is validated alike.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::ignore::IgnoreRules;
+use super::{Chart, ChartFile, Metadata};
+
+/// Loads a chart from a directory or a packaged `.tgz`.
+pub fn load(path: &Path) -> Result<Chart> {
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("cannot read chart `{}`", path.display()))?;
+    if meta.is_dir() {
+        load_dir(path)
+    } else {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read chart archive `{}`", path.display()))?;
+        load_archive(&bytes, path)
+    }
+}
+
+/// Loads a chart from the bytes of a `.tgz` archive.
+pub fn load_archive(bytes: &[u8], origin: &Path) -> Result<Chart> {
+    let (_top, files) = crate::chart::archive::read(bytes, origin)?;
+    from_files(files, origin.to_path_buf(), None)
+        .with_context(|| format!("cannot load chart archive `{}`", origin.display()))
+}
+
+/// Loads a chart directory, honouring its `.helmignore`.
+pub fn load_dir(dir: &Path) -> Result<Chart> {
+    if !dir.join("Chart.yaml").is_file() {
+        bail!(
+            "`{}` is not a chart: it has no Chart.yaml (create one with `stoke create NAME`)",
+            dir.display()
+        );
+    }
+    let rules = match std::fs::read_to_string(dir.join(".helmignore")) {
+        Ok(text) => IgnoreRules::parse(&text)
+            .with_context(|| format!("in {}", dir.join(".helmignore").display()))?,
+        Err(_) => IgnoreRules::default(),
+    };
+    let mut files = Vec::new();
+    walk(dir, "", &rules, &mut files)?;
+    from_files(files, dir.to_path_buf(), None)
+}
+
+fn walk(root: &Path, rel: &str, rules: &IgnoreRules, out: &mut Vec<ChartFile>) -> Result<()> {
+    let dir = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(rel)
+    };
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot list `{}`", dir.display()))?
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("cannot list `{}`", dir.display()))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            bail!("`{}` has a name that is not UTF-8", entry.path().display());
+        };
+        let rel_path = if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
+        // Symlinks are followed for directories of a chart being developed, as Helm does.
+        let file_type = std::fs::metadata(entry.path())
+            .with_context(|| format!("cannot read `{}`", entry.path().display()))?;
+        if rules.is_ignored(&rel_path, file_type.is_dir()) {
+            continue;
+        }
+        if file_type.is_dir() {
+            walk(root, &rel_path, rules, out)?;
+        } else if file_type.is_file() {
+            let data = std::fs::read(entry.path())
+                .with_context(|| format!("cannot read `{}`", entry.path().display()))?;
+            out.push(ChartFile {
+                name: rel_path,
+                data,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Builds a chart from its files (paths relative to the chart root). `parent_path` is the
+/// template-name prefix of the parent chart, for subcharts.
+pub fn from_files(
+    files: Vec<ChartFile>,
+    origin: PathBuf,
+    parent_path: Option<&str>,
+) -> Result<Chart> {
+    let mut chart_yaml = None;
+    let mut values_text = None;
+    let mut schema_text = None;
+    let mut templates = Vec::new();
+    let mut other = Vec::new();
+    let mut sub_dirs: BTreeMap<String, Vec<ChartFile>> = BTreeMap::new();
+    let mut sub_archives = Vec::new();
+
+    for file in files {
+        let name = file.name.as_str();
+        if name == "Chart.yaml" {
+            chart_yaml = Some(file);
+        } else if name == "values.yaml" {
+            values_text = Some(file);
+        } else if name == "values.schema.json" {
+            schema_text = Some(file);
+        } else if name.starts_with("templates/") {
+            templates.push(file);
+        } else if let Some(rest) = name.strip_prefix("charts/") {
+            match rest.split_once('/') {
+                Some((sub, inner)) => {
+                    sub_dirs
+                        .entry(sub.to_string())
+                        .or_default()
+                        .push(ChartFile {
+                            name: inner.to_string(),
+                            data: file.data,
+                        })
+                }
+                None if rest.ends_with(".tgz") || rest.ends_with(".tar.gz") => {
+                    sub_archives.push(file)
+                }
+                // Stray files in charts/ (a README, a lock) are not charts; Helm skips them too.
+                None => {}
+            }
+        } else {
+            other.push(file);
+        }
+    }
+
+    let Some(chart_yaml) = chart_yaml else {
+        bail!("Chart.yaml is missing in `{}`", origin.display());
+    };
+    let chart_yaml_origin = origin.join("Chart.yaml");
+    let chart_yaml_text = utf8(&chart_yaml.data, &chart_yaml_origin)?;
+    let metadata = Metadata::parse(chart_yaml_text, &chart_yaml_origin.display().to_string())?;
+    let path = match parent_path {
+        Some(p) => format!("{p}/charts/{}", metadata.name),
+        None => metadata.name.clone(),
+    };
+
+    let (values, values_text) = match values_text {
+        Some(f) => {
+            let file = origin.join("values.yaml");
+            let text = utf8(&f.data, &file)?.to_string();
+            (
+                crate::values::parse_values_yaml(&text, &file.display().to_string())?,
+                text,
+            )
+        }
+        None => (serde_json::Map::new(), String::new()),
+    };
+    let schema = match schema_text {
+        Some(f) => {
+            let file = origin.join("values.schema.json");
+            let v: serde_json::Value = serde_json::from_slice(&f.data)
+                .with_context(|| format!("{} is not valid JSON", file.display()))?;
+            Some(v)
+        }
+        None => None,
+    };
+
+    let mut subcharts = Vec::new();
+    for (dir, files) in sub_dirs {
+        let sub_origin = origin.join("charts").join(&dir);
+        subcharts.push(
+            from_files(files, sub_origin.clone(), Some(&path))
+                .with_context(|| format!("cannot load subchart `{}`", sub_origin.display()))?,
+        );
+    }
+    for archive in sub_archives {
+        let sub_origin = origin.join(&archive.name);
+        let (_top, files) = crate::chart::archive::read(&archive.data, &sub_origin)?;
+        subcharts.push(
+            from_files(files, sub_origin.clone(), Some(&path))
+                .with_context(|| format!("cannot load subchart `{}`", sub_origin.display()))?,
+        );
+    }
+
+    Ok(Chart {
+        metadata,
+        values,
+        values_text,
+        schema,
+        templates,
+        files: other,
+        subcharts,
+        origin,
+        path,
+    })
+}
+
+fn utf8<'a>(data: &'a [u8], file: &Path) -> Result<&'a str> {
+    std::str::from_utf8(data).with_context(|| format!("{} is not UTF-8 text", file.display()))
+}

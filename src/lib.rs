@@ -1,0 +1,12 @@
+//! stoke: a Helm-like chart engine and package manager for Ignition gateways on Kubernetes.
+//!
+//! Data flows one way: a [`chart::Chart`] and user values are coalesced by [`values`],
+//! rendered by [`engine`] into manifests, and (for lifecycle commands) recorded as a
+//! release revision in a store. The [`cli`] layer only parses arguments and prints results.
+
+pub mod chart;
+pub mod cli;
+pub mod engine;
+pub mod lint;
+pub mod values;
+pub mod yamlpos;

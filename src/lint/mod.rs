@@ -1,0 +1,1 @@
+//! Lint rules over a chart, its values and its rendered output.

@@ -1,0 +1,161 @@
+//! Positions in YAML text: turning parser errors into `file:line:column` messages, and
+//! finding the line where a key path is written, so messages can point at it.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser};
+
+/// Formats a serde_yaml error as `FILE:LINE:COL: message`.
+pub fn describe_yaml_error(origin: &str, err: &serde_yaml::Error) -> String {
+    match err.location() {
+        Some(loc) => {
+            let msg = err.to_string();
+            // serde_yaml appends " at line X column Y"; we already lead with the position.
+            let msg = match msg.rfind(" at line ") {
+                Some(i) => msg[..i].to_string(),
+                None => msg,
+            };
+            format!(
+                "{origin}:{}:{}: invalid YAML: {msg}",
+                loc.line(),
+                loc.column()
+            )
+        }
+        None => format!("{origin}: invalid YAML: {err}"),
+    }
+}
+
+/// Maps dotted key paths (`a.b.c`, list items as `a[0]`) to the 1-based line where the key
+/// (or list item) is written.
+#[derive(Debug, Default, Clone)]
+pub struct KeyLines {
+    lines: HashMap<String, usize>,
+}
+
+impl KeyLines {
+    /// Scans `text`; returns an empty map if the text does not parse (the caller reports
+    /// parse errors separately).
+    pub fn scan(text: &str) -> Self {
+        let mut lines = HashMap::new();
+        // Each frame is a container being read: a mapping (expecting a key or a value) or a
+        // sequence (with its next index).
+        enum Frame {
+            Map {
+                path: String,
+                pending_key: Option<String>,
+            },
+            Seq {
+                path: String,
+                index: usize,
+            },
+        }
+        let mut stack: Vec<Frame> = Vec::new();
+        // The path of the node about to be read, given the container on top of the stack.
+        fn child_path(
+            stack: &mut [Frame],
+            key_line: usize,
+            lines: &mut HashMap<String, usize>,
+        ) -> Option<String> {
+            match stack.last_mut() {
+                None => Some(String::new()),
+                Some(Frame::Map { path, pending_key }) => pending_key.take().map(|k| {
+                    if path.is_empty() {
+                        k
+                    } else {
+                        format!("{path}.{k}")
+                    }
+                }),
+                Some(Frame::Seq { path, index }) => {
+                    let p = format!("{path}[{index}]");
+                    *index += 1;
+                    lines.entry(p.clone()).or_insert(key_line);
+                    Some(p)
+                }
+            }
+        }
+        for item in Parser::new_from_str(text) {
+            let Ok((event, span)) = item else {
+                return KeyLines::default();
+            };
+            let line = span.start.line();
+            match event {
+                Event::MappingStart(..) => {
+                    let path = child_path(&mut stack, line, &mut lines).unwrap_or_default();
+                    stack.push(Frame::Map {
+                        path,
+                        pending_key: None,
+                    });
+                }
+                Event::SequenceStart(..) => {
+                    let path = child_path(&mut stack, line, &mut lines).unwrap_or_default();
+                    stack.push(Frame::Seq { path, index: 0 });
+                }
+                Event::MappingEnd | Event::SequenceEnd => {
+                    stack.pop();
+                }
+                Event::Scalar(value, ..) => {
+                    let is_key = matches!(
+                        stack.last(),
+                        Some(Frame::Map {
+                            pending_key: None,
+                            ..
+                        })
+                    );
+                    if is_key {
+                        if let Some(Frame::Map { path, pending_key }) = stack.last_mut() {
+                            let full = if path.is_empty() {
+                                value.to_string()
+                            } else {
+                                format!("{path}.{value}")
+                            };
+                            lines.entry(full).or_insert(line);
+                            *pending_key = Some(value.to_string());
+                        }
+                    } else {
+                        child_path(&mut stack, line, &mut lines);
+                    }
+                }
+                Event::Alias(..) => {
+                    child_path(&mut stack, line, &mut lines);
+                }
+                _ => {}
+            }
+        }
+        KeyLines { lines }
+    }
+
+    /// The line of `path`, or of its nearest written ancestor.
+    pub fn line_of(&self, path: &str) -> Option<usize> {
+        let mut p = path;
+        loop {
+            if let Some(l) = self.lines.get(p) {
+                return Some(*l);
+            }
+            let cut = p.rfind(['.', '['])?;
+            p = &p[..cut];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nested_keys_and_list_items() {
+        let text = "a:\n  b: 1\n  c:\n    - x\n    - y: 2\nd: 3\n";
+        let k = KeyLines::scan(text);
+        assert_eq!(k.line_of("a"), Some(1));
+        assert_eq!(k.line_of("a.b"), Some(2));
+        assert_eq!(k.line_of("a.c[1].y"), Some(5));
+        assert_eq!(k.line_of("d"), Some(6));
+        assert_eq!(k.line_of("a.b.zzz"), Some(2));
+    }
+
+    #[test]
+    fn yaml_errors_lead_with_file_line_and_column() {
+        let err = serde_yaml::from_str::<serde_yaml::Value>("a: [1,\n").unwrap_err();
+        let msg = describe_yaml_error("v.yaml", &err);
+        assert!(msg.starts_with("v.yaml:"), "{msg}");
+    }
+}
