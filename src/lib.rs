@@ -8,5 +8,8 @@ pub mod chart;
 pub mod cli;
 pub mod engine;
 pub mod lint;
+pub mod pipeline;
+pub mod scaffold;
+pub mod suggest;
 pub mod values;
 pub mod yamlpos;

@@ -1,2 +1,155 @@
 //! The rendering engine: Tera setup, the template context, Helm-parity functions and
 //! filters, and turning rendered text into ordered manifests.
+//!
+//! Each chart in the tree gets its own Tera instance holding its templates and the helpers
+//! of its library subcharts, so two aliases of one chart never clash over helper names.
+
+pub mod context;
+pub mod convert;
+pub mod error;
+pub mod filters;
+pub mod functions;
+pub mod manifest;
+
+use std::sync::{Arc, OnceLock};
+
+use anyhow::{Result, anyhow};
+use serde_json::{Map, Value as Json};
+use tera::Tera;
+
+use crate::chart::Chart;
+pub use context::{Capabilities, ReleaseInfo};
+use functions::FunctionScope;
+pub use manifest::Manifest;
+
+/// Everything about the render that does not come from the chart or its values.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// The release being rendered.
+    pub release: ReleaseInfo,
+    /// The cluster the manifests are for.
+    pub capabilities: Capabilities,
+    /// Resources of the currently deployed revision, for `lookup`.
+    pub deployed: Vec<Manifest>,
+}
+
+/// The result of rendering a chart.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    /// Kubernetes objects in Helm's install order.
+    pub manifests: Vec<Manifest>,
+    /// The rendered `NOTES.txt` of the top-level chart.
+    pub notes: Option<String>,
+    /// Things worth telling the user that do not stop the render.
+    pub warnings: Vec<String>,
+}
+
+impl Rendered {
+    /// All manifests as one multi-document YAML stream, each under a `# Source:` line.
+    pub fn manifest_text(&self) -> String {
+        let mut out = String::new();
+        for m in &self.manifests {
+            out.push_str("---\n# Source: ");
+            out.push_str(&m.source);
+            out.push('\n');
+            out.push_str(&m.body);
+        }
+        out
+    }
+}
+
+/// Whether a template file is a helper (never rendered on its own).
+pub fn is_helper(template_name: &str) -> bool {
+    let base = template_name.rsplit('/').next().unwrap_or(template_name);
+    base.starts_with('_')
+}
+
+fn is_notes(template_name: &str) -> bool {
+    template_name == "templates/NOTES.txt"
+}
+
+/// Renders `chart` (whose dependencies are already resolved, see
+/// [`crate::chart::deps::resolve`]) with its computed `values`.
+pub fn render(chart: &Chart, values: &Map<String, Json>, opts: &RenderOptions) -> Result<Rendered> {
+    let mut rendered = Rendered::default();
+    let deployed = Arc::new(opts.deployed.clone());
+    render_tree(chart, values, opts, &deployed, true, &mut rendered)?;
+    manifest::sort_for_install(&mut rendered.manifests);
+    Ok(rendered)
+}
+
+fn render_tree(
+    chart: &Chart,
+    values: &Map<String, Json>,
+    opts: &RenderOptions,
+    deployed: &Arc<Vec<Manifest>>,
+    top: bool,
+    out: &mut Rendered,
+) -> Result<()> {
+    if !chart.metadata.is_library() {
+        let (tera, base) = build(chart, deployed)?;
+        let base_ctx = context::base(chart, values, opts);
+        for t in &chart.templates {
+            if is_helper(&t.name) || (is_notes(&t.name) && !top) {
+                continue;
+            }
+            let full = format!("{}/{}", chart.path, t.name);
+            let ctx = context::for_template(&base_ctx, &full, &base);
+            let text = tera
+                .render(&full, &ctx)
+                .map_err(|e| anyhow!("cannot render {full}:\n{}", error::describe(&e)))?;
+            if is_notes(&t.name) {
+                out.notes = Some(text);
+            } else {
+                out.manifests.extend(manifest::parse_output(&full, &text)?);
+            }
+        }
+    }
+    for sub in &chart.subcharts {
+        let sub_values = match values.get(sub.name()) {
+            Some(Json::Object(m)) => m.clone(),
+            _ => Map::new(),
+        };
+        render_tree(sub, &sub_values, opts, deployed, false, out)?;
+    }
+    Ok(())
+}
+
+/// Builds the Tera instance for one chart: its templates, its library subcharts' helpers,
+/// the filters and the functions. Returns it with the chart's template base path.
+fn build(chart: &Chart, deployed: &Arc<Vec<Manifest>>) -> Result<(Arc<Tera>, String)> {
+    let mut tera = Tera::new();
+    tera.autoescape_on(Vec::<&str>::new());
+    filters::register(&mut tera);
+    let handle = Arc::new(OnceLock::new());
+    let scope = FunctionScope {
+        files: Arc::new(chart.files.clone()),
+        deployed: deployed.clone(),
+        tera: handle.clone(),
+    };
+    functions::register(&mut tera, &scope);
+
+    let mut sources: Vec<(String, String)> = Vec::new();
+    for t in &chart.templates {
+        let text = std::str::from_utf8(&t.data)
+            .map_err(|_| anyhow!("{}/{} is not UTF-8 text", chart.path, t.name))?;
+        sources.push((format!("{}/{}", chart.path, t.name), text.to_string()));
+    }
+    for lib in chart.subcharts.iter().filter(|c| c.metadata.is_library()) {
+        for t in lib.templates.iter().filter(|t| is_helper(&t.name)) {
+            let text = std::str::from_utf8(&t.data)
+                .map_err(|_| anyhow!("{}/{} is not UTF-8 text", lib.path, t.name))?;
+            sources.push((format!("{}/{}", lib.path, t.name), text.to_string()));
+        }
+    }
+    tera.add_raw_templates(sources).map_err(|e| {
+        anyhow!(
+            "cannot load the templates of chart `{}`:\n{}",
+            chart.name(),
+            error::describe(&e)
+        )
+    })?;
+    let tera = Arc::new(tera);
+    let _ = handle.set(Arc::downgrade(&tera));
+    Ok((tera, format!("{}/templates", chart.path)))
+}

@@ -1,0 +1,34 @@
+//! "Did you mean ...?" suggestions for misspelt names.
+
+/// The candidate closest to `word`, if it is close enough to be a plausible typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let mut best: Option<(&str, f64)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(&word.to_lowercase(), &c.to_lowercase());
+        if score > 0.8 && best.is_none_or(|(_, s)| score > s) {
+            best = Some((c, score));
+        }
+    }
+    best.map(|(c, _)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_closest_known_name() {
+        assert_eq!(
+            did_you_mean("replicaCont", ["replicaCount", "image"]),
+            Some("replicaCount")
+        );
+    }
+
+    #[test]
+    fn stays_silent_when_nothing_is_close() {
+        assert_eq!(did_you_mean("zzz", ["replicaCount", "image"]), None);
+    }
+}
