@@ -7,7 +7,15 @@ pub fn did_you_mean<'a>(
 ) -> Option<&'a str> {
     let mut best: Option<(&str, f64)> = None;
     for c in candidates {
-        let score = strsim::jaro_winkler(&word.to_lowercase(), &c.to_lowercase());
+        let (w, cand) = (word.to_lowercase(), c.to_lowercase());
+        // Short words are judged by edits (a swapped pair counts as one), longer ones by
+        // similarity, which tolerates more typos in long names.
+        let edits = strsim::damerau_levenshtein(&w, &cand);
+        let score = if edits <= 1 || (edits == 2 && w.len() > 5) {
+            1.0 - edits as f64 / 10.0
+        } else {
+            strsim::jaro_winkler(&w, &cand)
+        };
         if score > 0.8 && best.is_none_or(|(_, s)| score > s) {
             best = Some((c, score));
         }
