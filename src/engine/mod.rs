@@ -10,6 +10,7 @@ pub mod error;
 pub mod filters;
 pub mod functions;
 pub mod manifest;
+pub mod yaml_emit;
 
 use std::sync::{Arc, OnceLock};
 
