@@ -77,6 +77,7 @@ pub fn render(chart: &Chart, values: &Map<String, Json>, opts: &RenderOptions) -
         notes: raw.notes,
         ..Rendered::default()
     };
+    rendered.warnings = raw.warnings;
     rendered.manifests = parse_outputs(&raw.outputs)?;
     manifest::sort_for_install(&mut rendered.manifests);
     Ok(rendered)
@@ -90,6 +91,8 @@ pub struct RawRender {
     pub outputs: Vec<(String, String)>,
     /// The top-level chart's rendered `NOTES.txt`.
     pub notes: Option<String>,
+    /// Warnings the templates raised with `warn`.
+    pub warnings: Vec<String>,
 }
 
 /// Renders every template to text without checking the output; for tools that look at
@@ -103,10 +106,14 @@ pub fn render_raw(
     let mut rendered = Rendered::default();
     let _deployed = functions::DeployedGuard::set(Arc::new(opts.deployed.clone()));
     let mut outputs = Vec::new();
-    render_tree(chart, values, opts, true, &mut outputs, &mut rendered)?;
+    functions::take_warnings();
+    let result = render_tree(chart, values, opts, true, &mut outputs, &mut rendered);
+    let warnings = functions::take_warnings();
+    result?;
     Ok(RawRender {
         outputs,
         notes: rendered.notes,
+        warnings,
     })
 }
 
