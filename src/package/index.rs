@@ -529,6 +529,16 @@ mod tests {
     }
 
     #[test]
+    fn dependencies_keep_helm_key_names() {
+        let text = "apiVersion: v1\nentries:\n  app:\n  - name: app\n    version: 1.0.0\n    urls: [app-1.0.0.tgz]\n    dependencies:\n    - name: db\n      version: ^1\n      repository: https://x\n      import-values: [data]\n";
+        let (i, w) = IndexFile::parse(text.as_bytes(), "test").unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        let out = i.to_yaml().unwrap();
+        assert!(out.contains("import-values:\n"), "{out}");
+        assert!(out.contains("repository: https://x"), "{out}");
+    }
+
+    #[test]
     fn rfc3339_formats_a_known_instant() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::new(1_700_000_000, 5);
         assert_eq!(rfc3339(t), "2023-11-14T22:13:20.000000005Z");
