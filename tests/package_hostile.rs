@@ -232,3 +232,55 @@ fn repository_index_on_a_folder_of_hostile_packages_fails_naming_the_file() {
     assert!(err.contains("symbolic link"), "{err}");
     assert!(!env.path("repo/index.yaml").exists());
 }
+
+/// A pax extended header record (`LEN key=value\n`, LEN counting itself).
+fn pax_record(key: &str, value: &str) -> Vec<u8> {
+    let body = format!(" {key}={value}\n");
+    let mut len = body.len() + 1;
+    while format!("{len}{body}").len() != len {
+        len += 1;
+    }
+    format!("{len}{body}").into_bytes()
+}
+
+#[test]
+fn a_pax_header_that_renames_an_entry_outside_the_folder_is_refused() {
+    let record = pax_record("path", "gw/../../../etc/evil");
+    let pax = Raw {
+        name: b"gw/PaxHeaders/innocent",
+        kind: b'x',
+        data: &record,
+        link: "",
+        claimed_size: None,
+    };
+    let bytes = gzip(&raw_tar(&[
+        Raw::file("gw/Chart.yaml", CHART_YAML),
+        pax,
+        Raw::file("gw/innocent", b"x"),
+    ]));
+    refused(
+        "pax.tgz",
+        &bytes,
+        "entry `gw/../../../etc/evil` contains `..`",
+    );
+}
+
+#[test]
+fn a_gnu_long_name_that_escapes_is_refused() {
+    let long = format!("gw/{}/../../../../evil", "a".repeat(120));
+    let mut data = long.clone().into_bytes();
+    data.push(0);
+    let gnu = Raw {
+        name: b"././@LongLink",
+        kind: b'L',
+        data: &data,
+        link: "",
+        claimed_size: None,
+    };
+    let bytes = gzip(&raw_tar(&[
+        Raw::file("gw/Chart.yaml", CHART_YAML),
+        gnu,
+        Raw::file("gw/short", b"x"),
+    ]));
+    refused("longname.tgz", &bytes, "contains `..`");
+}

@@ -32,7 +32,7 @@ impl Limits {
     /// headers, padding and extended headers. Beyond this the archive is refused.
     pub fn max_stream(&self) -> u64 {
         self.max_total
-            .saturating_add(self.max_entries as u64 * 2048)
+            .saturating_add(self.max_entries as u64 * 1024)
             .saturating_add(1 << 20)
     }
 }
@@ -217,7 +217,8 @@ fn read_inner(bytes: &[u8], limits: &Limits) -> Result<(String, Vec<ChartFile>)>
                 "entry `{name}` is a file at the top level; a chart package holds one folder with the chart inside"
             );
         }
-        let size = entry.header().size().unwrap_or(u64::MAX);
+        // `size()` honours a pax size record, which overrides the header's field.
+        let size = entry.size();
         if size > limits.max_file {
             bail!(
                 "entry `{name}` is {size} bytes, over the {} limit for one file",

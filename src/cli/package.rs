@@ -291,7 +291,10 @@ pub fn search(args: &SearchArgs) -> Result<i32> {
         output,
     } = &args.command;
     let paths = Paths::from_env()?;
-    let hits = repo::search(&paths, keyword, version.as_deref(), *devel, *versions)?;
+    let (hits, warnings) = repo::search(&paths, keyword, version.as_deref(), *devel, *versions)?;
+    for w in &warnings {
+        print_warning(w);
+    }
     if *output != OutputFormat::Table {
         output::print_structured(&hits, *output)?;
         return Ok(0);

@@ -269,14 +269,15 @@ pub struct SearchHit {
 
 /// `search repo`: charts whose name, description or keywords contain `keyword`
 /// (case-insensitively) in every cached repository index. Only the newest matching version
-/// of each chart unless `all_versions`.
+/// of each chart unless `all_versions`. Repositories whose cache cannot be read are
+/// skipped and described in the returned warnings.
 pub fn search(
     paths: &Paths,
     keyword: &str,
     constraint: Option<&str>,
     devel: bool,
     all_versions: bool,
-) -> Result<Vec<SearchHit>> {
+) -> Result<(Vec<SearchHit>, Vec<String>)> {
     let file = RepoFile::load(&paths.config)?;
     let needle = keyword.to_lowercase();
     let c = match constraint {
@@ -288,8 +289,16 @@ pub fn search(
         None => None,
     };
     let mut hits = Vec::new();
+    let mut warnings = Vec::new();
     for repo in &file.repositories {
-        let index = cached_index(paths, &repo.name)?;
+        // One repository without a usable cache should not hide the others' results.
+        let index = match cached_index(paths, &repo.name) {
+            Ok(i) => i,
+            Err(e) => {
+                warnings.push(format!("{e:#}"));
+                continue;
+            }
+        };
         for (name, versions) in &index.entries {
             let full = format!("{}/{name}", repo.name);
             for v in versions {
@@ -327,7 +336,7 @@ pub fn search(
             }
         }
     }
-    Ok(hits)
+    Ok((hits, warnings))
 }
 
 /// A chart downloaded from a repository and verified against its index.
@@ -469,10 +478,19 @@ pub fn extract(files: &[crate::chart::ChartFile], target: &Path) -> Result<()> {
 /// unchanged.
 pub fn locate_chart(reference: &Path, constraint: Option<&str>, devel: bool) -> Result<PathBuf> {
     let text = reference.to_string_lossy();
-    if reference.exists() || split_reference(&text).is_err() {
+    let Ok((repo_name, _)) = split_reference(&text) else {
+        return Ok(reference.to_path_buf());
+    };
+    if reference.exists() {
         return Ok(reference.to_path_buf());
     }
     let paths = Paths::from_env()?;
+    let file = RepoFile::load(&paths.config)?;
+    if file.get(repo_name).is_err() {
+        bail!(
+            "`{text}` is neither a chart folder or package nor a chart in a configured repository (there is no repository named `{repo_name}`; add one with `stoke repo add {repo_name} URL`)"
+        );
+    }
     let d = fetch_chart(&paths, &text, constraint, devel)?;
     let dir = paths.cache.join("charts");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
