@@ -187,3 +187,38 @@ fn stoke_loads_helm_packages_and_pulls_from_a_helm_index() {
     env.ok(&["pull", "helm/gw", "--version", "^3", "-d", "dl"]);
     assert_eq!(sha256(&env.path("dl/gw-3.1.0.tgz")), sha256(&env.path(pkg)));
 }
+
+#[test]
+fn helm_resolves_dependencies_from_a_stoke_repository_and_gets_the_same_bytes() {
+    if !helm_available() {
+        return;
+    }
+    let env = Env::new();
+    for v in ["1.0.0", "1.1.0", "2.0.0"] {
+        let src = portable_chart(&env, "gw", v);
+        env.ok(&["package", src.to_str().unwrap(), "-d", "srv"]);
+        std::fs::remove_dir_all(src).unwrap();
+    }
+    env.ok(&["repo", "index", "srv"]);
+    let server = HttpServer::start(&env.path("srv"));
+    let app = portable_chart(&env, "app", "0.1.0");
+    let mut chart = std::fs::read_to_string(app.join("Chart.yaml")).unwrap();
+    chart.push_str(&format!(
+        "dependencies:\n- name: gw\n  version: ~1.0\n  repository: {}\n",
+        server.url
+    ));
+    std::fs::write(app.join("Chart.yaml"), chart).unwrap();
+    helm(
+        &env,
+        &format!(
+            "h.dependency_update({:?})\nprint(json.dumps(h.dependency_list({:?})))",
+            app.to_str().unwrap(),
+            app.to_str().unwrap()
+        ),
+    );
+    let helm_copy = app.join("charts/gw-1.0.0.tgz");
+    assert_eq!(sha256(&helm_copy), sha256(&env.path("srv/gw-1.0.0.tgz")));
+    // stoke agrees with what Helm put in charts/.
+    let list = env.ok(&["dependency", "list", app.to_str().unwrap(), "-o", "json"]);
+    assert!(list.contains("\"status\": \"ok\""), "{list}");
+}

@@ -310,9 +310,17 @@ pub fn index_directory(dir: &Path, opts: &IndexOptions) -> Result<(IndexFile, Ve
     let previous = {
         let p = dir.join("index.yaml");
         if p.is_file() {
-            let (idx, w) = IndexFile::load(&p)?;
-            warnings.extend(w);
-            Some(idx)
+            // It is about to be replaced, so a broken one only costs the `created` times.
+            match IndexFile::load(&p) {
+                Ok((idx, w)) => {
+                    warnings.extend(w);
+                    Some(idx)
+                }
+                Err(e) => {
+                    warnings.push(format!("ignoring the existing index: {e:#}"));
+                    None
+                }
+            }
         } else {
             None
         }
