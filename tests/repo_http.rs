@@ -248,3 +248,26 @@ fn dependency_update_resolves_downloads_and_locks_and_build_restores_exactly() {
     let list = env.ok(&["dependency", "list", "app", "-o", "json"]);
     assert!(list.contains("wrong version"), "{list}");
 }
+
+#[test]
+fn template_renders_a_repository_chart_at_the_requested_version() {
+    let (env, _server) = setup();
+    let out = env.ok(&["template", "r", "ia/gw", "--version", "~1.0"]);
+    assert!(out.contains("name: r-gw"), "{out}");
+    assert!(
+        env.path("cache/stoke/repository/charts/gw-1.0.0.tgz")
+            .is_file()
+    );
+    env.ok(&["template", "r", "ia/gw"]);
+    assert!(
+        env.path("cache/stoke/repository/charts/gw-2.0.0.tgz")
+            .is_file()
+    );
+    let err = env.fails(&["template", "r", "nope/gw"]);
+    assert!(err.contains("no repository named `nope`"), "{err}");
+    // A local folder of that shape still wins.
+    write_chart(&env.path("ia/gw"), "gw", "9.9.9");
+    std::fs::write(env.path("ia/gw/values.yaml"), "greeting: local\n").unwrap();
+    let out = env.ok(&["template", "r", "ia/gw"]);
+    assert!(out.contains("greeting: local"), "{out}");
+}

@@ -375,3 +375,22 @@ pub fn dependency(args: &DependencyArgs) -> Result<i32> {
     }
     Ok(0)
 }
+
+/// `--version`/`--devel` for commands whose CHART may be `REPO/CHART` (template, install,
+/// upgrade, diff). Flatten it into their arguments; such a command needs
+/// `#[command(disable_version_flag = true)]`, as `--version` is taken.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ChartSourceFlags {
+    /// Version constraint when CHART is REPO/CHART (Helm's syntax, e.g. ^1.2).
+    #[arg(long = "version", value_name = "CONSTRAINT")]
+    pub chart_version: Option<String>,
+    /// Consider pre-release versions when CHART is REPO/CHART and no --version is given.
+    #[arg(long)]
+    pub devel: bool,
+}
+
+/// The local path of CHART: unchanged for a folder or package, a verified download in the
+/// cache for `REPO/CHART`.
+pub fn resolve_chart(chart: &std::path::Path, flags: &ChartSourceFlags) -> Result<PathBuf> {
+    repo::locate_chart(chart, flags.chart_version.as_deref(), flags.devel)
+}
