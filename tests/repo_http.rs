@@ -271,3 +271,48 @@ fn template_renders_a_repository_chart_at_the_requested_version() {
     let out = env.ok(&["template", "r", "ia/gw"]);
     assert!(out.contains("greeting: local"), "{out}");
 }
+
+#[test]
+fn a_hostile_index_cannot_reach_local_files_or_exhaust_memory() {
+    let env = Env::new();
+    let secret = env.path("secret.txt");
+    std::fs::write(&secret, "local secret").unwrap();
+    let digest = sha256(&secret);
+    std::fs::create_dir_all(env.path("srv/evil")).unwrap();
+    std::fs::write(
+        env.path("srv/evil/index.yaml"),
+        format!(
+            "apiVersion: v1\nentries:\n  abs:\n  - {{name: abs, version: 1.0.0, digest: {digest}, urls: [\"file://{p}\"]}}\n  rooted:\n  - {{name: rooted, version: 1.0.0, digest: {digest}, urls: [\"{p}\"]}}\n  ../../escape:\n  - {{name: ../../escape, version: 1.0.0, urls: [x.tgz]}}\n",
+            p = secret.display()
+        ),
+    )
+    .unwrap();
+    // Ten levels of ten aliases each: 10^10 nodes if expanded.
+    let mut laughs = String::from("apiVersion: v1\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..=10 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        laughs.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    laughs.push_str("entries: {gw: *a10}\n");
+    std::fs::create_dir_all(env.path("srv/laughs")).unwrap();
+    std::fs::write(env.path("srv/laughs/index.yaml"), laughs).unwrap();
+    let server = HttpServer::start(&env.path("srv"));
+
+    let out = env.stoke(&["repo", "add", "evil", &format!("{}/evil", server.url)]);
+    assert!(out.status.success());
+    let warnings = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        warnings.contains("skipped chart `../../escape`"),
+        "{warnings}"
+    );
+
+    let err = env.fails(&["pull", "evil/abs", "-d", "dl"]);
+    assert!(err.contains("only http(s) URLs are allowed"), "{err}");
+    let err = env.fails(&["pull", "evil/rooted", "-d", "dl"]);
+    assert!(err.contains("the server answered 404"), "{err}");
+    assert!(!env.path("dl").exists());
+
+    let err = env.fails(&["repo", "add", "laughs", &format!("{}/laughs", server.url)]);
+    assert!(err.contains("not valid YAML"), "{err}");
+    assert!(err.contains("repetition limit exceeded"), "{err}");
+}

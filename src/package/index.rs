@@ -82,7 +82,7 @@ impl IndexFile {
         }
         let doc: serde_yaml::Value = serde_yaml::from_slice(bytes).map_err(|e| {
             anyhow::anyhow!(
-                "repository index {origin} is not valid YAML: {}",
+                "the repository index is not valid YAML: {}",
                 crate::yamlpos::describe_yaml_error(origin, &e)
             )
         })?;

@@ -36,16 +36,36 @@ pub fn location(url: &str) -> Result<Location> {
 }
 
 /// Joins a repository base and a (possibly relative) URL from its index.
-pub fn join(base: &str, url: &str) -> String {
-    if url.contains("://") || url.starts_with('/') {
-        url.to_string()
-    } else {
-        format!(
-            "{}/{}",
-            base.trim_end_matches('/'),
-            url.trim_start_matches("./")
-        )
+///
+/// An index is untrusted input: an HTTP repository may point at any http(s) address, but
+/// never at the local disk (`file://` or an absolute path, which would let a remote index
+/// read local files); a leading `/` is relative to the server's root.
+pub fn join(base: &str, url: &str) -> Result<String> {
+    let remote_base = matches!(location(base)?, Location::Http(_));
+    if let Some((scheme, _)) = url.split_once("://") {
+        return match scheme {
+            "http" | "https" => Ok(url.to_string()),
+            "file" if !remote_base => Ok(url.to_string()),
+            _ => bail!(
+                "the index of {base} points at `{url}`; only http(s) URLs{} are allowed there",
+                if remote_base { "" } else { " and files" }
+            ),
+        };
     }
+    if let Some(rooted) = url.strip_prefix('/') {
+        if remote_base {
+            let after_scheme = base.split_once("://").map_or(base, |(_, r)| r);
+            let host_end = after_scheme.find('/').unwrap_or(after_scheme.len());
+            let origin_len = base.len() - after_scheme.len() + host_end;
+            return Ok(format!("{}/{rooted}", &base[..origin_len]));
+        }
+        return Ok(url.to_string());
+    }
+    Ok(format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        url.trim_start_matches("./")
+    ))
 }
 
 /// Reads everything at `url` (at most `limit` bytes). `what` names the thing in messages
@@ -153,13 +173,25 @@ mod tests {
     #[test]
     fn relative_urls_join_the_repository_base() {
         assert_eq!(
-            join("http://h/charts/", "a-1.0.0.tgz"),
+            join("http://h/charts/", "a-1.0.0.tgz").unwrap(),
             "http://h/charts/a-1.0.0.tgz"
         );
         assert_eq!(
-            join("http://h/charts", "https://cdn/a.tgz"),
+            join("http://h/charts", "https://cdn/a.tgz").unwrap(),
             "https://cdn/a.tgz"
         );
+        assert_eq!(
+            join("https://h:8443/charts", "/dl/a.tgz").unwrap(),
+            "https://h:8443/dl/a.tgz"
+        );
+        assert_eq!(join("/srv/repo", "/abs/a.tgz").unwrap(), "/abs/a.tgz");
+    }
+
+    #[test]
+    fn a_remote_index_cannot_point_at_local_files() {
+        assert!(join("http://h/charts", "file:///etc/passwd").is_err());
+        assert!(join("http://h/charts", "ftp://h/a.tgz").is_err());
+        assert!(join("file:///srv/repo", "file:///srv/other/a.tgz").is_ok());
     }
 
     #[test]

@@ -137,7 +137,7 @@ fn check_repo_name(name: &str) -> Result<()> {
 
 /// Downloads and validates the index of the repository at `url`.
 pub fn download_index(url: &str, what: &str) -> Result<(IndexFile, Vec<u8>, Vec<String>)> {
-    let index_url = fetch::join(url, "index.yaml");
+    let index_url = fetch::join(url, "index.yaml")?;
     let bytes = fetch::fetch(&index_url, MAX_INDEX_SIZE, what)?;
     let (index, warnings) = IndexFile::parse(&bytes, &index_url)?;
     Ok((index, bytes, warnings))
@@ -359,7 +359,7 @@ pub fn download_verified(base: &str, entry: &ChartVersion) -> Result<Downloaded>
     let Some(rel) = entry.urls.first() else {
         bail!("index entry {name} {version} has no download URL");
     };
-    let url = fetch::join(base, rel);
+    let url = fetch::join(base, rel)?;
     let bytes = fetch::fetch(&url, fetch::MAX_PACKAGE_SIZE, &format!("{name} {version}"))?;
     let actual = crate::package::digest(&bytes);
     let expected = entry.digest.trim().trim_start_matches("sha256:");
