@@ -87,19 +87,50 @@ fn lint_before_packaging(chart_dir: &Path) -> Result<()> {
 }
 
 /// Writes `bytes` to `dest` through a temporary file in the same folder, so a reader never
-/// sees half a package.
+/// sees half a file. The temporary file is created exclusively (never through an existing
+/// file or symlink), and the rename replaces a symlink at `dest` rather than writing
+/// through it.
 pub fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = dest.parent().unwrap_or(Path::new("."));
+    use std::io::Write as _;
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let file_name = dest
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    std::fs::rename(&tmp, dest).with_context(|| {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let mut attempt = 0u32;
+    let (tmp, mut file) = loop {
+        let tmp = dir.join(format!(
+            ".{file_name}.{}.{nanos}.{attempt}.tmp",
+            std::process::id()
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot write `{}`", tmp.display()));
+            }
+        }
+    };
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    drop(file);
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, dest)) {
         let _ = std::fs::remove_file(&tmp);
-        format!("cannot write `{}`", dest.display())
-    })
+        return Err(e).with_context(|| format!("cannot write `{}`", dest.display()));
+    }
+    Ok(())
 }
 
 /// Builds the package bytes for `chart_dir`; returns the chart name, its version and the

@@ -442,7 +442,8 @@ pub fn pull(
     let name = &d.entry.metadata.name;
     if untar {
         let target = dest.join(name);
-        if target.exists() {
+        // symlink_metadata: a dangling symlink counts as existing too.
+        if target.symlink_metadata().is_ok() {
             bail!(
                 "`{}` already exists; remove it or pull into another folder with -d",
                 target.display()
