@@ -316,3 +316,37 @@ fn a_hostile_index_cannot_reach_local_files_or_exhaust_memory() {
     assert!(err.contains("not valid YAML"), "{err}");
     assert!(err.contains("repetition limit exceeded"), "{err}");
 }
+
+#[test]
+fn a_download_cut_short_is_refused() {
+    let env = Env::new();
+    let server = package_support::RawServer::start(
+        "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n".into(),
+        b"apiVersion: v1\nentries: {}\n".to_vec(),
+    );
+    let err = env.fails(&["repo", "add", "cut", &server.url]);
+    assert!(err.contains("index of repository `cut`"), "{err}");
+    assert!(
+        err.contains("failed") || err.contains("ended early"),
+        "{err}"
+    );
+    assert_eq!(env.ok(&["repo", "list", "-o", "json"]).trim(), "[]");
+}
+
+#[test]
+fn a_compressed_index_that_inflates_past_the_limit_is_abandoned() {
+    let env = Env::new();
+    let mut raw = b"apiVersion: v1\nentries: {}\n".to_vec();
+    raw.resize(70 * 1024 * 1024, b' ');
+    let bomb = package_support::gzip(&raw);
+    assert!(bomb.len() < 1024 * 1024);
+    let server = package_support::RawServer::start(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            bomb.len()
+        ),
+        bomb,
+    );
+    let err = env.fails(&["repo", "add", "bomb", &server.url]);
+    assert!(err.contains("larger than the 67108864-byte limit"), "{err}");
+}

@@ -119,6 +119,12 @@ fn fetch_http(url: &str, limit: u64, what: &str) -> Result<Vec<u8>> {
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    // With a content encoding the length counts encoded bytes, not what the reader yields.
+    let encoded = resp
+        .headers()
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.eq_ignore_ascii_case("identity"));
     if let Some(len) = expected
         && len > limit
     {
@@ -137,7 +143,9 @@ fn fetch_http(url: &str, limit: u64, what: &str) -> Result<Vec<u8>> {
                 if progress {
                     eprintln!();
                 }
-                return Err(e).with_context(|| format!("download of {what} from {url} failed"));
+                return Err(e).with_context(|| {
+                    format!("download of {what} from {url} failed before it finished; try again")
+                });
             }
         };
         out.extend_from_slice(&buf[..n]);
@@ -156,6 +164,7 @@ fn fetch_http(url: &str, limit: u64, what: &str) -> Result<Vec<u8>> {
         eprintln!();
     }
     if let Some(len) = expected
+        && !encoded
         && (out.len() as u64) < len
     {
         bail!(

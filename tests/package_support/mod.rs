@@ -216,3 +216,53 @@ impl Drop for HttpServer {
         let _ = self.child.wait();
     }
 }
+
+/// A minimal HTTP/1.1 server on loopback that answers every request with the same raw
+/// head and body, for cases a well-behaved server will not produce (lying lengths,
+/// compressed bombs). Serves until dropped.
+pub struct RawServer {
+    pub url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    port: u16,
+}
+
+impl RawServer {
+    pub fn start(head: String, body: Vec<u8>) -> RawServer {
+        use std::io::{BufRead, BufReader};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut conn) = conn else { continue };
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut line = String::new();
+                // Read the request head up to the blank line.
+                while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                    line.clear();
+                }
+                let _ = conn.write_all(head.as_bytes());
+                let _ = conn.write_all(&body);
+                let _ = conn.flush();
+            }
+        });
+        RawServer {
+            url: format!("http://127.0.0.1:{port}"),
+            stop,
+            port,
+        }
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the accept loop so the thread sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
