@@ -284,3 +284,17 @@ fn a_gnu_long_name_that_escapes_is_refused() {
     ]));
     refused("longname.tgz", &bytes, "contains `..`");
 }
+
+#[test]
+fn old_style_folder_entries_are_accepted() {
+    // Control case: a pre-POSIX folder entry (regular type, trailing slash) is harmless.
+    let env = Env::new();
+    let bytes = gzip(&raw_tar(&[
+        Raw::file("gw/", b""),
+        Raw::file("gw/Chart.yaml", CHART_YAML),
+        Raw::file("gw/templates/", b""),
+    ]));
+    std::fs::write(env.path("v7.tgz"), bytes).unwrap();
+    let shown = env.ok(&["show", "chart", "v7.tgz"]);
+    assert!(shown.contains("name: gw"), "{shown}");
+}

@@ -206,7 +206,9 @@ fn read_inner(bytes: &[u8], limits: &Limits) -> Result<(String, Vec<ChartFile>)>
             Some(_) => {}
         }
         let rel = rest.join("/");
-        if kind == T::Directory {
+        // Pre-POSIX tars mark folders only by a trailing slash on a regular entry.
+        let old_style_dir = kind != T::Directory && name.ends_with('/') && entry.size() == 0;
+        if kind == T::Directory || old_style_dir {
             if !rel.is_empty() {
                 dirs.insert(rel);
             }
