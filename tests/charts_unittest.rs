@@ -32,7 +32,8 @@ fn suites(chart: &Path) -> Vec<PathBuf> {
 }
 
 fn get<'a>(m: &'a Value, key: &str) -> Option<&'a Value> {
-    m.as_mapping().and_then(|m| m.get(Value::String(key.into())))
+    m.as_mapping()
+        .and_then(|m| m.get(Value::String(key.into())))
 }
 
 fn str_of(v: &Value) -> String {
@@ -262,7 +263,11 @@ fn render(chart: &Path, suite: &Value, test: &Value, tmp: &Path) -> Output {
             let notes: Vec<&str> = run.stdout[i..]
                 .lines()
                 .skip(1)
-                .map(|l| l.strip_prefix("# ").or_else(|| l.strip_prefix('#')).unwrap_or(l))
+                .map(|l| {
+                    l.strip_prefix("# ")
+                        .or_else(|| l.strip_prefix('#'))
+                        .unwrap_or(l)
+                })
                 .collect();
             (run.stdout[..start].to_string(), notes.join("\n"))
         }
@@ -326,7 +331,11 @@ fn check(kind: &str, spec: &Value, out: &Output, test: &Value) -> Result<(), Str
             return if hit == (kind == "matchRegexRaw") {
                 Ok(())
             } else {
-                Err(format!("NOTES {kind} {:?}:\n{}", spec_str("pattern"), out.notes))
+                Err(format!(
+                    "NOTES {kind} {:?}:\n{}",
+                    spec_str("pattern"),
+                    out.notes
+                ))
             };
         }
         "hasDocuments" => {
@@ -340,8 +349,8 @@ fn check(kind: &str, spec: &Value, out: &Output, test: &Value) -> Result<(), Str
         _ => {}
     }
     // Document selection.
-    let docs: Vec<&Value> = if let Some(sel) = get(spec, "documentSelector")
-        .or_else(|| get(test, "documentSelector"))
+    let docs: Vec<&Value> = if let Some(sel) =
+        get(spec, "documentSelector").or_else(|| get(test, "documentSelector"))
     {
         let path = str_of(get(sel, "path").unwrap());
         let value = get(sel, "value").unwrap();
@@ -396,7 +405,11 @@ fn check(kind: &str, spec: &Value, out: &Output, test: &Value) -> Result<(), Str
             }
             "isKind" => get(doc, "kind").is_some_and(|k| str_of(k) == spec_str("of")),
             "isAPIVersion" => get(doc, "apiVersion").is_some_and(|k| str_of(k) == spec_str("of")),
-            other => return Err(format!("assertion `{other}` is not supported by this runner")),
+            other => {
+                return Err(format!(
+                    "assertion `{other}` is not supported by this runner"
+                ));
+            }
         };
         if !ok {
             let name = lookup(doc, "metadata.name").map(str_of).unwrap_or_default();

@@ -58,7 +58,15 @@ fn render_all(out: &Path) -> Vec<PathBuf> {
         let dir_arg = dir.display().to_string();
         common::stoke_in(
             &repo(),
-            &["template", "site", chart, "-f", values, "--output-dir", &dir_arg],
+            &[
+                "template",
+                "site",
+                chart,
+                "-f",
+                values,
+                "--output-dir",
+                &dir_arg,
+            ],
         )
         .expect(0);
         collect(&dir, &mut files);
@@ -134,5 +142,8 @@ fn rendered_cert_manager_resources_match_cert_manager_schemas() {
         .and_then(|s| s.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap();
-    assert!(valid >= 10, "only {valid} cert-manager documents were checked");
+    assert!(
+        valid >= 10,
+        "only {valid} cert-manager documents were checked"
+    );
 }

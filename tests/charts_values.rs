@@ -46,10 +46,17 @@ fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
 fn every_values_file_renders_complete_documents_with_its_chart() {
     for (chart, values) in COMBINATIONS {
         let docs = template(&["template", "site", chart, "-f", values, "--strict"]);
-        assert!(docs.len() >= 6, "{chart} with {values}: only {} documents", docs.len());
+        assert!(
+            docs.len() >= 6,
+            "{chart} with {values}: only {} documents",
+            docs.len()
+        );
         for d in &docs {
             for field in ["apiVersion", "kind"] {
-                assert!(d[field].is_string(), "{chart} with {values}: a document lacks {field}");
+                assert!(
+                    d[field].is_string(),
+                    "{chart} with {values}: a document lacks {field}"
+                );
             }
             assert!(
                 d["metadata"]["name"].is_string(),
@@ -80,12 +87,22 @@ fn every_values_file_passes_strict_lint_with_its_chart() {
 fn lint_warns_that_a_gateway_without_the_eula_waits_for_commissioning() {
     let run = stoke_in(&repo(), &["lint", "charts/ignition", "--strict"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(run.stdout.contains("commissioning.acceptIgnitionEULA"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("commissioning.acceptIgnitionEULA"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
 fn dev_values_run_one_small_gateway_without_tls() {
-    let docs = template(&["template", "dev", "charts/ignition", "-f", "values/dev.yaml"]);
+    let docs = template(&[
+        "template",
+        "dev",
+        "charts/ignition",
+        "-f",
+        "values/dev.yaml",
+    ]);
     let sts = find(&docs, "StatefulSet", "dev-ignition-gateway");
     assert_eq!(sts["spec"]["replicas"], 1);
     assert_eq!(
@@ -99,7 +116,13 @@ fn dev_values_run_one_small_gateway_without_tls() {
 
 #[test]
 fn edge_values_pin_node_ports_and_use_the_edge_edition() {
-    let docs = template(&["template", "edge", "charts/ignition", "-f", "values/edge.yaml"]);
+    let docs = template(&[
+        "template",
+        "edge",
+        "charts/ignition",
+        "-f",
+        "values/edge.yaml",
+    ]);
     let svc = find(&docs, "Service", "edge-ignition");
     assert_eq!(svc["spec"]["type"], "NodePort");
     assert_eq!(svc["spec"]["ports"][0]["nodePort"], 30088);
@@ -157,7 +180,13 @@ fn scaleout_shares_one_ca_issuer_named_by_global_values() {
 #[test]
 fn scaleout_conditions_switch_the_aliased_gateway_charts_off() {
     let (_d1, no_frontend) = values_file("frontend:\n  enabled: false\n");
-    let docs = template(&["template", "site", "charts/ignition-scaleout", "-f", &no_frontend]);
+    let docs = template(&[
+        "template",
+        "site",
+        "charts/ignition-scaleout",
+        "-f",
+        &no_frontend,
+    ]);
     assert!(
         docs.iter()
             .all(|d| !d["metadata"]["name"].as_str().unwrap().contains("frontend")),
@@ -165,9 +194,19 @@ fn scaleout_conditions_switch_the_aliased_gateway_charts_off() {
     );
     find(&docs, "StatefulSet", "site-backend-gateway");
     let (_d2, neither) = values_file("backend:\n  enabled: false\nfrontend:\n  enabled: false\n");
-    let docs = template(&["template", "site", "charts/ignition-scaleout", "-f", &neither]);
+    let docs = template(&[
+        "template",
+        "site",
+        "charts/ignition-scaleout",
+        "-f",
+        &neither,
+    ]);
     let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["Certificate", "Issuer", "Issuer"], "only the CA is left");
+    assert_eq!(
+        kinds,
+        ["Certificate", "Issuer", "Issuer"],
+        "only the CA is left"
+    );
 }
 
 #[test]
@@ -214,7 +253,10 @@ fn generated_admin_password_survives_an_upgrade() {
         .clone();
     let password = |m: &Manifest| -> String {
         let doc: Value = serde_yaml::from_str(&m.body).unwrap();
-        doc["data"]["gateway-admin-password"].as_str().unwrap().to_string()
+        doc["data"]["gateway-admin-password"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     let opts = RenderOptions {
         release: ReleaseInfo {
@@ -227,9 +269,17 @@ fn generated_admin_password_survives_an_upgrade() {
         ..RenderOptions::default()
     };
     let upgrade = render(&chart, &values, &opts).unwrap();
-    let again = upgrade.manifests.iter().find(|m| m.kind == "Secret").unwrap();
+    let again = upgrade
+        .manifests
+        .iter()
+        .find(|m| m.kind == "Secret")
+        .unwrap();
     assert_eq!(password(again), password(&secret));
     let fresh = render(&chart, &values, &RenderOptions::default()).unwrap();
     let other = fresh.manifests.iter().find(|m| m.kind == "Secret").unwrap();
-    assert_ne!(password(other), password(&secret), "a new install draws a new password");
+    assert_ne!(
+        password(other),
+        password(&secret),
+        "a new install draws a new password"
+    );
 }
