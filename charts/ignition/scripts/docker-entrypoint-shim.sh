@@ -18,7 +18,9 @@ replace_existing="${IGNITION_HELM_LOAD_EXTERNAL_MODULES_REPLACE:-false}"
 entrypoint="${IGNITION_DOCKER_ENTRYPOINT:-/usr/local/bin/docker-entrypoint.sh}"
 
 log() { printf 'shim     | %(%Y/%m/%d %H:%M:%S)T | %s\n' -1 "$*"; }
-debug() { [[ "${ENTRYPOINT_DEBUG_ENABLED:-}" == "true" ]] && printf '  DEBUG: %s\n' "$*" >&2 || true; }
+debug() {
+  if [[ "${ENTRYPOINT_DEBUG_ENABLED:-}" == "true" ]]; then printf '  DEBUG: %s\n' "$*" >&2; fi
+}
 
 load_external_modules() {
   if [[ ! -d "${modules_dir}" ]]; then

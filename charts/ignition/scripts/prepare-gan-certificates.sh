@@ -43,7 +43,9 @@ while getopts ":hva:c:s:d:g:" flag; do
 done
 
 say() { echo "$*"; }
-detail() { [[ "${verbose}" == true ]] && echo "  $*" >&2 || true; }
+detail() {
+  if [[ "${verbose}" == true ]]; then echo "  $*" >&2; fi
+}
 need_file() { [[ -f "$1" ]] || { echo "ERROR: $2 not found at $1" >&2; usage; exit 1; }; }
 
 need_file "${ca_dir}/tls.crt" "the Gateway Network CA certificate"

@@ -51,7 +51,9 @@ if [[ -z "${primary_port}" ]]; then
   primary_port=$([[ "${use_tls}" == true ]] && echo 8060 || echo 8088)
 fi
 
-detail() { [[ "${verbose}" == true ]] && echo "  $*" >&2 || true; }
+detail() {
+  if [[ "${verbose}" == true ]]; then echo "  $*" >&2; fi
+}
 
 # Sets <entry key="KEY">VALUE</entry> in a Java properties XML file, adding it when missing.
 set_entry() {
