@@ -120,6 +120,12 @@ fn write_scalar_string(out: &mut String, s: &str, indent: usize, is_key: bool) {
     }
     if is_plain_safe(s) {
         out.push_str(s);
+    } else if s.chars().all(|c| !c.is_control() && c != '\u{feff}') {
+        // Single quotes, as go-yaml writes them: nothing inside is an escape, so template
+        // text such as `{{ include "x" . }}` survives to_yaml followed by tpl unchanged.
+        out.push('\'');
+        out.push_str(&s.replace('\'', "''"));
+        out.push('\'');
     } else {
         write_double_quoted(out, s);
     }
@@ -290,7 +296,7 @@ mod tests {
             "2024-01-02",
         ] {
             assert!(!is_plain_safe(s), "{s} must be quoted");
-            assert_eq!(to_yaml(&json!(s)), format!("\"{s}\""));
+            assert_eq!(to_yaml(&json!(s)), format!("'{s}'"));
         }
     }
 
@@ -306,7 +312,7 @@ mod tests {
         ] {
             let text = to_yaml(&json!(s));
             if s == "*.backend" {
-                assert_eq!(text, "\"*.backend\"");
+                assert_eq!(text, "'*.backend'");
             } else {
                 assert_eq!(text, s);
             }
@@ -322,18 +328,25 @@ mod tests {
             "nochomp": "a\nb",
             "keep": "a\n\n",
             "empty": "",
+            "template": "{{ include \"x\" . }}-y",
+            "quote": "it's",
             "nothing": null,
         });
         reads_back(&v);
         let text = to_yaml(&v);
-        assert!(text.contains("example.com/indexed: \"yes\""), "{text}");
+        assert!(text.contains("example.com/indexed: 'yes'"), "{text}");
         assert!(text.contains("script: |\n  #!/bin/sh\n  echo hi"), "{text}");
         assert!(
-            text.contains("\"n\": 5"),
+            text.contains("template: '{{ include \"x\" . }}-y'"),
+            "{text}"
+        );
+        assert!(text.contains("quote: it's"), "{text}");
+        assert!(
+            text.contains("'n': 5"),
             "YAML 1.1 reads a bare n key as false: {text}"
         );
         assert!(
-            text.contains("list:\n- name: a\n  value: \"on\"\n- plain\n- - 1\n  - 2\n- {}\n- []"),
+            text.contains("list:\n- name: a\n  value: 'on'\n- plain\n- - 1\n  - 2\n- {}\n- []"),
             "{text}"
         );
     }
