@@ -283,3 +283,37 @@ fn generated_admin_password_survives_an_upgrade() {
         "a new install draws a new password"
     );
 }
+
+#[test]
+fn scaleout_packages_with_the_linked_gateway_chart_inside_and_renders_from_the_archive() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().display().to_string();
+    stoke_in(
+        &repo(),
+        &["package", "charts/ignition-scaleout", "-d", &out],
+    )
+    .expect(0);
+    let archive = tmp.path().join("ignition-scaleout-0.1.0.tgz");
+    assert!(archive.is_file(), "the package is written");
+    let archive = archive.display().to_string();
+    let from_archive = template(&["template", "site", &archive, "-f", "values/scaleout.yaml"]);
+    let from_dir = template(&[
+        "template",
+        "site",
+        "charts/ignition-scaleout",
+        "-f",
+        "values/scaleout.yaml",
+    ]);
+    let names = |docs: &[Value]| -> Vec<String> {
+        docs.iter()
+            .map(|d| {
+                format!(
+                    "{}/{}",
+                    d["kind"].as_str().unwrap(),
+                    d["metadata"]["name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(names(&from_archive), names(&from_dir));
+}
