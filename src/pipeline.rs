@@ -27,7 +27,8 @@ pub fn render_chart(
     strict: bool,
 ) -> Result<Outcome> {
     check_kube_version(chart, &opts.capabilities.kube_version)?;
-    let computed = values::compute_full(chart, user)?;
+    let tree = crate::chart::deps::resolve(chart, &user.merged)?;
+    let computed = values::compute_resolved(&tree, user)?;
     if strict && !computed.unknown.is_empty() {
         let list: Vec<String> = computed
             .unknown
@@ -40,7 +41,6 @@ pub fn render_chart(
             list.join("\n")
         );
     }
-    let tree = crate::chart::deps::resolve(chart, &computed.values)?;
     let rendered = engine::render(&tree, &computed.values, opts)?;
     Ok(Outcome { computed, rendered })
 }

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-/// Files of the scaffold, with `<CHARTNAME>` replaced by the chart's name.
+/// Files of the scaffold. `<CHARTNAME>` becomes the chart's name, except before a `.`,
+/// where it names the helper components and becomes the name with `-` turned into `_`
+/// (component names cannot hold `-`).
 const FILES: &[(&str, &str)] = &[
     ("Chart.yaml", include_str!("scaffold/Chart.yaml")),
     ("values.yaml", include_str!("scaffold/values.yaml")),
@@ -53,7 +55,11 @@ pub fn create(path: &Path) -> Result<PathBuf> {
         let file = path.join(rel);
         std::fs::create_dir_all(file.parent().expect("scaffold files live in a folder"))
             .with_context(|| format!("cannot create `{}`", path.display()))?;
-        std::fs::write(&file, text.replace("<CHARTNAME>", name))
+        let ident = name.replace('-', "_");
+        let text = text
+            .replace("<CHARTNAME>.", &format!("{ident}."))
+            .replace("<CHARTNAME>", name);
+        std::fs::write(&file, text)
             .with_context(|| format!("cannot write `{}`", file.display()))?;
     }
     Ok(path.to_path_buf())

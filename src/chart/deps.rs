@@ -1,6 +1,8 @@
 //! Resolving a chart's dependencies for one render: aliased copies of subcharts, and
 //! dropping subcharts that a `condition` or `tags` switch off.
 
+use std::borrow::Cow;
+
 use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
@@ -9,7 +11,11 @@ use crate::values::coalesce;
 
 /// Returns the chart tree as it renders with `user` values: every `dependencies` entry is
 /// matched to a subchart in `charts/` (renamed to its alias), disabled ones are removed.
-pub fn resolve(chart: &Chart, user: &Map<String, Value>) -> Result<Chart> {
+/// A chart without subcharts, or one already resolved, is returned as it is.
+pub fn resolve<'a>(chart: &'a Chart, user: &Map<String, Value>) -> Result<Cow<'a, Chart>> {
+    if chart.resolved || (chart.subcharts.is_empty() && chart.metadata.dependencies.is_empty()) {
+        return Ok(Cow::Borrowed(chart));
+    }
     let mut tree = chart.clone();
     apply_aliases(&mut tree)?;
     let mut warnings = Vec::new();
@@ -19,7 +25,15 @@ pub fn resolve(chart: &Chart, user: &Map<String, Value>) -> Result<Chart> {
         _ => Map::new(),
     };
     prune(&mut tree, &values, &tags);
-    Ok(tree)
+    mark_resolved(&mut tree);
+    Ok(Cow::Owned(tree))
+}
+
+fn mark_resolved(chart: &mut Chart) {
+    chart.resolved = true;
+    for sub in &mut chart.subcharts {
+        mark_resolved(sub);
+    }
 }
 
 fn apply_aliases(chart: &mut Chart) -> Result<()> {
@@ -75,6 +89,7 @@ fn set_path(chart: &mut Chart, path: String) {
         set_path(sub, format!("{path}/charts/{}", sub.name()));
     }
     chart.path = path;
+    chart.render_cache = Default::default();
 }
 
 fn prune(chart: &mut Chart, values: &Map<String, Value>, tags: &Map<String, Value>) {

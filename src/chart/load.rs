@@ -194,6 +194,8 @@ pub fn from_files(
         subcharts,
         origin,
         path,
+        render_cache: Default::default(),
+        resolved: false,
     })
 }
 

@@ -21,10 +21,31 @@ pub type TeraHandle = Arc<OnceLock<Weak<Tera>>>;
 pub struct FunctionScope {
     /// The chart's non-template files.
     pub files: Arc<Vec<ChartFile>>,
-    /// Resources of the deployed revision, for `lookup`.
-    pub deployed: Arc<Vec<Manifest>>,
     /// The finished Tera instance.
     pub tera: TeraHandle,
+}
+
+thread_local! {
+    /// Resources of the deployed revision for the render running on this thread. Kept
+    /// outside the Tera instance so one compiled chart serves renders of any release.
+    static DEPLOYED: std::cell::RefCell<Arc<Vec<Manifest>>> = Default::default();
+}
+
+/// Sets the deployed resources `lookup` sees for as long as the guard lives.
+pub struct DeployedGuard(Arc<Vec<Manifest>>);
+
+impl DeployedGuard {
+    /// Installs `deployed` for this thread, remembering what was there.
+    pub fn set(deployed: Arc<Vec<Manifest>>) -> Self {
+        DeployedGuard(DEPLOYED.with(|d| std::mem::replace(&mut *d.borrow_mut(), deployed)))
+    }
+}
+
+impl Drop for DeployedGuard {
+    fn drop(&mut self) {
+        let previous = std::mem::take(&mut self.0);
+        DEPLOYED.with(|d| *d.borrow_mut() = previous);
+    }
 }
 
 /// The names of the context variables that every template sees, passed on to `tpl` and
@@ -48,10 +69,7 @@ pub fn register(tera: &mut Tera, scope: &FunctionScope) {
     tera.register_function("include", move |kwargs: Kwargs, state: &State| {
         include(&s, kwargs, state)
     });
-    let s = scope.clone();
-    tera.register_function("lookup", move |kwargs: Kwargs, _: &State| {
-        lookup(&s, kwargs)
-    });
+    tera.register_function("lookup", |kwargs: Kwargs, _: &State| lookup(kwargs));
     let s = scope.clone();
     tera.register_function("files_get", move |kwargs: Kwargs, _: &State| {
         let path = kwargs.must_get::<String>("path")?;
@@ -264,12 +282,13 @@ fn include(scope: &FunctionScope, kwargs: Kwargs, state: &State) -> TeraResult<S
 
 /// Finds resources of the deployed revision, like Helm's `lookup` against a cluster: a
 /// single resource when `name` is given, else `{"items": [...]}`; `{}` when there is none.
-fn lookup(scope: &FunctionScope, kwargs: Kwargs) -> TeraResult<Value> {
+fn lookup(kwargs: Kwargs) -> TeraResult<Value> {
     let api_version = kwargs.must_get::<String>("api_version")?;
     let kind = kwargs.must_get::<String>("kind")?;
     let namespace = kwargs.get::<String>("namespace")?.unwrap_or_default();
     let name = kwargs.get::<String>("name")?.unwrap_or_default();
-    let matches = scope.deployed.iter().filter(|m| {
+    let deployed = DEPLOYED.with(|d| d.borrow().clone());
+    let matches = deployed.iter().filter(|m| {
         m.api_version == api_version
             && m.kind == kind
             && (namespace.is_empty()

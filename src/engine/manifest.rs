@@ -112,6 +112,96 @@ pub fn is_blank(doc: &str) -> bool {
     })
 }
 
+/// The fields of a document that identify the object, read while checking the YAML.
+#[derive(Default)]
+struct Head {
+    top_is_map: bool,
+    api_version: String,
+    kind: String,
+    name: String,
+    namespace: Option<String>,
+}
+
+/// Checks that `doc` is well-formed YAML and reads its identifying fields, from parser
+/// events alone: no tree is built, which keeps parsing every document back cheap.
+fn scan_head(doc: &str) -> Result<Head, (usize, String)> {
+    use saphyr_parser::{Event, Parser};
+
+    struct Frame {
+        is_map: bool,
+        /// For a mapping: the key read whose value comes next.
+        pending: Option<String>,
+        /// The key this container is the value of.
+        name: Option<String>,
+    }
+
+    let mut head = Head::default();
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut seen_root = false;
+    for item in Parser::new_from_str(doc) {
+        let (event, _span) = item.map_err(|e| (e.marker().line(), e.info().to_string()))?;
+        match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let is_map = matches!(event, Event::MappingStart(..));
+                if !seen_root {
+                    seen_root = true;
+                    head.top_is_map = is_map;
+                }
+                let name = frames
+                    .last_mut()
+                    .and_then(|f| if f.is_map { f.pending.take() } else { None });
+                frames.push(Frame {
+                    is_map,
+                    pending: None,
+                    name,
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                frames.pop();
+            }
+            Event::Scalar(value, ..) => {
+                seen_root = true;
+                let depth = frames.len();
+                let Some(top) = frames.last_mut() else {
+                    continue;
+                };
+                if !top.is_map {
+                    continue;
+                }
+                match top.pending.take() {
+                    None => top.pending = Some(value.into_owned()),
+                    Some(key) => {
+                        let parent = if depth == 2 {
+                            frames[1].name.as_deref()
+                        } else {
+                            None
+                        };
+                        match (depth, parent, key.as_str()) {
+                            (1, _, "apiVersion") => head.api_version = value.into_owned(),
+                            (1, _, "kind") => head.kind = value.into_owned(),
+                            (2, Some("metadata"), "name") => head.name = value.into_owned(),
+                            (2, Some("metadata"), "namespace") => {
+                                head.namespace = Some(value.into_owned())
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            Event::Alias(..) => {
+                if let Some(top) = frames.last_mut()
+                    && top.is_map
+                    && top.pending.take().is_none()
+                {
+                    top.pending = Some(String::new());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(head)
+}
+
 /// Parses a template's rendered output into manifests; `template` names the template in
 /// errors.
 pub fn parse_output(template: &str, text: &str) -> Result<Vec<Manifest>> {
@@ -120,44 +210,25 @@ pub fn parse_output(template: &str, text: &str) -> Result<Vec<Manifest>> {
         if is_blank(&doc) {
             continue;
         }
-        let value: serde_yaml::Value = match serde_yaml::from_str(&doc) {
-            Ok(v) => v,
-            Err(e) => {
-                let (line, detail) = match e.location() {
-                    Some(loc) => {
-                        let line = start_line + loc.line() - 1;
-                        let shown = doc.lines().nth(loc.line() - 1).unwrap_or("");
-                        (line, format!("\n  {line} | {shown}"))
-                    }
-                    None => (start_line, String::new()),
-                };
-                let msg = e.to_string();
-                let msg = msg.split(" at line ").next().unwrap_or(&msg);
+        let head = match scan_head(&doc) {
+            Ok(h) => h,
+            Err((line0, msg)) => {
+                // The scanner counts lines from 1 in recent versions; clamp to the document.
+                let rel = line0.max(1).min(doc.lines().count().max(1));
+                let line = start_line + rel - 1;
+                let shown = doc.lines().nth(rel - 1).unwrap_or("");
                 bail!(
-                    "{template}: the rendered output is not valid YAML at line {line} of the output: {msg}{detail}\n  (render with `stoke template --debug` to see the whole output)"
+                    "{template}: the rendered output is not valid YAML at line {line} of the output: {msg}\n  {line} | {shown}"
                 );
             }
         };
-        let body = doc.trim_end().to_string() + "\n";
-        let Some(map) = value.as_mapping() else {
+        if !head.top_is_map {
             bail!("{template}: a rendered document (output line {start_line}) is not a mapping");
-        };
-        let get = |k: &str| map.get(k);
-        let api_version = get("apiVersion").and_then(|v| v.as_str()).unwrap_or("");
-        let kind = get("kind").and_then(|v| v.as_str()).unwrap_or("");
-        let metadata = get("metadata").and_then(|m| m.as_mapping());
-        let name = metadata
-            .and_then(|m| m.get("name"))
-            .and_then(|v| v.as_str())
-            .unwrap_or("");
-        let namespace = metadata
-            .and_then(|m| m.get("namespace"))
-            .and_then(|v| v.as_str())
-            .map(str::to_string);
+        }
         let missing: Vec<&str> = [
-            ("apiVersion", api_version),
-            ("kind", kind),
-            ("metadata.name", name),
+            ("apiVersion", &head.api_version),
+            ("kind", &head.kind),
+            ("metadata.name", &head.name),
         ]
         .into_iter()
         .filter(|(_, v)| v.is_empty())
@@ -171,11 +242,11 @@ pub fn parse_output(template: &str, text: &str) -> Result<Vec<Manifest>> {
         }
         out.push(Manifest {
             source: template.to_string(),
-            api_version: api_version.to_string(),
-            kind: kind.to_string(),
-            name: name.to_string(),
-            namespace,
-            body,
+            api_version: head.api_version,
+            kind: head.kind,
+            name: head.name,
+            namespace: head.namespace,
+            body: doc.trim_end().to_string() + "\n",
         });
     }
     Ok(out)
@@ -192,6 +263,17 @@ mod tests {
         let m = parse_output("c/templates/x.yaml", text).unwrap();
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].kind, "ConfigMap");
+    }
+
+    #[test]
+    fn only_the_objects_own_metadata_names_it() {
+        let text = "kind: StatefulSet\napiVersion: apps/v1\nspec:\n  name: not-this\n  template:\n    metadata:\n      name: nor-this\nmetadata:\n  labels: {name: no}\n  name: gw\n  namespace: plant\n";
+        let m = parse_output("t", text).unwrap();
+        assert_eq!(
+            (m[0].name.as_str(), m[0].namespace.as_deref()),
+            ("gw", Some("plant"))
+        );
+        assert_eq!(m[0].api_version, "apps/v1");
     }
 
     #[test]

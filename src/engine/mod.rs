@@ -68,26 +68,86 @@ fn is_notes(template_name: &str) -> bool {
     template_name == "templates/NOTES.txt"
 }
 
-/// Renders `chart` (whose dependencies are already resolved, see
-/// [`crate::chart::deps::resolve`]) with its computed `values`.
+/// Renders `chart` with its computed `values` (see [`crate::values::compute`]). A chart
+/// whose dependencies are not yet resolved is resolved against `values` first.
 pub fn render(chart: &Chart, values: &Map<String, Json>, opts: &RenderOptions) -> Result<Rendered> {
+    let chart = &*crate::chart::deps::resolve(chart, values)?;
     let mut rendered = Rendered::default();
-    let deployed = Arc::new(opts.deployed.clone());
-    render_tree(chart, values, opts, &deployed, true, &mut rendered)?;
+    let _deployed = functions::DeployedGuard::set(Arc::new(opts.deployed.clone()));
+    let mut outputs = Vec::new();
+    render_tree(chart, values, opts, true, &mut outputs, &mut rendered)?;
+    rendered.manifests = parse_outputs(&outputs)?;
     manifest::sort_for_install(&mut rendered.manifests);
     Ok(rendered)
+}
+
+/// Below this much rendered text, parsing on one thread beats starting another.
+const PARALLEL_PARSE_BYTES: usize = 32 * 1024;
+
+/// Parses every template's output back into manifests, in template order. Large outputs
+/// are split across threads: checking the YAML is as costly as rendering it.
+fn parse_outputs(outputs: &[(String, String)]) -> Result<Vec<Manifest>> {
+    let total: usize = outputs.iter().map(|(_, t)| t.len()).sum();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    if total < PARALLEL_PARSE_BYTES || workers < 2 || outputs.len() < 2 {
+        let mut all = Vec::new();
+        for (name, text) in outputs {
+            all.extend(manifest::parse_output(name, text)?);
+        }
+        return Ok(all);
+    }
+    let chunk = outputs.len().div_ceil(workers);
+    let parsed: Vec<Result<Vec<Manifest>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = outputs
+            .chunks(chunk)
+            .skip(1)
+            .map(|part| {
+                scope.spawn(move || -> Result<Vec<Manifest>> {
+                    let mut v = Vec::new();
+                    for (name, text) in part {
+                        v.extend(manifest::parse_output(name, text)?);
+                    }
+                    Ok(v)
+                })
+            })
+            .collect();
+        let mut results = Vec::with_capacity(workers);
+        let mut first = Vec::new();
+        let first_result = outputs[..chunk.min(outputs.len())]
+            .iter()
+            .try_for_each(|(name, text)| -> Result<()> {
+                first.extend(manifest::parse_output(name, text)?);
+                Ok(())
+            })
+            .map(|_| first);
+        results.push(first_result);
+        for h in handles {
+            results.push(
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow!("a parsing thread panicked"))),
+            );
+        }
+        results
+    });
+    let mut all = Vec::new();
+    for part in parsed {
+        all.extend(part?);
+    }
+    Ok(all)
 }
 
 fn render_tree(
     chart: &Chart,
     values: &Map<String, Json>,
     opts: &RenderOptions,
-    deployed: &Arc<Vec<Manifest>>,
     top: bool,
+    outputs: &mut Vec<(String, String)>,
     out: &mut Rendered,
 ) -> Result<()> {
     if !chart.metadata.is_library() {
-        let (tera, base) = build(chart, deployed)?;
+        let (tera, base) = compiled(chart)?;
         let base_ctx = context::base(chart, values, opts);
         for t in &chart.templates {
             if is_helper(&t.name) || (is_notes(&t.name) && !top) {
@@ -101,7 +161,7 @@ fn render_tree(
             if is_notes(&t.name) {
                 out.notes = Some(text);
             } else {
-                out.manifests.extend(manifest::parse_output(&full, &text)?);
+                outputs.push((full, text));
             }
         }
     }
@@ -110,21 +170,36 @@ fn render_tree(
             Some(Json::Object(m)) => m.clone(),
             _ => Map::new(),
         };
-        render_tree(sub, &sub_values, opts, deployed, false, out)?;
+        render_tree(sub, &sub_values, opts, false, outputs, out)?;
     }
     Ok(())
 }
 
+/// The chart's Tera instance, built on first use and kept in the chart's render cache.
+fn compiled(chart: &Chart) -> Result<(Arc<Tera>, String)> {
+    let base = format!("{}/templates", chart.path);
+    if let Some(t) = chart
+        .render_cache
+        .0
+        .get()
+        .and_then(|a| a.clone().downcast::<Tera>().ok())
+    {
+        return Ok((t, base));
+    }
+    let tera = build(chart)?;
+    let _ = chart.render_cache.0.set(tera.clone());
+    Ok((tera, base))
+}
+
 /// Builds the Tera instance for one chart: its templates, its library subcharts' helpers,
-/// the filters and the functions. Returns it with the chart's template base path.
-fn build(chart: &Chart, deployed: &Arc<Vec<Manifest>>) -> Result<(Arc<Tera>, String)> {
+/// the filters and the functions.
+fn build(chart: &Chart) -> Result<Arc<Tera>> {
     let mut tera = Tera::new();
     tera.autoescape_on(Vec::<&str>::new());
     filters::register(&mut tera);
     let handle = Arc::new(OnceLock::new());
     let scope = FunctionScope {
         files: Arc::new(chart.files.clone()),
-        deployed: deployed.clone(),
         tera: handle.clone(),
     };
     functions::register(&mut tera, &scope);
@@ -151,5 +226,5 @@ fn build(chart: &Chart, deployed: &Arc<Vec<Manifest>>) -> Result<(Arc<Tera>, Str
     })?;
     let tera = Arc::new(tera);
     let _ = handle.set(Arc::downgrade(&tera));
-    Ok((tera, format!("{}/templates", chart.path)))
+    Ok(tera)
 }

@@ -149,11 +149,23 @@ pub fn compute(chart: &Chart, user: &Map<String, Value>) -> Result<Map<String, V
 /// the file and line that set the value.
 pub fn compute_full(chart: &Chart, user: &UserValues) -> Result<Computed> {
     let tree = crate::chart::deps::resolve(chart, &user.merged)?;
+    compute_resolved(&tree, user)
+}
+
+/// [`compute_full`] for a chart tree whose dependencies are already resolved.
+pub fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
     let mut warnings = Vec::new();
-    let values = coalesce::coalesce(&tree, &user.merged, &mut warnings);
-    schema::enforce(&tree, &values, &|path| user.origin_of(path))?;
-    let defaults = coalesce::coalesce(&tree, &Map::new(), &mut Vec::new());
+    let values = coalesce::coalesce(tree, &user.merged, &mut warnings);
+    schema::enforce(tree, &values, &|path| user.origin_of(path))?;
     let mut unknown = Vec::new();
+    if user.sources.is_empty() {
+        return Ok(Computed {
+            values,
+            warnings,
+            unknown,
+        });
+    }
+    let defaults = coalesce::coalesce(tree, &Map::new(), &mut Vec::new());
     for src in &user.sources {
         unknown.extend(unknown::find(
             &src.values,
