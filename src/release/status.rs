@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::record::{Status, human_time};
+use super::record::{Revision, Status, human_time};
 use crate::storage::{ReleaseKey, Store};
 
 /// What `status` reports; the JSON field names are stable (docs/store.md).
@@ -40,7 +40,11 @@ pub struct StatusReport {
 
 /// The status of `key` at `revision` (default: latest).
 pub fn status(store: &dyn Store, key: &ReleaseKey, revision: Option<u64>) -> Result<StatusReport> {
-    let rev = super::get::revision(store, key, revision)?;
+    Ok(report(&super::get::revision(store, key, revision)?))
+}
+
+/// The status report of one revision.
+pub fn report(rev: &Revision) -> StatusReport {
     let mut resources: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for m in &rev.manifests {
         resources
@@ -48,7 +52,7 @@ pub fn status(store: &dyn Store, key: &ReleaseKey, revision: Option<u64>) -> Res
             .or_default()
             .push(m.name.clone());
     }
-    Ok(StatusReport {
+    StatusReport {
         name: rev.name.clone(),
         namespace: rev.namespace.clone(),
         revision: rev.revision,
@@ -61,7 +65,7 @@ pub fn status(store: &dyn Store, key: &ReleaseKey, revision: Option<u64>) -> Res
         chart_digest: rev.chart.digest.clone(),
         resources,
         notes: rev.notes.clone(),
-    })
+    }
 }
 
 impl StatusReport {
