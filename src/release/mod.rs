@@ -133,6 +133,8 @@ fn interrupted_description(status: Status) -> String {
 pub fn recover(store: &dyn Store, lock: &ReleaseLock) -> Result<(Option<Head>, Option<Revision>)> {
     let key = lock.key().clone();
     let Some(mut head) = store.head(&key)? else {
+        // A first install may have died before its first record landed.
+        store.sweep(lock)?;
         return Ok((None, None));
     };
     let mut latest = load(store, &key, head.latest)?;
@@ -157,6 +159,7 @@ pub fn recover(store: &dyn Store, lock: &ReleaseLock) -> Result<(Option<Head>, O
     head.latest = latest.revision;
     head.summary = latest.summary();
     if head != before {
+        store.sweep(lock)?;
         store.write_head(lock, &head)?;
     }
     Ok((Some(head), Some(latest)))

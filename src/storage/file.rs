@@ -360,6 +360,21 @@ impl Store for FileStore {
         Ok(())
     }
 
+    fn sweep(&self, lock: &ReleaseLock) -> Result<()> {
+        let dir = self.release_dir(lock.key());
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(());
+        };
+        // Under the lock no other process writes here, so every temporary file is stale.
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
+    }
+
     fn list(&self, namespace: Option<&str>) -> Result<Vec<Head>> {
         let base = self.root.join("releases");
         let namespaces: Vec<String> = match namespace {

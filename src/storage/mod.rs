@@ -173,6 +173,13 @@ pub trait Store {
     /// Deletes the release and all its revisions.
     fn delete_release(&self, lock: &ReleaseLock) -> Result<()>;
 
+    /// Removes leftovers of writes that a crash interrupted (temporary files). Called under
+    /// the lock when recovery found signs of a crash; backends without such leftovers keep
+    /// the default.
+    fn sweep(&self, _lock: &ReleaseLock) -> Result<()> {
+        Ok(())
+    }
+
     /// Heads of all releases (of one namespace, or all), sorted by name then namespace,
     /// without reading any revision.
     fn list(&self, namespace: Option<&str>) -> Result<Vec<Head>>;
