@@ -295,6 +295,8 @@ pub fn prune(env: &Env, lock: &ReleaseLock, head: &Head, max: usize) -> Result<V
     if max == 0 {
         return Ok(pruned);
     }
+    // Pruning lists the release's records anyway, so it also clears what a crash left.
+    env.store.sweep(lock)?;
     let numbers = env.store.revision_numbers(lock.key())?;
     let mut excess = numbers.len().saturating_sub(max);
     for n in numbers {
