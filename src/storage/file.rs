@@ -155,7 +155,16 @@ fn parse_revision_file_name(name: &str) -> Option<u64> {
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     match std::fs::read(path) {
         Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        // A path through a regular file cannot exist yet; creating it later gives the
+        // clearer error.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(e).with_context(|| format!("cannot read `{}`", path.display())),
     }
 }
