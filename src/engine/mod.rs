@@ -71,14 +71,42 @@ fn is_notes(template_name: &str) -> bool {
 /// Renders `chart` with its computed `values` (see [`crate::values::compute`]). A chart
 /// whose dependencies are not yet resolved is resolved against `values` first.
 pub fn render(chart: &Chart, values: &Map<String, Json>, opts: &RenderOptions) -> Result<Rendered> {
+    let raw = render_raw(chart, values, opts)?;
+    let mut rendered = Rendered {
+        notes: raw.notes,
+        ..Rendered::default()
+    };
+    rendered.manifests = parse_outputs(&raw.outputs)?;
+    manifest::sort_for_install(&mut rendered.manifests);
+    Ok(rendered)
+}
+
+/// Each template's rendered text, before it is split into documents and checked.
+#[derive(Debug, Clone, Default)]
+pub struct RawRender {
+    /// (template name, rendered text), in rendering order: the chart's templates by path,
+    /// then each subchart's.
+    pub outputs: Vec<(String, String)>,
+    /// The top-level chart's rendered `NOTES.txt`.
+    pub notes: Option<String>,
+}
+
+/// Renders every template to text without checking the output; for tools that look at
+/// documents per template (unit tests) or at the raw text.
+pub fn render_raw(
+    chart: &Chart,
+    values: &Map<String, Json>,
+    opts: &RenderOptions,
+) -> Result<RawRender> {
     let chart = &*crate::chart::deps::resolve(chart, values)?;
     let mut rendered = Rendered::default();
     let _deployed = functions::DeployedGuard::set(Arc::new(opts.deployed.clone()));
     let mut outputs = Vec::new();
     render_tree(chart, values, opts, true, &mut outputs, &mut rendered)?;
-    rendered.manifests = parse_outputs(&outputs)?;
-    manifest::sort_for_install(&mut rendered.manifests);
-    Ok(rendered)
+    Ok(RawRender {
+        outputs,
+        notes: rendered.notes,
+    })
 }
 
 /// Below this much rendered text, parsing on one thread beats starting another.
@@ -86,7 +114,7 @@ const PARALLEL_PARSE_BYTES: usize = 32 * 1024;
 
 /// Parses every template's output back into manifests, in template order. Large outputs
 /// are split across threads: checking the YAML is as costly as rendering it.
-fn parse_outputs(outputs: &[(String, String)]) -> Result<Vec<Manifest>> {
+pub fn parse_outputs(outputs: &[(String, String)]) -> Result<Vec<Manifest>> {
     let total: usize = outputs.iter().map(|(_, t)| t.len()).sum();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())

@@ -41,6 +41,14 @@ pub(super) fn run(
         }
     };
     metadata(&chart, out);
+    // A chart must work with its own defaults too, not only with the values given here.
+    let given = !values.files.is_empty() || !values.sets.is_empty();
+    if given {
+        let defaults = crate::values::UserValues::default();
+        if let Err(e) = crate::pipeline::render_chart(&chart, &defaults, opts, false) {
+            push(out, Severity::Error, "templates/", format!("with the chart's default values: {e:#}"));
+        }
+    }
     let user = match crate::values::read_user_values(values) {
         Ok(u) => u,
         Err(e) => {
