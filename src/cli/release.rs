@@ -419,7 +419,10 @@ pub fn rollback(cli: &Cli, args: &RollbackArgs) -> Result<i32> {
                 key.name, done.revision.revision
             );
         } else {
-            println!("Rollback was a success! Happy Helming!");
+            println!(
+                "Rollback was a success: revision {} of {} is deployed.",
+                done.revision.revision, key.name
+            );
         }
         return Ok(0);
     }
