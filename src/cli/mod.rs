@@ -4,6 +4,7 @@
 mod chart_cmds;
 pub mod output;
 mod release;
+mod package;
 mod values_args;
 
 use std::path::PathBuf;
@@ -54,6 +55,20 @@ pub enum Command {
     /// Show a chart's metadata, default values or README.
     #[command(after_help = "Example:\n  stoke show values charts/ignition")]
     Show(chart_cmds::ShowArgs),
+    /// Package a chart directory into a reproducible NAME-VERSION.tgz.
+    #[command(after_help = "Example:\n  stoke package charts/ignition -d dist --version 1.2.0")]
+    Package(package::PackageArgs),
+    /// Manage chart repositories and index folders of packages.
+    Repo(package::RepoArgs),
+    /// Search configured repositories.
+    #[command(after_help = "Example:\n  stoke search repo ignition --versions")]
+    Search(package::SearchArgs),
+    /// Download a chart from a repository, verified against its index.
+    #[command(after_help = "Example:\n  stoke pull ia/ignition --version '^1.2' -d charts --untar")]
+    Pull(package::PullArgs),
+    /// Manage a chart's dependencies (charts/ and Chart.lock).
+    #[command(alias = "dep")]
+    Dependency(package::DependencyArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  stoke completion bash > /etc/bash_completion.d/stoke")]
     Completion(chart_cmds::CompletionArgs),
@@ -124,6 +139,11 @@ pub fn main() -> i32 {
         Command::Status(a) => release::status(&cli, a),
         Command::Get(a) => release::get(&cli, a),
         Command::Diff(a) => release::diff(&cli, a, sub),
+        Command::Package(a) => package::package(a),
+        Command::Repo(a) => package::repo(a),
+        Command::Search(a) => package::search(a),
+        Command::Pull(a) => package::pull(a),
+        Command::Dependency(a) => package::dependency(a),
     };
     match result {
         Ok(code) => code,

@@ -46,7 +46,12 @@ pub(super) fn run(
     if given {
         let defaults = crate::values::UserValues::default();
         if let Err(e) = crate::pipeline::render_chart(&chart, &defaults, opts, false) {
-            push(out, Severity::Error, "templates/", format!("with the chart's default values: {e:#}"));
+            push(
+                out,
+                Severity::Error,
+                "templates/",
+                format!("with the chart's default values: {e:#}"),
+            );
         }
     }
     let user = match crate::values::read_user_values(values) {
