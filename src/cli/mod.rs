@@ -3,8 +3,8 @@
 
 mod chart_cmds;
 pub mod output;
-mod release;
 mod package;
+mod release;
 mod values_args;
 
 use std::path::PathBuf;

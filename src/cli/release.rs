@@ -17,6 +17,7 @@ use serde::Serialize;
 use super::Cli;
 use super::chart_cmds::ClusterFlags;
 use super::output::{self, OutputFormat, print_warning, styled};
+use super::package::{ChartSourceFlags, resolve_chart};
 use super::values_args::{ValuesFlags, options};
 use crate::release::diff::{Change, ResourceDiff};
 use crate::release::install::InstallOptions;
@@ -50,11 +51,14 @@ pub struct WriteFlags {
 
 /// Arguments of `stoke install`.
 #[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
 pub struct InstallArgs {
     /// Release name (lowercase letters, digits, `-`, `.`; at most 53).
     pub release: String,
-    /// Chart directory or packaged .tgz.
+    /// Chart directory, packaged .tgz, or REPO/CHART from a configured repository.
     pub chart: PathBuf,
+    #[command(flatten)]
+    pub source: ChartSourceFlags,
     #[command(flatten)]
     pub values: ValuesFlags,
     #[command(flatten)]
@@ -68,11 +72,14 @@ pub struct InstallArgs {
 
 /// Arguments of `stoke upgrade`.
 #[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
 pub struct UpgradeArgs {
     /// Release name.
     pub release: String,
-    /// Chart directory or packaged .tgz.
+    /// Chart directory, packaged .tgz, or REPO/CHART from a configured repository.
     pub chart: PathBuf,
+    #[command(flatten)]
+    pub source: ChartSourceFlags,
     #[command(flatten)]
     pub values: ValuesFlags,
     #[command(flatten)]
@@ -238,7 +245,7 @@ pub enum DiffCommand {
     #[command(
         after_help = "Example:\n  stoke diff upgrade gw charts/ignition -f values/prod.yaml --reuse-values"
     )]
-    Upgrade(DiffUpgradeArgs),
+    Upgrade(Box<DiffUpgradeArgs>),
     /// What changed between two stored revisions.
     #[command(after_help = "Example:\n  stoke diff revision gw 2 3")]
     Revision(DiffRevisionArgs),
@@ -246,11 +253,14 @@ pub enum DiffCommand {
 
 /// Arguments of `stoke diff upgrade`.
 #[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
 pub struct DiffUpgradeArgs {
     /// Release name.
     pub release: String,
-    /// Chart directory or packaged .tgz.
+    /// Chart directory, packaged .tgz, or REPO/CHART from a configured repository.
     pub chart: PathBuf,
+    #[command(flatten)]
+    pub source: ChartSourceFlags,
     #[command(flatten)]
     pub values: ValuesFlags,
     #[command(flatten)]
@@ -368,7 +378,7 @@ fn print_done(done: &release::Done, format: OutputFormat, show_manifest: bool) -
 /// `stoke install`.
 pub fn install(cli: &Cli, args: &InstallArgs, m: Option<&ArgMatches>) -> Result<i32> {
     let key = key(cli, &args.release)?;
-    let chart = crate::chart::load::load(&args.chart)?;
+    let chart = crate::chart::load::load(&resolve_chart(&args.chart, &args.source)?)?;
     let input = load_input(&chart, &args.values, &args.cluster, m)?;
     let session = Session::open(cli, Some(&args.write))?;
     let opts = InstallOptions {
@@ -383,7 +393,7 @@ pub fn install(cli: &Cli, args: &InstallArgs, m: Option<&ArgMatches>) -> Result<
 /// `stoke upgrade`.
 pub fn upgrade(cli: &Cli, args: &UpgradeArgs, m: Option<&ArgMatches>) -> Result<i32> {
     let key = key(cli, &args.release)?;
-    let chart = crate::chart::load::load(&args.chart)?;
+    let chart = crate::chart::load::load(&resolve_chart(&args.chart, &args.source)?)?;
     let input = load_input(&chart, &args.values, &args.cluster, m)?;
     let session = Session::open(cli, Some(&args.write))?;
     let opts = UpgradeOptions {
@@ -395,7 +405,14 @@ pub fn upgrade(cli: &Cli, args: &UpgradeArgs, m: Option<&ArgMatches>) -> Result<
     };
     let done = release::upgrade::upgrade(&session.env(), &key, &input, &opts)?;
     if args.output == OutputFormat::Table && !done.dry_run {
-        println!("Release \"{}\" has been upgraded.", key.name);
+        if done.installed {
+            println!(
+                "Release \"{}\" does not exist. Installing it now.",
+                key.name
+            );
+        } else {
+            println!("Release \"{}\" has been upgraded.", key.name);
+        }
     }
     print_done(&done, args.output, done.dry_run)?;
     Ok(0)
@@ -681,7 +698,7 @@ pub fn diff(cli: &Cli, args: &DiffArgs, m: Option<&ArgMatches>) -> Result<i32> {
         }
         DiffCommand::Upgrade(a) => {
             let key = key(cli, &a.release)?;
-            let chart = crate::chart::load::load(&a.chart)?;
+            let chart = crate::chart::load::load(&resolve_chart(&a.chart, &a.source)?)?;
             let input = load_input(&chart, &a.values, &a.cluster, sub)?;
             let session = Session::open(cli, None)?;
             let opts = UpgradeOptions {

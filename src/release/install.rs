@@ -32,6 +32,7 @@ pub fn install(
             revision,
             warnings,
             dry_run: true,
+            installed: true,
         });
     }
     let locked = super::lock_and_recover(env, key)?;
@@ -117,5 +118,6 @@ pub fn install_locked(
         revision: rev,
         warnings,
         dry_run: false,
+        installed: true,
     })
 }

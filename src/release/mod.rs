@@ -64,6 +64,8 @@ pub struct Done {
     pub warnings: Vec<String>,
     /// Whether nothing was written.
     pub dry_run: bool,
+    /// Whether this was (or would be) an install, including `upgrade --install`.
+    pub installed: bool,
 }
 
 /// Stops the process at a named point when `STOKE_FAILPOINT` names it: a test-only way to

@@ -79,6 +79,7 @@ pub fn rollback(env: &Env, key: &ReleaseKey, opts: &RollbackOptions) -> Result<D
             revision: rev,
             warnings: Vec::new(),
             dry_run: true,
+            installed: false,
         });
     };
     let done = opts
@@ -94,5 +95,6 @@ pub fn rollback(env: &Env, key: &ReleaseKey, opts: &RollbackOptions) -> Result<D
         revision: rev,
         warnings: Vec::new(),
         dry_run: false,
+        installed: false,
     })
 }

@@ -217,11 +217,13 @@ pub fn upgrade(
                 revision: *revision,
                 warnings,
                 dry_run: true,
+                installed: true,
             },
             Plan::Upgrade { new, warnings, .. } => Done {
                 revision: *new,
                 warnings,
                 dry_run: true,
+                installed: false,
             },
         });
     }
@@ -260,5 +262,6 @@ pub fn upgrade(
         revision: rev,
         warnings,
         dry_run: false,
+        installed: false,
     })
 }
