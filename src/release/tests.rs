@@ -366,3 +366,53 @@ fn records_are_private_and_human_readable() {
         "{text}"
     );
 }
+
+struct BrokenTarget;
+
+impl crate::target::Target for BrokenTarget {
+    fn apply(&self, _: &ReleaseKey, _: &[crate::engine::Manifest]) -> anyhow::Result<()> {
+        anyhow::bail!("the output folder is full")
+    }
+    fn remove(&self, _: &ReleaseKey) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failing_target_marks_the_revision_failed_and_keeps_the_deployed_one_live() {
+    let f = Fixture::new();
+    let c = chart("1.0.0");
+    f.install(&c, json!({})).unwrap();
+    let broken = BrokenTarget;
+    let env = Env {
+        store: &f.store,
+        target: Some(&broken),
+        wait: LockWait::FailFast,
+    };
+    let input = ChartInput {
+        chart: &c,
+        values: values(json!({"replicas": 9})),
+        capabilities: Default::default(),
+    };
+    let err = upgrade(&env, &f.key, &input, &UpgradeOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("the output folder is full"));
+    let got = f.statuses();
+    assert_eq!(
+        got[0].1,
+        Status::Deployed,
+        "the previous revision stays live"
+    );
+    assert_eq!(got[1].1, Status::Failed);
+    assert_eq!(got[1].2, "Upgrade \"gw\" failed: the output folder is full");
+    let head = f.store.head(&f.key).unwrap().unwrap();
+    assert_eq!((head.latest, head.deployed), (2, Some(1)));
+    let st = status::status(&f.store, &f.key, None).unwrap();
+    assert_eq!(st.status, Status::Failed);
+
+    // The next upgrade starts from the deployed revision, not the failed one.
+    f.upgrade(&c, json!({}), UpgradeOptions::default()).unwrap();
+    let r3 = f.store.revision(&f.key, 3).unwrap().unwrap();
+    assert!(r3.manifests[0].body.contains("replicas: \"1\""));
+    let st: Vec<Status> = f.statuses().into_iter().map(|s| s.1).collect();
+    assert_eq!(st, [Status::Superseded, Status::Failed, Status::Deployed]);
+}
