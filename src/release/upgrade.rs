@@ -89,8 +89,9 @@ pub fn combine_values(
             let mut v = given.clone();
             crate::values::coalesce::coalesce_tables(
                 &mut v,
-                &current.user_values,
+                current.user_values.clone(),
                 "",
+                false,
                 &mut warnings,
             );
             v
