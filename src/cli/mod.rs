@@ -147,9 +147,18 @@ pub fn main() -> i32 {
     };
     match result {
         Ok(code) => code,
+        // A reader that stopped early (`stoke history gw | head`) is not a failure.
+        Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
             output::print_error(&e);
             1
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
