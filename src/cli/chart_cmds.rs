@@ -31,7 +31,7 @@ pub struct ClusterFlags {
 }
 
 impl ClusterFlags {
-    fn capabilities(&self) -> Result<Capabilities> {
+    pub(crate) fn capabilities(&self) -> Result<Capabilities> {
         let mut caps = Capabilities::default();
         if let Some(v) = &self.kube_version {
             caps.kube_version = crate::chart::version::parse_lenient(v).with_context(|| {

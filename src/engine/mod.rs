@@ -117,59 +117,12 @@ pub fn render_raw(
     })
 }
 
-/// Below this much rendered text, parsing on one thread beats starting another.
-const PARALLEL_PARSE_BYTES: usize = 32 * 1024;
-
-/// Parses every template's output back into manifests, in template order. Large outputs
-/// are split across threads: checking the YAML is as costly as rendering it.
+/// Parses every template's output back into manifests, in template order. (Splitting the
+/// work across threads was measured slower on two cores: the parser allocates heavily.)
 pub fn parse_outputs(outputs: &[(String, String)]) -> Result<Vec<Manifest>> {
-    let total: usize = outputs.iter().map(|(_, t)| t.len()).sum();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4);
-    if total < PARALLEL_PARSE_BYTES || workers < 2 || outputs.len() < 2 {
-        let mut all = Vec::new();
-        for (name, text) in outputs {
-            all.extend(manifest::parse_output(name, text)?);
-        }
-        return Ok(all);
-    }
-    let chunk = outputs.len().div_ceil(workers);
-    let parsed: Vec<Result<Vec<Manifest>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = outputs
-            .chunks(chunk)
-            .skip(1)
-            .map(|part| {
-                scope.spawn(move || -> Result<Vec<Manifest>> {
-                    let mut v = Vec::new();
-                    for (name, text) in part {
-                        v.extend(manifest::parse_output(name, text)?);
-                    }
-                    Ok(v)
-                })
-            })
-            .collect();
-        let mut results = Vec::with_capacity(workers);
-        let mut first = Vec::new();
-        let first_result = outputs[..chunk.min(outputs.len())]
-            .iter()
-            .try_for_each(|(name, text)| -> Result<()> {
-                first.extend(manifest::parse_output(name, text)?);
-                Ok(())
-            })
-            .map(|_| first);
-        results.push(first_result);
-        for h in handles {
-            results.push(
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow!("a parsing thread panicked"))),
-            );
-        }
-        results
-    });
     let mut all = Vec::new();
-    for part in parsed {
-        all.extend(part?);
+    for (name, text) in outputs {
+        all.extend(manifest::parse_output(name, text)?);
     }
     Ok(all)
 }

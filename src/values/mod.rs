@@ -155,7 +155,7 @@ pub fn compute_full(chart: &Chart, user: &UserValues) -> Result<Computed> {
 /// [`compute_full`] for a chart tree whose dependencies are already resolved.
 pub fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
     let mut warnings = Vec::new();
-    let values = coalesce::coalesce(tree, &user.merged, &mut warnings);
+    let values = coalesce::coalesce(tree, &user.merged, &mut warnings)?;
     schema::enforce(tree, &values, &|path| user.origin_of(path))?;
     let mut unknown = Vec::new();
     if user.sources.is_empty() {
@@ -165,7 +165,7 @@ pub fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
             unknown,
         });
     }
-    let defaults = coalesce::coalesce(tree, &Map::new(), &mut Vec::new());
+    let defaults = coalesce::coalesce(tree, &Map::new(), &mut Vec::new())?;
     for src in &user.sources {
         unknown.extend(unknown::find(
             &src.values,
