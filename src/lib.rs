@@ -16,5 +16,6 @@ pub mod scaffold;
 pub mod storage;
 pub mod suggest;
 pub mod target;
+pub mod unittest;
 pub mod values;
 pub mod yamlpos;

@@ -5,6 +5,7 @@ mod chart_cmds;
 pub mod output;
 mod package;
 mod release;
+mod unittest;
 mod values_args;
 
 use std::path::PathBuf;
@@ -69,6 +70,11 @@ pub enum Command {
     /// Manage a chart's dependencies (charts/ and Chart.lock).
     #[command(alias = "dep")]
     Dependency(package::DependencyArgs),
+    /// Run a chart's unit tests (helm-unittest format).
+    #[command(
+        after_help = "Examples:\n  stoke unittest charts/ignition\n  stoke unittest charts/ignition -f 'tests/service_*.yaml' --output-type JUnit --output-file report.xml"
+    )]
+    Unittest(unittest::UnittestArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  stoke completion bash > /etc/bash_completion.d/stoke")]
     Completion(chart_cmds::CompletionArgs),
@@ -129,6 +135,7 @@ pub fn main() -> i32 {
         Command::Template(a) => chart_cmds::template(&cli, a, sub),
         Command::Values(a) => chart_cmds::values(a, sub),
         Command::Show(a) => chart_cmds::show(a),
+        Command::Unittest(a) => unittest::run(a),
         Command::Completion(a) => chart_cmds::completion(a),
         Command::Install(a) => release::install(&cli, a, sub),
         Command::Upgrade(a) => release::upgrade(&cli, a, sub),

@@ -164,6 +164,12 @@ fn render_tree(
     Ok(())
 }
 
+/// Compiles the chart's templates now (they are otherwise compiled on first render), so
+/// clones that render only some templates share one instance built from all of them.
+pub fn precompile(chart: &Chart) -> Result<()> {
+    compiled(chart).map(|_| ())
+}
+
 /// The chart's Tera instance, built on first use and kept in the chart's render cache.
 fn compiled(chart: &Chart) -> Result<(Arc<Tera>, String)> {
     let base = format!("{}/templates", chart.path);
