@@ -89,17 +89,6 @@ struct Parser<'a> {
     read_file: &'a dyn Fn(&str) -> Result<String>,
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a map",
-    }
-}
-
 /// Stores `v` under `key`; an empty key stores nothing, as in Helm.
 fn set(data: &mut Map<String, Value>, key: &str, v: Value) {
     if !key.is_empty() {
@@ -270,7 +259,7 @@ impl Parser<'_> {
             None => Ok(Map::new()),
             Some(Value::Object(m)) => Ok(m),
             Some(other) => {
-                let kind = kind_of(&other);
+                let kind = crate::values::kind_name(&other);
                 data.insert(key.to_string(), other);
                 Err(fail(format!(
                     "unable to parse key: `{key}` is {kind}, not a map"
@@ -284,7 +273,7 @@ impl Parser<'_> {
             None => Ok(Vec::new()),
             Some(Value::Array(l)) => Ok(l),
             Some(other) => {
-                let kind = kind_of(&other);
+                let kind = crate::values::kind_name(&other);
                 data.insert(key.to_string(), other);
                 Err(fail(format!(
                     "unable to parse key: `{key}` is {kind}, not a list"
@@ -387,7 +376,7 @@ impl Parser<'_> {
                     Some(other) => {
                         return Err(fail(format!(
                             "unable to parse key: list item {i} is {}, not a list",
-                            kind_of(other)
+                            crate::values::kind_name(other)
                         )));
                     }
                 };
