@@ -1,2 +1,225 @@
 //! The rendering engine: Tera setup, the template context, Helm-parity functions and
 //! filters, and turning rendered text into ordered manifests.
+//!
+//! Each chart in the tree gets its own Tera instance holding its templates and the helpers
+//! of its library subcharts, so two aliases of one chart never clash over helper names.
+
+pub mod context;
+pub mod convert;
+pub mod error;
+pub mod filters;
+pub mod functions;
+pub mod manifest;
+pub mod yaml_emit;
+
+use std::sync::{Arc, OnceLock};
+
+use anyhow::{Result, anyhow};
+use serde_json::{Map, Value as Json};
+use tera::Tera;
+
+use crate::chart::Chart;
+pub use context::{Capabilities, ReleaseInfo};
+use functions::FunctionScope;
+pub use manifest::Manifest;
+
+/// Everything about the render that does not come from the chart or its values.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// The release being rendered.
+    pub release: ReleaseInfo,
+    /// The cluster the manifests are for.
+    pub capabilities: Capabilities,
+    /// Resources of the currently deployed revision, for `lookup`.
+    pub deployed: Vec<Manifest>,
+}
+
+/// The result of rendering a chart.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    /// Kubernetes objects in Helm's install order.
+    pub manifests: Vec<Manifest>,
+    /// The rendered `NOTES.txt` of the top-level chart.
+    pub notes: Option<String>,
+    /// Things worth telling the user that do not stop the render.
+    pub warnings: Vec<String>,
+}
+
+impl Rendered {
+    /// All manifests as one multi-document YAML stream, each under a `# Source:` line.
+    pub fn manifest_text(&self) -> String {
+        let mut out = String::new();
+        for m in &self.manifests {
+            out.push_str("---\n# Source: ");
+            out.push_str(&m.source);
+            out.push('\n');
+            out.push_str(&m.body);
+        }
+        out
+    }
+}
+
+/// Whether a template file is a helper (never rendered on its own).
+pub fn is_helper(template_name: &str) -> bool {
+    let base = template_name.rsplit('/').next().unwrap_or(template_name);
+    base.starts_with('_')
+}
+
+fn is_notes(template_name: &str) -> bool {
+    template_name == "templates/NOTES.txt"
+}
+
+/// Renders `chart` with its computed `values` (see [`crate::values::compute`]). A chart
+/// whose dependencies are not yet resolved is resolved against `values` first.
+pub fn render(chart: &Chart, values: &Map<String, Json>, opts: &RenderOptions) -> Result<Rendered> {
+    let raw = render_raw(chart, values, opts)?;
+    let mut rendered = Rendered {
+        notes: raw.notes,
+        ..Rendered::default()
+    };
+    rendered.warnings = raw.warnings;
+    rendered.manifests = parse_outputs(&raw.outputs)?;
+    manifest::sort_for_install(&mut rendered.manifests);
+    Ok(rendered)
+}
+
+/// Each template's rendered text, before it is split into documents and checked.
+#[derive(Debug, Clone, Default)]
+pub struct RawRender {
+    /// (template name, rendered text), in rendering order: the chart's templates by path,
+    /// then each subchart's.
+    pub outputs: Vec<(String, String)>,
+    /// The top-level chart's rendered `NOTES.txt`.
+    pub notes: Option<String>,
+    /// Warnings the templates raised with `warn`.
+    pub warnings: Vec<String>,
+}
+
+/// Renders every template to text without checking the output; for tools that look at
+/// documents per template (unit tests) or at the raw text.
+pub fn render_raw(
+    chart: &Chart,
+    values: &Map<String, Json>,
+    opts: &RenderOptions,
+) -> Result<RawRender> {
+    let chart = &*crate::chart::deps::resolve(chart, values)?;
+    let mut rendered = Rendered::default();
+    let _deployed = functions::DeployedGuard::set(Arc::new(opts.deployed.clone()));
+    let mut outputs = Vec::new();
+    functions::take_warnings();
+    let result = render_tree(chart, values, opts, true, &mut outputs, &mut rendered);
+    let warnings = functions::take_warnings();
+    result?;
+    Ok(RawRender {
+        outputs,
+        notes: rendered.notes,
+        warnings,
+    })
+}
+
+/// Parses every template's output back into manifests, in template order. (Splitting the
+/// work across threads was measured slower on two cores: the parser allocates heavily.)
+pub fn parse_outputs(outputs: &[(String, String)]) -> Result<Vec<Manifest>> {
+    let mut all = Vec::new();
+    for (name, text) in outputs {
+        all.extend(manifest::parse_output(name, text)?);
+    }
+    Ok(all)
+}
+
+fn render_tree(
+    chart: &Chart,
+    values: &Map<String, Json>,
+    opts: &RenderOptions,
+    top: bool,
+    outputs: &mut Vec<(String, String)>,
+    out: &mut Rendered,
+) -> Result<()> {
+    if !chart.metadata.is_library() {
+        let (tera, base) = compiled(chart)?;
+        let base_ctx = context::base(chart, values, opts);
+        for t in &chart.templates {
+            if is_helper(&t.name) || (is_notes(&t.name) && !top) {
+                continue;
+            }
+            let full = format!("{}/{}", chart.path, t.name);
+            let ctx = context::for_template(&base_ctx, &full, &base);
+            let text = tera
+                .render(&full, &ctx)
+                .map_err(|e| anyhow!("cannot render {full}:\n{}", error::describe(&e)))?;
+            if is_notes(&t.name) {
+                out.notes = Some(text);
+            } else {
+                outputs.push((full, text));
+            }
+        }
+    }
+    for sub in &chart.subcharts {
+        let sub_values = match values.get(sub.name()) {
+            Some(Json::Object(m)) => m.clone(),
+            _ => Map::new(),
+        };
+        render_tree(sub, &sub_values, opts, false, outputs, out)?;
+    }
+    Ok(())
+}
+
+/// Compiles the chart's templates now (they are otherwise compiled on first render), so
+/// clones that render only some templates share one instance built from all of them.
+pub fn precompile(chart: &Chart) -> Result<()> {
+    compiled(chart).map(|_| ())
+}
+
+/// The chart's Tera instance, built on first use and kept in the chart's render cache.
+fn compiled(chart: &Chart) -> Result<(Arc<Tera>, String)> {
+    let base = format!("{}/templates", chart.path);
+    if let Some(t) = chart
+        .render_cache
+        .0
+        .get()
+        .and_then(|a| a.clone().downcast::<Tera>().ok())
+    {
+        return Ok((t, base));
+    }
+    let tera = build(chart)?;
+    let _ = chart.render_cache.0.set(tera.clone());
+    Ok((tera, base))
+}
+
+/// Builds the Tera instance for one chart: its templates, its library subcharts' helpers,
+/// the filters and the functions.
+fn build(chart: &Chart) -> Result<Arc<Tera>> {
+    let mut tera = Tera::new();
+    tera.autoescape_on(Vec::<&str>::new());
+    filters::register(&mut tera);
+    let handle = Arc::new(OnceLock::new());
+    let scope = FunctionScope {
+        files: Arc::new(chart.files.clone()),
+        tera: handle.clone(),
+    };
+    functions::register(&mut tera, &scope);
+
+    let mut sources: Vec<(String, String)> = Vec::new();
+    for t in &chart.templates {
+        let text = std::str::from_utf8(&t.data)
+            .map_err(|_| anyhow!("{}/{} is not UTF-8 text", chart.path, t.name))?;
+        sources.push((format!("{}/{}", chart.path, t.name), text.to_string()));
+    }
+    for lib in chart.subcharts.iter().filter(|c| c.metadata.is_library()) {
+        for t in lib.templates.iter().filter(|t| is_helper(&t.name)) {
+            let text = std::str::from_utf8(&t.data)
+                .map_err(|_| anyhow!("{}/{} is not UTF-8 text", lib.path, t.name))?;
+            sources.push((format!("{}/{}", lib.path, t.name), text.to_string()));
+        }
+    }
+    tera.add_raw_templates(sources).map_err(|e| {
+        anyhow!(
+            "cannot load the templates of chart `{}`:\n{}",
+            chart.name(),
+            error::describe(&e)
+        )
+    })?;
+    let tera = Arc::new(tera);
+    let _ = handle.set(Arc::downgrade(&tera));
+    Ok(tera)
+}

@@ -1,10 +1,185 @@
 //! Values: parsing values files, the `--set` family, Helm's coalescing of user values over
 //! chart defaults, schema checks, and warnings for keys the chart does not define.
 
+pub mod coalesce;
+pub mod schema;
 pub mod strvals;
+pub mod unknown;
 
-use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
+
+pub use strvals::SetKind;
+
+use crate::chart::Chart;
+use crate::yamlpos::KeyLines;
+
+/// The values options of a command, in command-line order.
+#[derive(Debug, Clone, Default)]
+pub struct ValuesOptions {
+    /// `-f/--values` files, in order; later files win. `-` reads standard input.
+    pub files: Vec<PathBuf>,
+    /// `--set`-family arguments, in the order given; applied after the files.
+    pub sets: Vec<(SetKind, String)>,
+}
+
+/// One place user values came from, kept to point messages at lines.
+#[derive(Debug, Clone)]
+pub struct ValuesSource {
+    /// A file path, or the `--set` argument as typed.
+    pub origin: String,
+    /// The values it contributed.
+    pub values: Map<String, Value>,
+    /// Where each key is written, for files.
+    pub lines: KeyLines,
+}
+
+/// User-supplied values: the merged map and where each part came from.
+#[derive(Debug, Clone, Default)]
+pub struct UserValues {
+    /// Files merged in order, then the `--set` family applied.
+    pub merged: Map<String, Value>,
+    /// Each file and `--set` argument on its own.
+    pub sources: Vec<ValuesSource>,
+}
+
+impl UserValues {
+    /// Where the value at `path` was given last: `file:line` or the `--set` argument.
+    pub fn origin_of(&self, path: &str) -> Option<String> {
+        for src in self.sources.iter().rev() {
+            if crate::chart::deps::lookup(&src.values, &strip_indices(path)).is_some() {
+                return Some(match src.lines.line_of(path) {
+                    Some(line) => format!("{}:{line}", src.origin),
+                    None => src.origin.clone(),
+                });
+            }
+        }
+        None
+    }
+}
+
+fn strip_indices(path: &str) -> String {
+    match path.find('[') {
+        Some(i) => path[..i].to_string(),
+        None => path.to_string(),
+    }
+}
+
+/// Reads the values files and applies the `--set` family, in Helm's order.
+pub fn read_user_values(opts: &ValuesOptions) -> Result<UserValues> {
+    let mut out = UserValues::default();
+    for file in &opts.files {
+        let (text, origin) = read_values_file(file)?;
+        let values = parse_values_yaml(&text, &origin)?;
+        coalesce::merge_user(&mut out.merged, values.clone());
+        out.sources.push(ValuesSource {
+            origin,
+            values,
+            lines: KeyLines::scan(&text),
+        });
+    }
+    for (kind, arg) in &opts.sets {
+        let flag = match kind {
+            SetKind::Set => "--set",
+            SetKind::String => "--set-string",
+            SetKind::Json => "--set-json",
+            SetKind::Literal => "--set-literal",
+            SetKind::File => "--set-file",
+        };
+        // strvals::apply names the flag, the argument and the file in its errors.
+        let read = |path: &str| -> Result<String> { Ok(std::fs::read_to_string(path)?) };
+        strvals::apply(&mut out.merged, arg, *kind, &read)?;
+        let mut alone = Map::new();
+        strvals::apply(&mut alone, arg, *kind, &read)?;
+        out.sources.push(ValuesSource {
+            origin: format!("{flag} {arg}"),
+            values: alone,
+            lines: KeyLines::default(),
+        });
+    }
+    Ok(out)
+}
+
+fn read_values_file(path: &Path) -> Result<(String, String)> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .context("cannot read values from standard input")?;
+        return Ok((text, "<stdin>".into()));
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read values file `{}`", path.display()))?;
+    Ok((text, path.display().to_string()))
+}
+
+/// The merged user-supplied values of `opts`.
+pub fn user_values(opts: &ValuesOptions) -> Result<Map<String, Value>> {
+    Ok(read_user_values(opts)?.merged)
+}
+
+/// The result of computing a chart's values.
+#[derive(Debug, Clone, Default)]
+pub struct Computed {
+    /// The values templates see (top-level chart's; subcharts under their names).
+    pub values: Map<String, Value>,
+    /// Notes on suspicious input that did not stop the computation.
+    pub warnings: Vec<String>,
+    /// Keys the user gave that the chart does not define.
+    pub unknown: Vec<unknown::UnknownKey>,
+}
+
+/// Coalesces `user` over the chart's defaults and checks the schemas.
+pub fn compute(chart: &Chart, user: &Map<String, Value>) -> Result<Map<String, Value>> {
+    Ok(compute_full(
+        chart,
+        &UserValues {
+            merged: user.clone(),
+            sources: Vec::new(),
+        },
+    )?
+    .values)
+}
+
+/// Like [`compute`], keeping warnings and unknown keys, and pointing schema violations at
+/// the file and line that set the value.
+pub fn compute_full(chart: &Chart, user: &UserValues) -> Result<Computed> {
+    let tree = crate::chart::deps::resolve(chart, &user.merged)?;
+    compute_resolved(&tree, user)
+}
+
+/// [`compute_full`] for a chart tree whose dependencies are already resolved.
+pub fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
+    let mut warnings = Vec::new();
+    let values = coalesce::coalesce(tree, &user.merged, &mut warnings)?;
+    schema::enforce(tree, &values, &|path| user.origin_of(path))?;
+    let mut unknown = Vec::new();
+    if user.sources.is_empty() {
+        return Ok(Computed {
+            values,
+            warnings,
+            unknown,
+        });
+    }
+    let defaults = coalesce::coalesce(tree, &Map::new(), &mut Vec::new())?;
+    for src in &user.sources {
+        unknown.extend(unknown::find(
+            &src.values,
+            &defaults,
+            tree.schema.as_ref(),
+            |path| match src.lines.line_of(path) {
+                Some(line) => format!("{}:{line}", src.origin),
+                None => src.origin.clone(),
+            },
+        ));
+    }
+    Ok(Computed {
+        values,
+        warnings,
+        unknown,
+    })
+}
 
 /// Parses YAML values text into a map; `origin` names the file in errors. An empty
 /// document is an empty map; any other non-map document is an error.

@@ -104,7 +104,7 @@ fn apply_mode(
             *target = work;
             Ok(())
         }
-        Err(Stop::Fail(e)) => Err(e.context(format!("{} `{arg}` is invalid", kind.flag()))),
+        Err(Stop::Fail(e)) => Err(e.context(format!("invalid {} argument `{arg}`", kind.flag()))),
         Err(Stop::End) => unreachable!("parse() turns the end of input into success"),
     }
 }
@@ -458,7 +458,7 @@ impl Parser<'_> {
                     match self.key(&mut inner, level, true) {
                         Ok(()) => set_index(list, i, Value::Object(inner)),
                         Err(Stop::End) if self.strict => Err(fail(format!(
-                            "the value at the end is empty, and Helm then silently drops the new \
+                            "the value at the end is empty, and then Helm silently drops the new \
                              list element `[{i}]`; stoke rejects it so that no setting is lost. \
                              To set an empty string, end the argument with a comma (`...=,`)"
                         ))),
@@ -516,8 +516,8 @@ impl Parser<'_> {
             match last {
                 None => {
                     return Err(fail(
-                        "the list starting with `{` has no closing `}` (escape a literal \
-                         brace as `\\{`)",
+                        "list must terminate with '}' (a value starting with `{` is a list; \
+                         escape a literal brace as `\\{`)",
                     ));
                 }
                 Some('}') => {
@@ -542,9 +542,9 @@ impl Parser<'_> {
     fn typed(&self, raw: &str) -> R<Value> {
         match self.kind {
             SetKind::Set => Ok(infer_type(raw)),
-            SetKind::File => (self.read_file)(raw).map(Value::String).map_err(|e| {
-                Stop::Fail(e.context(format!("cannot read the file `{raw}` named in the value")))
-            }),
+            SetKind::File => (self.read_file)(raw)
+                .map(Value::String)
+                .map_err(|e| Stop::Fail(e.context(format!("cannot read `{raw}`")))),
             SetKind::String | SetKind::Literal | SetKind::Json => {
                 Ok(Value::String(raw.to_string()))
             }
@@ -951,6 +951,22 @@ mod tests {
         assert!(set_err(SetKind::Json, "a=01").contains("key `1` has no value"));
     }
 
+    /// docs/values.md, "Intended differences": integers stay exact (Helm rounds them to
+    /// floats), and lone surrogates are refused (Helm substitutes U+FFFD).
+    #[test]
+    fn set_json_differs_from_helm_only_as_documented() {
+        assert_eq!(
+            parse(SetKind::Json, "a=12345678901234567890,b=9007199254740993").unwrap(),
+            json!({"a": 12345678901234567890u64, "b": 9007199254740993i64})
+        );
+        let e = set_err(SetKind::Json, r#"a="\ud800""#);
+        assert!(e.contains("invalid JSON value"), "{e}");
+        assert_eq!(
+            parse(SetKind::Json, r#"a="\u00e9\ud83d\ude00""#).unwrap(),
+            json!({"a": "é😀"})
+        );
+    }
+
     #[test]
     fn set_json_accepts_a_whole_object_and_merges_it() {
         let mut m = Map::new();
@@ -1003,8 +1019,11 @@ mod tests {
         let mut m = Map::new();
         let e = apply(&mut m, "a=missing.txt", SetKind::File, &files).unwrap_err();
         let msg = format!("{e:#}");
-        assert!(msg.contains("--set-file `a=missing.txt`"), "{msg}");
-        assert!(msg.contains("cannot read the file `missing.txt`"), "{msg}");
+        assert!(
+            msg.contains("invalid --set-file argument `a=missing.txt`"),
+            "{msg}"
+        );
+        assert!(msg.contains("cannot read `missing.txt`"), "{msg}");
         assert!(msg.contains("no such file"), "{msg}");
     }
 
@@ -1042,7 +1061,7 @@ mod tests {
             let e = set_err(SetKind::Set, arg);
             assert!(e.contains(expected), "{arg}: {e}");
             assert!(
-                e.contains(&format!("--set `{arg}` is invalid")),
+                e.contains(&format!("invalid --set argument `{arg}`")),
                 "{arg}: {e}"
             );
         }
@@ -1056,7 +1075,7 @@ mod tests {
             ("a,b=1", "key `a` has no value before the `,`"),
             ("a=1,,b=2", "empty assignment"),
             (",", "empty assignment"),
-            ("a={1,2", "no closing `}`"),
+            ("a={1,2", "list must terminate with '}'"),
             ("a[0]x=1", "unexpected `x` after the list index `[0]`"),
             ("a.=1", "a key is empty"),
             ("a[0]=1,a[0]]=2", "unexpected `]`"),

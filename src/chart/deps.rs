@@ -1,0 +1,144 @@
+//! Resolving a chart's dependencies for one render: aliased copies of subcharts, and
+//! dropping subcharts that a `condition` or `tags` switch off.
+
+use std::borrow::Cow;
+
+use anyhow::{Result, bail};
+use serde_json::{Map, Value};
+
+use super::Chart;
+use crate::values::coalesce;
+
+/// Returns the chart tree as it renders with `user` values: every `dependencies` entry is
+/// matched to a subchart in `charts/` (renamed to its alias), disabled ones are removed.
+/// A chart without subcharts, or one already resolved, is returned as it is.
+pub fn resolve<'a>(chart: &'a Chart, user: &Map<String, Value>) -> Result<Cow<'a, Chart>> {
+    if chart.resolved || (chart.subcharts.is_empty() && chart.metadata.dependencies.is_empty()) {
+        return Ok(Cow::Borrowed(chart));
+    }
+    let mut tree = chart.clone();
+    apply_aliases(&mut tree)?;
+    let mut warnings = Vec::new();
+    let values = coalesce::coalesce(&tree, user, &mut warnings)?;
+    let tags = match values.get("tags") {
+        Some(Value::Object(t)) => t.clone(),
+        _ => Map::new(),
+    };
+    prune(&mut tree, &values, &tags);
+    mark_resolved(&mut tree);
+    Ok(Cow::Owned(tree))
+}
+
+fn mark_resolved(chart: &mut Chart) {
+    chart.resolved = true;
+    for sub in &mut chart.subcharts {
+        mark_resolved(sub);
+    }
+}
+
+fn apply_aliases(chart: &mut Chart) -> Result<()> {
+    let deps = chart.metadata.dependencies.clone();
+    let loaded = std::mem::take(&mut chart.subcharts);
+    let mut result: Vec<Chart> = loaded
+        .iter()
+        .filter(|c| !deps.iter().any(|d| d.name == c.name()))
+        .cloned()
+        .collect();
+    for dep in &deps {
+        let Some(found) = loaded.iter().find(|c| c.name() == dep.name) else {
+            bail!(
+                "chart `{}` depends on `{}`, which is missing from its charts/ folder (run `stoke dependency build {}`)",
+                chart.name(),
+                dep.name,
+                chart.origin.display()
+            );
+        };
+        if !dep.version.is_empty() {
+            let c = super::version::parse_constraint(&dep.version)?;
+            let v = semver::Version::parse(&found.metadata.version)?;
+            if !c.matches(&v) {
+                bail!(
+                    "chart `{}` wants `{}` version `{}`, but charts/ holds {} (run `stoke dependency update`)",
+                    chart.name(),
+                    dep.name,
+                    dep.version,
+                    found.metadata.version
+                );
+            }
+        }
+        let mut sub = found.clone();
+        if let Some(alias) = &dep.alias {
+            rename(&mut sub, alias, &chart.path);
+        }
+        result.push(sub);
+    }
+    chart.subcharts = result;
+    for sub in &mut chart.subcharts {
+        apply_aliases(sub)?;
+    }
+    Ok(())
+}
+
+fn rename(chart: &mut Chart, name: &str, parent_path: &str) {
+    chart.metadata.name = name.to_string();
+    set_path(chart, format!("{parent_path}/charts/{name}"));
+}
+
+fn set_path(chart: &mut Chart, path: String) {
+    for sub in &mut chart.subcharts {
+        set_path(sub, format!("{path}/charts/{}", sub.name()));
+    }
+    chart.path = path;
+    chart.render_cache = Default::default();
+}
+
+fn prune(chart: &mut Chart, values: &Map<String, Value>, tags: &Map<String, Value>) {
+    let deps = chart.metadata.dependencies.clone();
+    chart.subcharts.retain(|sub| {
+        let Some(dep) = deps.iter().find(|d| d.effective_name() == sub.name()) else {
+            return true;
+        };
+        enabled(dep, values, tags)
+    });
+    for sub in &mut chart.subcharts {
+        let scoped = match values.get(sub.name()) {
+            Some(Value::Object(m)) => m.clone(),
+            _ => Map::new(),
+        };
+        prune(sub, &scoped, tags);
+    }
+}
+
+fn enabled(
+    dep: &super::Dependency,
+    values: &Map<String, Value>,
+    tags: &Map<String, Value>,
+) -> bool {
+    if let Some(cond) = &dep.condition {
+        for path in cond.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if let Some(Value::Bool(b)) = lookup(values, path) {
+                return *b;
+            }
+        }
+    }
+    let mut any_true = false;
+    let mut any_false = false;
+    for tag in &dep.tags {
+        match tags.get(tag) {
+            Some(Value::Bool(true)) => any_true = true,
+            Some(Value::Bool(false)) => any_false = true,
+            _ => {}
+        }
+    }
+    any_true || !any_false
+}
+
+/// Looks up a dotted path in values.
+pub fn lookup<'a>(values: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.');
+    let mut cur = values.get(parts.next()?)?;
+    for p in parts {
+        cur = cur.as_object()?.get(p)?;
+    }
+    Some(cur)
+}

@@ -1,0 +1,315 @@
+//! From rendered template text to manifests: splitting documents, dropping blank ones,
+//! checking each is a Kubernetes object, and Helm's install order.
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+
+/// One rendered Kubernetes object.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Manifest {
+    /// Template it came from, e.g. `ignition/templates/statefulset.yaml`.
+    pub source: String,
+    /// `apiVersion` of the object.
+    pub api_version: String,
+    /// `kind` of the object.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`, when the template sets one.
+    pub namespace: Option<String>,
+    /// The document's YAML text as rendered (without the `---` separator).
+    pub body: String,
+}
+
+/// Helm's install order: kinds earlier in the list are applied first; unknown kinds last.
+pub const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+fn kind_rank(kind: &str) -> usize {
+    INSTALL_ORDER
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(INSTALL_ORDER.len())
+}
+
+/// Sorts manifests into install order; unknown kinds go last, by kind name; otherwise the
+/// rendering order is kept.
+pub fn sort_for_install(manifests: &mut [Manifest]) {
+    manifests.sort_by(|a, b| {
+        let (ra, rb) = (kind_rank(&a.kind), kind_rank(&b.kind));
+        ra.cmp(&rb).then_with(|| {
+            if ra == INSTALL_ORDER.len() {
+                a.kind.cmp(&b.kind)
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+    });
+}
+
+/// Splits one template's output into documents on `---` lines.
+pub fn split_documents(text: &str) -> Vec<(usize, String)> {
+    let mut docs = Vec::new();
+    let mut current = String::new();
+    let mut start_line = 1;
+    for (i, line) in text.lines().enumerate() {
+        let is_sep = line.starts_with("---") && line[3..].trim().is_empty();
+        if is_sep {
+            docs.push((start_line, std::mem::take(&mut current)));
+            start_line = i + 2;
+        } else {
+            current.push_str(line);
+            current.push('\n');
+        }
+    }
+    docs.push((start_line, current));
+    docs
+}
+
+/// Whether a document has nothing but blank lines and comments.
+pub fn is_blank(doc: &str) -> bool {
+    doc.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#')
+    })
+}
+
+/// The fields of a document that identify the object, read while checking the YAML.
+#[derive(Default)]
+struct Head {
+    top_is_map: bool,
+    api_version: String,
+    kind: String,
+    name: String,
+    namespace: Option<String>,
+}
+
+/// Checks that `doc` is well-formed YAML and reads its identifying fields, from parser
+/// events alone: no tree is built, which keeps parsing every document back cheap.
+fn scan_head(doc: &str) -> Result<Head, (usize, String)> {
+    use saphyr_parser::{Event, Parser};
+
+    struct Frame {
+        is_map: bool,
+        /// For a mapping: the key read whose value comes next.
+        pending: Option<String>,
+        /// The key this container is the value of.
+        name: Option<String>,
+    }
+
+    let mut head = Head::default();
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut seen_root = false;
+    for item in Parser::new_from_str(doc) {
+        let (event, _span) = item.map_err(|e| (e.marker().line(), e.info().to_string()))?;
+        match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let is_map = matches!(event, Event::MappingStart(..));
+                if !seen_root {
+                    seen_root = true;
+                    head.top_is_map = is_map;
+                }
+                let name = frames
+                    .last_mut()
+                    .and_then(|f| if f.is_map { f.pending.take() } else { None });
+                frames.push(Frame {
+                    is_map,
+                    pending: None,
+                    name,
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                frames.pop();
+            }
+            Event::Scalar(value, ..) => {
+                seen_root = true;
+                let depth = frames.len();
+                let Some(top) = frames.last_mut() else {
+                    continue;
+                };
+                if !top.is_map {
+                    continue;
+                }
+                match top.pending.take() {
+                    None => top.pending = Some(value.into_owned()),
+                    Some(key) => {
+                        let parent = if depth == 2 {
+                            frames[1].name.as_deref()
+                        } else {
+                            None
+                        };
+                        match (depth, parent, key.as_str()) {
+                            (1, _, "apiVersion") => head.api_version = value.into_owned(),
+                            (1, _, "kind") => head.kind = value.into_owned(),
+                            (2, Some("metadata"), "name") => head.name = value.into_owned(),
+                            (2, Some("metadata"), "namespace") => {
+                                head.namespace = Some(value.into_owned())
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            Event::Alias(..) => {
+                if let Some(top) = frames.last_mut()
+                    && top.is_map
+                    && top.pending.take().is_none()
+                {
+                    top.pending = Some(String::new());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(head)
+}
+
+/// Parses a template's rendered output into manifests; `template` names the template in
+/// errors.
+pub fn parse_output(template: &str, text: &str) -> Result<Vec<Manifest>> {
+    let mut out = Vec::new();
+    for (start_line, doc) in split_documents(text) {
+        if is_blank(&doc) {
+            continue;
+        }
+        let head = match scan_head(&doc) {
+            Ok(h) => h,
+            Err((line0, msg)) => {
+                // The scanner counts lines from 1 in recent versions; clamp to the document.
+                let rel = line0.max(1).min(doc.lines().count().max(1));
+                let line = start_line + rel - 1;
+                let shown = doc.lines().nth(rel - 1).unwrap_or("");
+                bail!(
+                    "{template}: the rendered output is not valid YAML at line {line} of the output: {msg}\n  {line} | {shown}"
+                );
+            }
+        };
+        if !head.top_is_map {
+            bail!("{template}: a rendered document (output line {start_line}) is not a mapping");
+        }
+        let missing: Vec<&str> = [
+            ("apiVersion", &head.api_version),
+            ("kind", &head.kind),
+            ("metadata.name", &head.name),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.is_empty())
+        .map(|(k, _)| k)
+        .collect();
+        if !missing.is_empty() {
+            bail!(
+                "{template}: the rendered document at output line {start_line} lacks {}; every document must be a Kubernetes object",
+                missing.join(", ")
+            );
+        }
+        out.push(Manifest {
+            source: template.to_string(),
+            api_version: head.api_version,
+            kind: head.kind,
+            name: head.name,
+            namespace: head.namespace,
+            body: doc.trim_end().to_string() + "\n",
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_and_comment_only_documents_are_dropped() {
+        let text =
+            "---\n# nothing\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\n";
+        let m = parse_output("c/templates/x.yaml", text).unwrap();
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].kind, "ConfigMap");
+    }
+
+    #[test]
+    fn only_the_objects_own_metadata_names_it() {
+        let text = "kind: StatefulSet\napiVersion: apps/v1\nspec:\n  name: not-this\n  template:\n    metadata:\n      name: nor-this\nmetadata:\n  labels: {name: no}\n  name: gw\n  namespace: plant\n";
+        let m = parse_output("t", text).unwrap();
+        assert_eq!(
+            (m[0].name.as_str(), m[0].namespace.as_deref()),
+            ("gw", Some("plant"))
+        );
+        assert_eq!(m[0].api_version, "apps/v1");
+    }
+
+    #[test]
+    fn a_document_without_a_name_is_refused() {
+        let err = parse_output("t", "apiVersion: v1\nkind: ConfigMap\n").unwrap_err();
+        assert!(err.to_string().contains("lacks metadata.name"), "{err}");
+    }
+
+    #[test]
+    fn invalid_yaml_names_the_template_and_line() {
+        let err = parse_output("c/templates/x.yaml", "---\na: b\n  c: [\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("c/templates/x.yaml: the rendered output is not valid YAML at line"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn install_order_puts_namespaces_first_and_unknown_kinds_last() {
+        let mk = |kind: &str| Manifest {
+            source: String::new(),
+            api_version: "v1".into(),
+            kind: kind.into(),
+            name: "n".into(),
+            namespace: None,
+            body: String::new(),
+        };
+        let mut v = vec![
+            mk("Zebra"),
+            mk("Deployment"),
+            mk("Certificate"),
+            mk("Namespace"),
+        ];
+        sort_for_install(&mut v);
+        let kinds: Vec<_> = v.iter().map(|m| m.kind.as_str()).collect();
+        assert_eq!(kinds, ["Namespace", "Deployment", "Certificate", "Zebra"]);
+    }
+}

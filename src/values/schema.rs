@@ -1,0 +1,149 @@
+//! Checking computed values against each chart's `values.schema.json`.
+
+use anyhow::{Result, anyhow, bail};
+use serde_json::{Map, Value};
+
+use crate::chart::Chart;
+
+/// One schema violation, with the dotted path of the offending value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// Dotted values path, e.g. `gateway.replicas` or `env[2].name`; empty for the root.
+    pub path: String,
+    /// What was expected.
+    pub message: String,
+}
+
+/// Validates the values of `chart` and of each subchart (against its own section) with
+/// their schemas. Returns every violation, grouped per chart.
+pub fn check_tree(
+    chart: &Chart,
+    values: &Map<String, Value>,
+) -> Result<Vec<(String, Vec<Violation>)>> {
+    let mut out = Vec::new();
+    check_into(chart, values, "", &mut out)?;
+    Ok(out)
+}
+
+fn check_into(
+    chart: &Chart,
+    values: &Map<String, Value>,
+    prefix: &str,
+    out: &mut Vec<(String, Vec<Violation>)>,
+) -> Result<()> {
+    if let Some(schema) = &chart.schema {
+        let violations = check(schema, values)
+            .map_err(|e| anyhow!("{}: {e}", chart.origin.join("values.schema.json").display()))?;
+        if !violations.is_empty() {
+            let violations = violations
+                .into_iter()
+                .map(|mut v| {
+                    if !prefix.is_empty() {
+                        v.path = if v.path.is_empty() {
+                            prefix.trim_end_matches('.').to_string()
+                        } else {
+                            format!("{prefix}{}", v.path)
+                        };
+                    }
+                    v
+                })
+                .collect();
+            out.push((chart.name().to_string(), violations));
+        }
+    }
+    for sub in &chart.subcharts {
+        let scoped = match values.get(sub.name()) {
+            Some(Value::Object(m)) => m.clone(),
+            _ => Map::new(),
+        };
+        check_into(sub, &scoped, &format!("{prefix}{}.", sub.name()), out)?;
+    }
+    Ok(())
+}
+
+/// Validates `values` against one schema.
+pub fn check(schema: &Value, values: &Map<String, Value>) -> Result<Vec<Violation>> {
+    let validator = jsonschema::validator_for(schema)
+        .map_err(|e| anyhow!("the schema itself is invalid: {e}"))?;
+    let instance = Value::Object(values.clone());
+    let mut out: Vec<Violation> = validator
+        .iter_errors(&instance)
+        .map(|e| Violation {
+            path: pointer_to_path(&instance, &e.instance_path().to_string()),
+            message: e.to_string(),
+        })
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path).then(a.message.cmp(&b.message)));
+    out.dedup();
+    Ok(out)
+}
+
+/// Turns a JSON pointer into the dotted path users write (`a.b[0].c`), looking at the
+/// values to tell list indices from keys that happen to be digits.
+pub fn pointer_to_path(instance: &Value, pointer: &str) -> String {
+    let mut out = String::new();
+    let mut cur = Some(instance);
+    for raw in pointer.split('/').skip(1) {
+        let seg = raw.replace("~1", "/").replace("~0", "~");
+        match cur {
+            Some(Value::Array(items)) => {
+                out.push_str(&format!("[{seg}]"));
+                cur = seg.parse::<usize>().ok().and_then(|i| items.get(i));
+            }
+            other => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(&seg);
+                cur = other.and_then(|v| v.get(&seg));
+            }
+        }
+    }
+    out
+}
+
+/// Fails with one message listing every violation.
+pub fn enforce(
+    chart: &Chart,
+    values: &Map<String, Value>,
+    locate: &dyn Fn(&str) -> Option<String>,
+) -> Result<()> {
+    let found = check_tree(chart, values)?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let mut msg = String::from("the values do not match the chart's schema:");
+    for (chart_name, violations) in found {
+        for v in violations {
+            let at = if v.path.is_empty() {
+                "(top level)".to_string()
+            } else {
+                format!("`{}`", v.path)
+            };
+            let origin = locate(&v.path)
+                .map(|o| format!(" (set in {o})"))
+                .unwrap_or_default();
+            msg.push_str(&format!(
+                "\n  - {at}: {}{origin} [schema of chart `{chart_name}`]",
+                v.message
+            ));
+        }
+    }
+    bail!(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn violations_name_the_dotted_path() {
+        let schema = json!({"type": "object", "properties": {"a": {"type": "object", "properties": {"n": {"type": "integer"}}}, "l": {"type": "array", "items": {"type": "string"}}}});
+        let values = json!({"a": {"n": "x"}, "l": ["ok", 3]});
+        let v = check(&schema, values.as_object().unwrap()).unwrap();
+        let paths: Vec<_> = v.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(paths, ["a.n", "l[1]"]);
+        assert!(v[0].message.contains("integer"), "{}", v[0].message);
+    }
+}
