@@ -227,3 +227,77 @@ fn values_from_files_coalesce_as_helm_coalesces_them() {
         failures.join("\n")
     );
 }
+
+/// `stoke values` (the built binary) on generated charts with subcharts and `global`,
+/// zero to three values files and one to four `--set` arguments (nested maps, nulls that
+/// delete defaults, lists that replace, indices into existing lists, subchart sections,
+/// type conflicts) prints the values Helm computes, or fails where Helm fails.
+#[test]
+fn values_command_matches_helm_for_files_and_sets() {
+    if !helm_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helm_diff/values_cases.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(tmp.path())
+        .arg("500")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut total = 0;
+    let mut failures = Vec::new();
+    for line in text.lines() {
+        let case: Value = serde_json::from_str(line).unwrap();
+        total += 1;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stoke"));
+        cmd.arg("values").arg(case["dir"].as_str().unwrap());
+        for f in case["files"].as_array().unwrap() {
+            cmd.arg("-f").arg(f.as_str().unwrap());
+        }
+        for s in case["sets"].as_array().unwrap() {
+            cmd.arg("--set").arg(s.as_str().unwrap());
+        }
+        let run = cmd
+            .args(["-o", "json"])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let what = format!(
+            "{} -f {} --set {}",
+            case["dir"], case["files"], case["sets"]
+        );
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        match (case["ok"].as_bool().unwrap(), run.status.success()) {
+            (true, true) => {
+                let ours: Value = serde_json::from_slice(&run.stdout).unwrap();
+                if !same_values(&case["value"], &ours) {
+                    failures.push(format!("{what}: helm {} stoke {ours}", case["value"]));
+                }
+            }
+            (false, false) => {}
+            (true, false) => failures.push(format!(
+                "{what}: helm gives {}, stoke fails: {stderr}",
+                case["value"]
+            )),
+            (false, true) => failures.push(format!(
+                "{what}: helm fails ({}), stoke prints {}",
+                case["error"],
+                String::from_utf8_lossy(&run.stdout)
+            )),
+        }
+    }
+    assert!(total >= 500, "only {total} cases were generated");
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases differ from Helm:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
