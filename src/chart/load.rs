@@ -210,6 +210,7 @@ pub fn from_files(
         origin,
         path,
         render_cache: Default::default(),
+        schema_cache: Default::default(),
         resolved: false,
     })
 }

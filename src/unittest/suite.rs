@@ -387,6 +387,22 @@ impl Reader<'_> {
         let m = self.map(v, path, "an assertion")?;
         let common = ["not", "template", "documentIndex", "documentSelector"];
         let types: Vec<&String> = m.keys().filter(|k| !common.contains(&k.as_str())).collect();
+        // One real type beside other keys: those are misspelt common fields, not types.
+        let real: Vec<&&String> = types.iter().filter(|k| resolve_kind(k).is_some()).collect();
+        if real.len() == 1 && types.len() > 1 {
+            let stray = types
+                .iter()
+                .find(|k| resolve_kind(k).is_none())
+                .expect("more keys than real types");
+            let hint = crate::suggest::did_you_mean(stray, common.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            bail!(
+                "{}: unknown field `{stray}` in an assertion{hint}; expected the assertion type and any of: {}",
+                self.at(&format!("{path}.{stray}")),
+                common.join(", ")
+            );
+        }
         let written = match types.as_slice() {
             [one] => one.as_str(),
             [] => bail!(
