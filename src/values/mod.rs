@@ -81,13 +81,7 @@ pub fn read_user_values(opts: &ValuesOptions) -> Result<UserValues> {
         });
     }
     for (kind, arg) in &opts.sets {
-        let flag = match kind {
-            SetKind::Set => "--set",
-            SetKind::String => "--set-string",
-            SetKind::Json => "--set-json",
-            SetKind::Literal => "--set-literal",
-            SetKind::File => "--set-file",
-        };
+        let flag = kind.flag();
         // strvals::apply names the flag, the argument and the file in its errors.
         let read = |path: &str| -> Result<String> { Ok(std::fs::read_to_string(path)?) };
         strvals::apply(&mut out.merged, arg, *kind, &read)?;
