@@ -81,19 +81,10 @@ pub fn read_user_values(opts: &ValuesOptions) -> Result<UserValues> {
         });
     }
     for (kind, arg) in &opts.sets {
-        let flag = match kind {
-            SetKind::Set => "--set",
-            SetKind::String => "--set-string",
-            SetKind::Json => "--set-json",
-            SetKind::Literal => "--set-literal",
-            SetKind::File => "--set-file",
-        };
-        let read = |path: &str| -> Result<String> {
-            std::fs::read_to_string(path)
-                .with_context(|| format!("{flag} {arg}: cannot read `{path}`"))
-        };
-        strvals::apply(&mut out.merged, arg, *kind, &read)
-            .with_context(|| format!("invalid {flag} argument `{arg}`"))?;
+        let flag = kind.flag();
+        // strvals::apply names the flag, the argument and the file in its errors.
+        let read = |path: &str| -> Result<String> { Ok(std::fs::read_to_string(path)?) };
+        strvals::apply(&mut out.merged, arg, *kind, &read)?;
         let mut alone = Map::new();
         strvals::apply(&mut alone, arg, *kind, &read)?;
         out.sources.push(ValuesSource {
