@@ -186,7 +186,11 @@ fn install_process(c: &mut Criterion) {
     group.sample_size(20);
     let cases = [
         ("ignition_sized_whole_process", fixture_chart.clone(), None),
-        ("charts_ignition_dev_whole_process", root.join("charts/ignition"), Some(root.join("values/dev.yaml"))),
+        (
+            "charts_ignition_dev_whole_process",
+            root.join("charts/ignition"),
+            Some(root.join("values/dev.yaml")),
+        ),
     ];
     for (name, chart, values) in cases {
         group.bench_function(name, |b| {

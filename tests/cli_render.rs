@@ -486,3 +486,53 @@ fn unknown_keys_from_set_name_the_argument() {
         run.stderr
     );
 }
+
+#[test]
+fn import_values_copy_child_tables_into_the_parent_where_the_parent_does_not_set_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let parent = chart(
+        tmp.path(),
+        "p",
+        &[
+            (
+                "values.yaml",
+                "own: 1\nimported:\n  here:\n    keep: parent\n",
+            ),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: v\ndata:\n  values: {{ values | to_json | quote }}\n",
+            ),
+        ],
+    );
+    std::fs::write(
+        parent.join("Chart.yaml"),
+        "apiVersion: v2\nname: p\nversion: 1.0.0\ndependencies:\n  - name: c\n    version: 1.0.0\n    import-values:\n      - data\n      - child: settings.inner\n        parent: imported.here\n",
+    )
+    .unwrap();
+    chart(
+        &parent.join("charts"),
+        "c",
+        &[(
+            "values.yaml",
+            "exports:\n  data:\n    fromChild: yes-really\n    own: 2\nsettings:\n  inner:\n    keep: child\n    extra: x\n",
+        )],
+    );
+    let run = stoke_in(tmp.path(), &["template", "r", "p", "--set", "own=5"]).expect(0);
+    let docs = documents(&run.stdout);
+    let v: serde_json::Value =
+        serde_json::from_str(docs[0]["data"]["values"].as_str().unwrap()).unwrap();
+    // What Helm 4 renders for the same chart (checked with helm-python-sdk).
+    assert_eq!(
+        v["fromChild"], "yes-really",
+        "exports.data lands at the top"
+    );
+    assert_eq!(
+        v["own"], 5,
+        "the user's value wins over the parent's default and the import"
+    );
+    assert_eq!(
+        v["imported"]["here"],
+        serde_json::json!({"keep": "parent", "extra": "x"}),
+        "the parent's own values win over an import"
+    );
+}
