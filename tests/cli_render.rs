@@ -506,7 +506,7 @@ fn import_values_copy_child_tables_into_the_parent_where_the_parent_does_not_set
     );
     std::fs::write(
         parent.join("Chart.yaml"),
-        "apiVersion: v2\nname: p\nversion: 1.0.0\ndependencies:\n  - name: c\n    version: 1.0.0\n    import-values:\n      - data\n      - child: settings.inner\n        parent: imported.here\n",
+        "apiVersion: v2\nname: p\nversion: 1.0.0\ndependencies:\n  - name: c\n    version: 0.1.0\n    import-values:\n      - data\n      - child: settings.inner\n        parent: imported.here\n",
     )
     .unwrap();
     chart(
