@@ -406,3 +406,32 @@ fn suite_globs_choose_files_and_junit_reports_are_written() {
     let none = stoke_in(tmp.path(), &["unittest", "app", "-f", "tests/none_*.yaml"]).expect(1);
     assert!(none.stderr.contains("no test suites"), "{}", none.stderr);
 }
+
+#[test]
+fn a_selector_must_match_in_every_template_unless_empty_ones_are_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    fixture(tmp.path());
+    write_files(
+        tmp.path(),
+        &[(
+            "app/tests/multi_test.yaml",
+            concat!(
+                "suite: across templates\ntemplates: [deploy.yaml, service.yaml]\ntests:\n",
+                "  - it: strict\n    documentSelector: {path: kind, value: Service}\n    asserts:\n      - exists: {path: spec.ports}\n",
+                "  - it: lenient\n    documentSelector: {path: kind, value: Service, skipEmptyTemplates: true}\n    asserts:\n      - exists: {path: spec.ports}\n",
+            ),
+        )],
+    );
+    let run = stoke_in(tmp.path(), &["unittest", "app"]).expect(1);
+    assert!(
+        run.stdout
+            .contains("matched no document in this template; set skipEmptyTemplates: true"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Tests: 1 passed, 1 failed"),
+        "{}",
+        run.stdout
+    );
+}

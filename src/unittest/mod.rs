@@ -729,16 +729,15 @@ fn run_test(
         }
         for (name, chosen) in per_template {
             if chosen.is_empty() {
-                if selector.is_some_and(|s| s.skip_empty_templates) || selector.is_some() {
-                    continue;
-                }
-                failures.extend(failure(
-                    a,
-                    i,
-                    Some(name),
-                    None,
-                    Err("the template rendered no documents".into()),
-                ));
+                let message = match selector {
+                    Some(s) if s.skip_empty_templates => continue,
+                    Some(s) => format!(
+                        "documentSelector `{}` matched no document in this template; set skipEmptyTemplates: true to allow that",
+                        s.path
+                    ),
+                    None => "the template rendered no documents".into(),
+                };
+                failures.extend(failure(a, i, Some(name), None, Err(message)));
                 continue;
             }
             for (di, doc) in chosen {
