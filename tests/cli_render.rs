@@ -392,15 +392,37 @@ fn usage_errors_exit_with_two() {
     stoke_in(tmp.path(), &["no-such-command"]).expect(2);
 }
 
+/// Subcommand names listed under `Commands:` in a help text.
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
 fn every_command_has_help_with_an_example() {
     let tmp = tempfile::tempdir().unwrap();
-    for cmd in ["create", "lint", "template", "values", "show", "completion"] {
-        let run = stoke_in(tmp.path(), &[cmd, "--help"]).expect(0);
+    let top = stoke_in(tmp.path(), &["--help"]).expect(0);
+    let commands = subcommands(&top.stdout);
+    assert!(commands.len() >= 20, "{commands:?}");
+    for cmd in commands {
+        let help = stoke_in(tmp.path(), &[&cmd, "--help"]).expect(0).stdout;
         assert!(
-            run.stdout.contains("Example"),
-            "{cmd} --help has no example"
+            help.contains("Example"),
+            "`stoke {cmd} --help` has no example"
         );
+        for sub in subcommands(&help) {
+            let run = stoke_in(tmp.path(), &[&cmd, &sub, "--help"]).expect(0);
+            assert!(
+                run.stdout.contains("Example"),
+                "`stoke {cmd} {sub} --help` has no example"
+            );
+        }
     }
 }
 

@@ -62,18 +62,20 @@ pub enum RepoCommand {
         force_update: bool,
     },
     /// List configured repositories.
+    #[command(after_help = "Example:\n  stoke repo list -o json")]
     List {
         /// Output format.
         #[arg(short = 'o', long, value_enum, default_value_t)]
         output: OutputFormat,
     },
     /// Download fresh indexes of configured repositories.
+    #[command(after_help = "Example:\n  stoke repo update ia")]
     Update {
         /// Repositories to update (all when none given).
         names: Vec<String>,
     },
     /// Remove repositories.
-    #[command(alias = "rm")]
+    #[command(alias = "rm", after_help = "Example:\n  stoke repo remove ia")]
     Remove {
         /// Repositories to remove.
         #[arg(required = true)]
@@ -92,7 +94,10 @@ pub struct SearchArgs {
 #[derive(Debug, Subcommand)]
 pub enum SearchCommand {
     /// Search the cached indexes of configured repositories.
-    #[command(disable_version_flag = true)]
+    #[command(
+        disable_version_flag = true,
+        after_help = "Example:\n  stoke search repo ignition --versions --version '^0.2'"
+    )]
     Repo {
         /// Text to look for in chart names, descriptions and keywords (empty lists all).
         #[arg(default_value = "")]
@@ -143,7 +148,10 @@ pub struct DependencyArgs {
 #[derive(Debug, Subcommand)]
 pub enum DependencyCommand {
     /// Resolve dependencies to the newest allowed versions, fill charts/, write Chart.lock.
-    #[command(alias = "up")]
+    #[command(
+        alias = "up",
+        after_help = "Example:\n  stoke dependency update charts/ignition-scaleout"
+    )]
     Update {
         /// Chart directory.
         #[arg(default_value = ".")]
@@ -153,13 +161,17 @@ pub enum DependencyCommand {
         skip_refresh: bool,
     },
     /// Restore charts/ to exactly the versions in Chart.lock.
+    #[command(after_help = "Example:\n  stoke dependency build charts/ignition-scaleout")]
     Build {
         /// Chart directory.
         #[arg(default_value = ".")]
         chart: PathBuf,
     },
     /// Show each dependency and whether charts/ satisfies it.
-    #[command(alias = "ls")]
+    #[command(
+        alias = "ls",
+        after_help = "Example:\n  stoke dependency list charts/ignition-scaleout"
+    )]
     List {
         /// Chart directory.
         #[arg(default_value = ".")]
