@@ -182,27 +182,13 @@ pub enum DependencyCommand {
     },
 }
 
-fn table(rows: &[Vec<String>]) {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for r in rows {
-        let mut line = String::new();
-        for (i, cell) in r.iter().enumerate() {
-            if i + 1 == r.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
-            }
-        }
-        println!("{}", line.trim_end());
-    }
+/// Prints rows whose first row is the header.
+fn table(rows: &[Vec<String>]) -> Result<()> {
+    let header: Vec<&str> = rows
+        .first()
+        .map(|h| h.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    output::print_table(&header, rows.get(1..).unwrap_or_default())
 }
 
 /// `stoke package`.
@@ -268,7 +254,7 @@ pub fn repo(args: &RepoArgs) -> Result<i32> {
                 for r in &file.repositories {
                     rows.push(vec![r.name.clone(), r.url.clone()]);
                 }
-                table(&rows);
+                table(&rows)?;
             } else {
                 output::print_structured(&file.repositories, *output)?;
             }
@@ -324,7 +310,7 @@ pub fn search(args: &SearchArgs) -> Result<i32> {
     for h in hits {
         rows.push(vec![h.name, h.version, h.app_version, h.description]);
     }
-    table(&rows);
+    table(&rows)?;
     Ok(0)
 }
 
@@ -382,7 +368,7 @@ pub fn dependency(args: &DependencyArgs) -> Result<i32> {
                     d.status.clone(),
                 ]);
             }
-            table(&rows);
+            table(&rows)?;
         }
     }
     Ok(0)
