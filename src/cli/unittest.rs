@@ -37,12 +37,7 @@ pub struct UnittestArgs {
     )]
     pub output_type: Option<ReportType>,
     /// Where to write the report.
-    #[arg(
-        short = 'o',
-        long = "output-file",
-        value_name = "FILE",
-        requires = "output_type"
-    )]
+    #[arg(long = "output-file", value_name = "FILE", requires = "output_type")]
     pub output_file: Option<PathBuf>,
 }
 
