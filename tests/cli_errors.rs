@@ -364,3 +364,45 @@ fn lint_warns_about_bare_yes_and_no_that_helm_reads_as_booleans() {
     assert!(!run.stdout.contains("quoted"), "{}", run.stdout);
     stoke_in(tmp.path(), &["lint", "c", "--strict"]).expect(1);
 }
+
+#[test]
+fn unknown_keys_in_a_subchart_section_are_judged_by_the_subcharts_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let parent = chart(tmp.path(), "parent", &[("values.yaml", "own: 1\n")]);
+    chart(
+        &parent.join("charts"),
+        "gw",
+        &[
+            ("values.yaml", "replicas: 1\n"),
+            (
+                "values.schema.json",
+                r#"{"type":"object","properties":{"replicas":{"type":"integer"},"hostOverride":{"type":"string"}},"additionalProperties":false}"#,
+            ),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+            ),
+        ],
+    );
+    write_files(
+        tmp.path(),
+        &[(
+            "mine.yaml",
+            "gw:\n  hostOverride: a.example.com\n  global:\n    anything: 1\n  replicsa: 2\nown: 2\n",
+        )],
+    );
+    let run = stoke_in(tmp.path(), &["template", "r", "parent", "-f", "mine.yaml"]).expect(1);
+    // The subchart's schema refuses the typo, and the error names the likely culprit.
+    assert!(
+        run.stderr.contains("('replicsa' was unexpected)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("mine.yaml:5: key `gw.replicsa` is not defined by the chart (did you mean `gw.replicas`?)"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("hostOverride` is not defined"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("gw.global"), "{}", run.stderr);
+}

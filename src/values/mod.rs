@@ -147,27 +147,29 @@ pub fn compute_full(chart: &Chart, user: &UserValues) -> Result<Computed> {
 pub fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
     let mut warnings = Vec::new();
     let values = coalesce::coalesce(tree, &user.merged, &mut warnings)?;
-    schema::enforce(tree, &values, &|path| user.origin_of(path))?;
     let mut unknown = Vec::new();
-    if user.sources.is_empty() {
-        return Ok(Computed {
-            values,
-            warnings,
-            unknown,
-        });
+    if !user.sources.is_empty() {
+        let defaults = coalesce::coalesce(tree, &Map::new(), &mut Vec::new())?;
+        for src in &user.sources {
+            unknown.extend(unknown::find_in_tree(
+                tree,
+                &src.values,
+                &defaults,
+                &mut |path| match src.lines.line_of(path) {
+                    Some(line) => format!("{}:{line}", src.origin),
+                    None => src.origin.clone(),
+                },
+            ));
+        }
     }
-    let defaults = coalesce::coalesce(tree, &Map::new(), &mut Vec::new())?;
-    for src in &user.sources {
-        unknown.extend(unknown::find(
-            &src.values,
-            &defaults,
-            tree.schema.as_ref(),
-            |path| match src.lines.line_of(path) {
-                Some(line) => format!("{}:{line}", src.origin),
-                None => src.origin.clone(),
-            },
-        ));
-    }
+    // A schema refusal often comes from a typo; name the likely culprits with it.
+    schema::enforce(tree, &values, &|path| user.origin_of(path)).map_err(|e| {
+        if unknown.is_empty() {
+            return e;
+        }
+        let hints: Vec<String> = unknown.iter().map(|u| format!("  - {u}")).collect();
+        anyhow::anyhow!("{e}\nkeys the chart does not define:\n{}", hints.join("\n"))
+    })?;
     Ok(Computed {
         values,
         warnings,

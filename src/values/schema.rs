@@ -54,10 +54,19 @@ fn check_into(
         }
     }
     for sub in &chart.subcharts {
-        let scoped = match values.get(sub.name()) {
+        let mut scoped = match values.get(sub.name()) {
             Some(Value::Object(m)) => m.clone(),
             _ => Map::new(),
         };
+        // Coalescing gives every subchart a `global`; a schema that does not mention it
+        // is not asked to allow it.
+        let declares_global = sub
+            .schema
+            .as_ref()
+            .is_some_and(|s| s.pointer("/properties/global").is_some());
+        if !declares_global {
+            scoped.remove("global");
+        }
         check_into(sub, &scoped, &format!("{prefix}{}.", sub.name()), out)?;
     }
     Ok(())

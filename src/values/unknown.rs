@@ -43,6 +43,69 @@ pub fn find(
     out
 }
 
+/// [`find`] over a chart tree: each subchart's section is checked against that subchart's
+/// own schema (and its `global` is open), the rest against the parent's.
+pub fn find_in_tree(
+    chart: &crate::chart::Chart,
+    user: &Map<String, Value>,
+    defaults: &Map<String, Value>,
+    origin_of: &mut dyn FnMut(&str) -> String,
+) -> Vec<UnknownKey> {
+    let mut out = Vec::new();
+    tree_walk(chart, user, defaults, "", &mut out, origin_of);
+    out
+}
+
+fn tree_walk(
+    chart: &crate::chart::Chart,
+    user: &Map<String, Value>,
+    defaults: &Map<String, Value>,
+    prefix: &str,
+    out: &mut Vec<UnknownKey>,
+    origin_of: &mut dyn FnMut(&str) -> String,
+) {
+    let mut own = user.clone();
+    for sub in &chart.subcharts {
+        let Some(Value::Object(section)) = own.remove(sub.name()) else {
+            continue;
+        };
+        let sub_defaults = match defaults.get(sub.name()) {
+            Some(Value::Object(d)) => d.clone(),
+            _ => Map::new(),
+        };
+        let path = if prefix.is_empty() {
+            sub.name().to_string()
+        } else {
+            format!("{prefix}.{}", sub.name())
+        };
+        let mut section = section;
+        section.remove("global");
+        tree_walk(sub, &section, &sub_defaults, &path, out, origin_of);
+    }
+    let mut found = Vec::new();
+    walk(
+        &own,
+        Some(defaults),
+        chart.schema.as_ref(),
+        "",
+        &mut found,
+        &mut |p: &str| {
+            origin_of(&if prefix.is_empty() {
+                p.to_string()
+            } else {
+                format!("{prefix}.{p}")
+            })
+        },
+    );
+    for mut f in found {
+        if !prefix.is_empty() {
+            f.path = format!("{prefix}.{}", f.path);
+            f.suggestion = f.suggestion.map(|s| format!("{prefix}.{s}"));
+        }
+        out.push(f);
+    }
+}
+
 fn schema_child<'a>(schema: Option<&'a Value>, key: &str) -> Option<&'a Value> {
     let s = schema?;
     if let Some(p) = s.get("properties").and_then(|p| p.get(key)) {
