@@ -11,5 +11,6 @@ pub mod lint;
 pub mod pipeline;
 pub mod scaffold;
 pub mod suggest;
+pub mod unittest;
 pub mod values;
 pub mod yamlpos;

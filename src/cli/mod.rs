@@ -3,6 +3,7 @@
 
 mod chart_cmds;
 pub mod output;
+mod unittest;
 mod values_args;
 
 use std::path::PathBuf;
@@ -56,6 +57,11 @@ pub enum Command {
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  stoke completion bash > /etc/bash_completion.d/stoke")]
     Completion(chart_cmds::CompletionArgs),
+    /// Run a chart's unit tests (helm-unittest suites in tests/*_test.yaml).
+    #[command(
+        after_help = "Examples:\n  stoke unittest charts/ignition\n  stoke unittest charts/ignition -f 'tests/statefulset_test.yaml' -u\n  stoke unittest charts/ignition --output-type junit --output-file results.xml"
+    )]
+    Unittest(unittest::UnittestArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -82,6 +88,7 @@ pub fn main() -> i32 {
         Command::Values(a) => chart_cmds::values(a, sub),
         Command::Show(a) => chart_cmds::show(a),
         Command::Completion(a) => chart_cmds::completion(a),
+        Command::Unittest(a) => unittest::run(a),
     };
     match result {
         Ok(code) => code,
