@@ -185,7 +185,7 @@ fn assertion_text(a: &AssertionFailure, colour: bool) -> String {
         }
         t.push_str(&format!(
             "\t{}{}\n",
-            capitalise(&f.message),
+            f.message,
             if f.expected.is_some() { ":" } else { "" }
         ));
         if let Some(e) = &f.expected {
@@ -210,14 +210,6 @@ fn assertion_text(a: &AssertionFailure, colour: bool) -> String {
         }
     }
     t
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
 }
 
 fn print_totals(out: &mut impl Write, r: &Report) -> Result<()> {

@@ -289,7 +289,7 @@ pub fn check(
             match_regex,
             not_match_regex,
         } => c.per_value(selected, path, |c, doc, p, actual| {
-            let text = yaml(actual);
+            let text = serde_yaml::to_string(actual).unwrap_or_default();
             let compared = env.snapshots.compare(env.test, text.clone());
             let by_pattern = match_regex.is_some() || not_match_regex.is_some();
             let ok = if by_pattern {
@@ -387,7 +387,7 @@ impl Checker<'_> {
             template: Some(self.template.to_string()),
             document: doc.map(|d| d.index),
             path: path.map(str::to_string),
-            message: format!("expected{} {what}", if self.neg { " NOT" } else { "" }),
+            message: format!("Expected{} {what}", if self.neg { " NOT" } else { "" }),
             expected: None,
             actual: None,
             diff: false,
@@ -401,7 +401,7 @@ impl Checker<'_> {
             template: Some(self.template.to_string()),
             document: doc.map(|d| d.index),
             path: path.map(str::to_string),
-            message: msg,
+            message: format!("Error: {msg}"),
             expected: None,
             actual: None,
             diff: false,
@@ -449,7 +449,7 @@ impl Checker<'_> {
         if selected.is_empty() && !self.neg {
             let f = self.fail(None, shown, what);
             self.failures.push(Failure {
-                message: "no documents to check: the template rendered none (or none was selected)"
+                message: "Error: no documents to check: the template rendered none (or none was selected)"
                     .into(),
                 ..f
             });

@@ -528,7 +528,7 @@ fn evaluate(
         return match rendered {
             Ok(_) if neg => Vec::new(),
             Ok(_) => vec![Failure::message(
-                "expected the chart to fail to render, but it rendered",
+                "Expected the chart to fail to render, but it rendered",
             )],
             Err(err) => {
                 let (matched, want) = match (message, pattern) {
@@ -547,7 +547,7 @@ fn evaluate(
                     };
                     vec![Failure {
                         message: format!(
-                            "expected{} the render error {verb}",
+                            "Expected{} the render error {verb}",
                             if neg { " NOT" } else { "" }
                         ),
                         expected: Some(want),
@@ -565,7 +565,7 @@ fn evaluate(
         Ok(r) => r,
         Err(err) => {
             return vec![Failure::message(format!(
-                "the chart failed to render:\n{}",
+                "Error: the chart failed to render:\n{}",
                 err.full
             ))];
         }
@@ -617,14 +617,14 @@ fn evaluate(
     }
     if chosen.is_empty() {
         return vec![Failure::message(
-            "no template to check: the suite's scope rendered nothing",
+            "Error: no template to check: the suite's scope rendered nothing",
         )];
     }
     let selector = a.selector.as_ref().or(t.selector.as_ref());
     let index = a.document_index.or(t.document_index).filter(|i| *i >= 0);
     let selection = match select(&chosen, selector, index) {
         Ok(s) => s,
-        Err(msg) => return vec![Failure::message(msg)],
+        Err(msg) => return vec![Failure::message(format!("Error: {msg}"))],
     };
     if selection.is_empty() {
         // Every template was skipped by `skipEmptyTemplates`: nothing to assert.
