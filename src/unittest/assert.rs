@@ -289,7 +289,7 @@ pub fn check(
             match_regex,
             not_match_regex,
         } => c.per_value(selected, path, |c, doc, p, actual| {
-            let text = serde_yaml::to_string(actual).unwrap_or_default();
+            let text = super::snapshot::to_yaml(actual);
             let compared = env.snapshots.compare(env.test, text.clone());
             let by_pattern = match_regex.is_some() || not_match_regex.is_some();
             let ok = if by_pattern {
@@ -321,7 +321,7 @@ pub fn check(
         }),
         Kind::MatchSnapshotRaw => {
             for doc in selected {
-                let text = uniform(&doc.raw);
+                let text = super::snapshot::to_yaml(&Json::String(uniform(&doc.raw)));
                 let compared = env.snapshots.compare(env.test, text);
                 if compared.passed == c.neg {
                     let mut f = c.fail(

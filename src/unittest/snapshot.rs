@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use serde_json::Value as Json;
 
 /// The outcome of comparing one value with its snapshot.
 #[derive(Debug, Clone)]
@@ -135,5 +136,137 @@ impl SnapshotFile {
         std::fs::write(&self.path, text)
             .with_context(|| format!("cannot write snapshot file `{}`", self.path.display()))?;
         Ok(true)
+    }
+}
+
+/// The YAML text of a snapshot, laid out as helm-unittest writes it (Go's yaml.v3 with a
+/// two-space indent: sorted keys, list items indented under their key, `"..."` around
+/// strings that would read as another type), so snapshot files taken by helm-unittest
+/// match when the rendered values are the same.
+pub fn to_yaml(v: &Json) -> String {
+    let mut out = String::new();
+    match v {
+        Json::Object(m) if !m.is_empty() => write_map(&mut out, m, 0),
+        Json::Array(a) if !a.is_empty() => write_seq(&mut out, a, 0),
+        other => {
+            out.push_str(&scalar(other, 0));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn pad(n: usize) -> String {
+    " ".repeat(n)
+}
+
+fn write_map(out: &mut String, m: &serde_json::Map<String, Json>, indent: usize) {
+    let mut keys: Vec<&String> = m.keys().collect();
+    keys.sort();
+    for (i, k) in keys.into_iter().enumerate() {
+        // The first key of a mapping inside a list item sits on the `- ` line.
+        if i > 0 || !out.ends_with("- ") {
+            out.push_str(&pad(indent));
+        }
+        out.push_str(&scalar(&Json::String(k.clone()), indent));
+        out.push(':');
+        write_value(out, &m[k], indent);
+    }
+}
+
+fn write_seq(out: &mut String, a: &[Json], indent: usize) {
+    for (i, item) in a.iter().enumerate() {
+        if i > 0 || !out.ends_with("- ") {
+            out.push_str(&pad(indent));
+        }
+        out.push_str("- ");
+        match item {
+            Json::Object(m) if !m.is_empty() => write_map(out, m, indent + 2),
+            Json::Array(s) if !s.is_empty() => write_seq(out, s, indent + 2),
+            other => {
+                out.push_str(&scalar(other, indent + 2));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// Writes the value of a mapping entry whose `key:` is already written.
+fn write_value(out: &mut String, v: &Json, indent: usize) {
+    match v {
+        Json::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            write_map(out, m, indent + 2);
+        }
+        Json::Array(a) if !a.is_empty() => {
+            out.push('\n');
+            write_seq(out, a, indent + 2);
+        }
+        other => {
+            out.push(' ');
+            out.push_str(&scalar(other, indent + 2));
+            out.push('\n');
+        }
+    }
+}
+
+/// One scalar (or empty collection); block scalars are indented to `indent`.
+fn scalar(v: &Json, indent: usize) -> String {
+    match v {
+        Json::Null => "null".into(),
+        Json::Bool(b) => b.to_string(),
+        Json::Number(n) => n.to_string(),
+        Json::Object(_) => "{}".into(),
+        Json::Array(_) => "[]".into(),
+        Json::String(s) => {
+            let text = serde_yaml::to_string(s).unwrap_or_default();
+            let text = text.strip_suffix('\n').unwrap_or(&text);
+            if let Some(inner) = text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+                // yaml.v3 double-quotes what libyaml single-quotes.
+                let raw = inner.replace("''", "'");
+                return serde_json::to_string(&raw).unwrap_or_default();
+            }
+            if text.starts_with('|') {
+                // A block scalar: header line, then the body re-indented under its key.
+                let mut lines = text.lines();
+                let header = lines.next().unwrap_or("|");
+                let mut block = header.to_string();
+                for line in lines {
+                    block.push('\n');
+                    let body = line.strip_prefix("  ").unwrap_or(line);
+                    if !body.is_empty() {
+                        block.push_str(&pad(indent.max(2)));
+                        block.push_str(body);
+                    }
+                }
+                return block;
+            }
+            text.to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn snapshots_are_laid_out_like_helm_unittest() {
+        let v = json!({
+            "replicas": 2,
+            "template": {"spec": {"containers": [
+                {"name": "basic", "image": "apache:latest", "ports": [{"containerPort": 8080}], "resources": {}}
+            ]}},
+            "port": "8080",
+            "empty": [],
+            "notes": "line one\nline two\n",
+        });
+        assert_eq!(
+            to_yaml(&v),
+            "empty: []\nnotes: |\n  line one\n  line two\nport: \"8080\"\nreplicas: 2\ntemplate:\n  spec:\n    containers:\n      - image: apache:latest\n        name: basic\n        ports:\n          - containerPort: 8080\n        resources: {}\n"
+        );
+        assert_eq!(to_yaml(&json!("a\nb\n")), "|\n  a\n  b\n");
+        assert_eq!(to_yaml(&json!(["x", ["y", "z"]])), "- x\n- - y\n  - z\n");
     }
 }
