@@ -703,3 +703,41 @@ fn junit_output_records_passes_failures_and_skips() {
     );
     assert!(xml.contains("<skipped message=\"later\"/>"), "{xml}");
 }
+
+#[test]
+fn subchart_templates_are_named_under_charts_and_command_line_values_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = fixture(tmp.path());
+    write_files(
+        &dir,
+        &[
+            (
+                "charts/db/Chart.yaml",
+                "apiVersion: v2\nname: db\nversion: 0.2.0\n",
+            ),
+            ("charts/db/values.yaml", "port: 5432\n"),
+            (
+                "charts/db/templates/service.yaml",
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ release.name }}-db\nspec:\n  ports:\n    - port: {{ values.port }}\n",
+            ),
+            (
+                "tests/db_test.yaml",
+                "templates: [charts/db/templates/service.yaml]\ntests:\n  - it: takes the port from the parent's values\n    asserts:\n      - equal: {path: 'spec.ports[0].port', value: 6543}\n      - equal: {path: metadata.name, value: RELEASE-NAME-db}\n",
+            ),
+        ],
+    );
+    std::fs::write(tmp.path().join("ci.yaml"), "db:\n  port: 6543\n").unwrap();
+    let run = stoke_in(tmp.path(), &["unittest", "web", "-v", "ci.yaml"]).expect(0);
+    assert!(
+        run.stdout.contains("Tests: 1 passed, 0 failed"),
+        "{}",
+        run.stdout
+    );
+    let run = stoke_in(tmp.path(), &["unittest", "web"]).expect(1);
+    assert!(
+        run.stdout
+            .contains("Expected to equal:\n\t\t\t\t6543\n\t\t\tActual:\n\t\t\t\t5432"),
+        "{}",
+        run.stdout
+    );
+}
