@@ -164,6 +164,10 @@ tests:
       - isNotType: {path: metadata.name, type: int}
       - notFailedTemplate: {}
       - containsDocument: {kind: Deployment, apiVersion: apps/v1, name: RELEASE-NAME-web}
+      - greaterOrEqual: {path: spec.replicas, value: 1}
+      - lessOrEqual: {path: spec.template.spec.ratio, value: 0.5}
+      - notGreaterOrEqual: {path: spec.replicas, value: 2}
+      - notLessOrEqual: {path: metadata.name, value: A}
   - it: checks the notes as raw text
     template: NOTES.txt
     asserts:
@@ -277,6 +281,26 @@ const FAILING_ALL_TYPES: &[(&str, &str)] = &[
         "containsDocument: {kind: Service, apiVersion: v1}",
     ),
     ("unknownPath", "equal: {path: spec.missing.field, value: 1}"),
+    (
+        "greaterOrEqual",
+        "greaterOrEqual: {path: spec.replicas, value: 2}",
+    ),
+    (
+        "notGreaterOrEqual",
+        "notGreaterOrEqual: {path: spec.replicas, value: 1}",
+    ),
+    (
+        "lessOrEqual",
+        "lessOrEqual: {path: spec.template.spec.ratio, value: 0.25}",
+    ),
+    (
+        "notLessOrEqual",
+        "notLessOrEqual: {path: spec.replicas, value: 1}",
+    ),
+    (
+        "compareMismatchedTypes",
+        "greaterOrEqual: {path: spec.replicas, value: \"1\"}",
+    ),
 ];
 
 #[test]

@@ -110,7 +110,7 @@ pub fn check(
                 })
                 .count();
             let ok = match count {
-                Some(n) => found == *n,
+                Some(n) => found as i64 == *n,
                 None => found > 0,
             };
             if ok == c.neg {
@@ -369,6 +369,41 @@ pub fn check(
                 c.failures.push(f);
             }
         }
+        Kind::Compare {
+            path,
+            value,
+            greater,
+        } => c.per_value(selected, path, |c, doc, p, actual| {
+            let order = match (actual, value) {
+                (Json::Number(a), Json::Number(b)) => a.as_f64().partial_cmp(&b.as_f64()),
+                (Json::String(a), Json::String(b)) => Some(a.cmp(b)),
+                _ => {
+                    return Some(c.error(
+                        doc,
+                        p,
+                        format!("cannot compare {} with {}", type_of(actual), type_of(value)),
+                    ));
+                }
+            };
+            let holds = match order {
+                Some(std::cmp::Ordering::Equal) => true,
+                Some(std::cmp::Ordering::Greater) => *greater,
+                Some(std::cmp::Ordering::Less) => !*greater,
+                None => false,
+            };
+            if holds == c.neg {
+                let what = if *greater {
+                    "to be greater than or equal to"
+                } else {
+                    "to be less than or equal to"
+                };
+                let mut f = c.fail(doc, p, what);
+                f.expected = Some(yaml(value));
+                f.actual = Some(yaml(actual));
+                return Some(f);
+            }
+            None
+        }),
         Kind::FailedTemplate { .. } => unreachable!("failedTemplate is checked against the render"),
     }
     c.failures

@@ -162,7 +162,7 @@ pub enum Kind {
     Contains {
         path: String,
         content: Json,
-        count: Option<usize>,
+        count: Option<i64>,
         any: bool,
     },
     /// `isNullOrEmpty`, `isEmpty` and antonyms.
@@ -197,6 +197,12 @@ pub enum Kind {
     },
     /// `matchSnapshotRaw`.
     MatchSnapshotRaw,
+    /// `greaterOrEqual` / `lessOrEqual` and their antonyms.
+    Compare {
+        path: String,
+        value: Json,
+        greater: bool,
+    },
     /// `containsDocument`.
     ContainsDocument {
         kind: String,
@@ -241,14 +247,10 @@ pub const ASSERTION_TYPES: &[(&str, bool)] = &[
     ("matchSnapshot", false),
     ("matchSnapshotRaw", false),
     ("containsDocument", false),
-];
-
-/// helm-unittest features stoke does not run; named so the error says so plainly.
-const UNSUPPORTED: &[&str] = &[
-    "greaterOrEqual",
-    "notGreaterOrEqual",
-    "lessOrEqual",
-    "notLessOrEqual",
+    ("greaterOrEqual", false),
+    ("notGreaterOrEqual", true),
+    ("lessOrEqual", false),
+    ("notLessOrEqual", true),
 ];
 
 /// Reads every suite in `file` (documents separated by `---`).
@@ -683,12 +685,6 @@ impl Ctx<'_> {
         let known: Vec<&str> = ASSERTION_TYPES.iter().map(|(n, _)| *n).collect();
         let mut found: Option<(String, &Yaml)> = None;
         for (key, val) in std::mem::take(&mut f.entries) {
-            if UNSUPPORTED.contains(&key.as_str()) {
-                return Err(self.err(
-                    &p(&key),
-                    format!("assertion type `{key}` is not supported by stoke yet"),
-                ));
-            }
             if !known.contains(&key.as_str()) {
                 let hint = crate::suggest::did_you_mean(&key, known.iter().copied())
                     .map(|s| format!("; did you mean `{s}`?"))
@@ -782,7 +778,7 @@ impl Ctx<'_> {
                 Kind::Contains {
                     path: req_path(&mut f)?,
                     content: json(f.take("content")).unwrap_or(Json::Null),
-                    count: self.uint(&p("count"), f.take("count"))?.map(|c| c as usize),
+                    count: self.int(&p("count"), f.take("count"))?,
                     any: self.bool(&p("any"), f.take("any"))?,
                 },
                 &["path", "content", "count", "any"],
@@ -897,6 +893,21 @@ impl Ctx<'_> {
                 )
             }
             "matchSnapshotRaw" => (Kind::MatchSnapshotRaw, &[]),
+            "greaterOrEqual" | "notGreaterOrEqual" | "lessOrEqual" | "notLessOrEqual" => {
+                let value = json(f.take("value"))
+                    .filter(|v| v.is_number() || v.is_string())
+                    .ok_or_else(|| {
+                        self.err(path, format!("{what} needs `value`, a number or a string"))
+                    })?;
+                (
+                    Kind::Compare {
+                        path: req_path(&mut f)?,
+                        value,
+                        greater: type_name.contains("reater"),
+                    },
+                    &["path", "value"],
+                )
+            }
             "containsDocument" => (
                 Kind::ContainsDocument {
                     kind: req_str(&mut f, "kind")?,
