@@ -765,3 +765,55 @@ fn subchart_templates_are_named_under_charts_and_command_line_values_apply() {
         run.stdout
     );
 }
+
+#[test]
+fn kubernetes_provider_objects_are_what_lookup_finds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = fixture(tmp.path());
+    write_files(
+        &dir,
+        &[
+            (
+                "templates/lookup.yaml",
+                "{% set found = lookup(api_version=\"v1\", kind=\"Secret\", namespace=release.namespace, name=\"existing\") %}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lookup\ndata:\n  reused: \"{% if found.data is defined %}{{ found.data.token }}{% else %}none{% endif %}\"\n",
+            ),
+            (
+                "tests/lookup_test.yaml",
+                r#"templates: [lookup.yaml]
+kubernetesProvider:
+  scheme:
+    "v1/Secret": {gvr: {version: v1, resource: secrets}, namespaced: true}
+  objects:
+    - apiVersion: v1
+      kind: Secret
+      metadata: {name: existing, namespace: NAMESPACE}
+      data: {token: abc}
+tests:
+  - it: reuses the deployed secret
+    asserts:
+      - equal: {path: data.reused, value: abc}
+  - it: sees nothing in another namespace
+    release: {namespace: other}
+    asserts:
+      - equal: {path: data.reused, value: none}
+"#,
+            ),
+            (
+                "tests/bad_provider_test.yaml",
+                "templates: [lookup.yaml]\ntests:\n  - it: has a nameless object\n    kubernetesProvider:\n      objects:\n        - {apiVersion: v1, kind: Secret}\n    asserts:\n      - exists: {path: data}\n",
+            ),
+        ],
+    );
+    let run = stoke_in(tmp.path(), &["unittest", "web"]).expect(1);
+    assert!(
+        run.stdout.contains("Tests: 2 passed, 0 failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("web/tests/bad_provider_test.yaml:6: the object needs `metadata.name`"),
+        "{}",
+        run.stdout
+    );
+}

@@ -183,11 +183,10 @@ fn assertion_text(a: &AssertionFailure, colour: bool) -> String {
         if let Some(p) = &f.path {
             t.push_str(&format!("\tPath:\t{p}\n"));
         }
-        t.push_str(&format!(
-            "\t{}{}\n",
-            f.message,
-            if f.expected.is_some() { ":" } else { "" }
-        ));
+        let colon = if f.expected.is_some() { ":" } else { "" };
+        for line in format!("{}{colon}", f.message).lines() {
+            t.push_str(&format!("\t{line}\n"));
+        }
         if let Some(e) = &f.expected {
             t.push_str(&indent(if e.is_empty() { "<none>" } else { e }));
         }

@@ -272,7 +272,23 @@ fn run_test(
     {
         chart.metadata.app_version = Some(v.clone());
     }
-    let render_opts = render_options(s, t);
+    let mut render_opts = render_options(s, t);
+    render_opts.deployed = s
+        .objects
+        .iter()
+        .chain(&t.objects)
+        .map(|o| engine::Manifest {
+            source: "kubernetesProvider".into(),
+            api_version: str_at(o, "/apiVersion"),
+            kind: str_at(o, "/kind"),
+            name: str_at(o, "/metadata/name"),
+            namespace: o
+                .pointer("/metadata/namespace")
+                .and_then(Json::as_str)
+                .map(str::to_string),
+            body: serde_yaml::to_string(o).unwrap_or_default(),
+        })
+        .collect();
     let rendered = render(&chart, merged, &render_opts, scope)?;
     let mut failed = Vec::new();
     let mut env = Env {
@@ -292,6 +308,13 @@ fn run_test(
         }
     }
     Ok(failed)
+}
+
+fn str_at(v: &Json, pointer: &str) -> String {
+    v.pointer(pointer)
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Values files (suite, command line, test) merged in order, then the suite's and the

@@ -32,6 +32,8 @@ pub struct Suite {
     pub chart: ChartSpec,
     /// Why the whole suite is skipped.
     pub skip: Option<String>,
+    /// `kubernetesProvider.objects`: what `lookup` finds in the cluster.
+    pub objects: Vec<Json>,
     /// The tests, in file order.
     pub tests: Vec<TestJob>,
 }
@@ -94,6 +96,8 @@ pub struct TestJob {
     pub chart: ChartSpec,
     /// Why the test is skipped.
     pub skip: Option<String>,
+    /// `kubernetesProvider.objects`, added to the suite's.
+    pub objects: Vec<Json>,
     /// The assertions.
     pub asserts: Vec<Assertion>,
 }
@@ -508,6 +512,49 @@ impl Ctx<'_> {
         Ok(spec)
     }
 
+    /// `kubernetesProvider`: the objects `lookup` sees. The scheme helm-unittest needs for
+    /// its fake client is accepted and not needed: stoke's `lookup` matches by apiVersion
+    /// and kind directly.
+    fn provider(&self, path: &str, v: Option<&Yaml>) -> Result<Vec<Json>> {
+        let Some(v) = v.filter(|v| !v.is_null()) else {
+            return Ok(Vec::new());
+        };
+        let mut f = self.fields(path, v, "`kubernetesProvider`")?;
+        let _scheme = f.take("scheme");
+        let objects = f.take("objects");
+        self.finish(f, "`kubernetesProvider`", &["scheme", "objects"])?;
+        let items = match objects {
+            None | Some(Yaml::Null) => return Ok(Vec::new()),
+            Some(Yaml::Sequence(items)) => items,
+            Some(_) => {
+                return Err(self.err(
+                    &join(path, "objects"),
+                    "`objects` must be a list of Kubernetes objects",
+                ));
+            }
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let at = format!("{path}.objects[{i}]");
+            let obj = crate::values::yaml_to_json(item.clone());
+            for (field, ptr) in [
+                ("apiVersion", "/apiVersion"),
+                ("kind", "/kind"),
+                ("metadata.name", "/metadata/name"),
+            ] {
+                if obj
+                    .pointer(ptr)
+                    .and_then(Json::as_str)
+                    .is_none_or(str::is_empty)
+                {
+                    return Err(self.err(&at, format!("the object needs `{field}`")));
+                }
+            }
+            out.push(obj);
+        }
+        Ok(out)
+    }
+
     fn selector(&self, path: &str, v: Option<&Yaml>) -> Result<Option<Selector>> {
         let Some(v) = v.filter(|v| !v.is_null()) else {
             return Ok(None);
@@ -557,8 +604,18 @@ impl Ctx<'_> {
             capabilities: self.capabilities("capabilities", f.take("capabilities"))?,
             chart: self.chart("chart", f.take("chart"))?,
             skip: self.skip("skip", f.take("skip"))?,
+            objects: self.provider("kubernetesProvider", f.take("kubernetesProvider"))?,
             tests: Vec::new(),
         };
+        if let Some(v) = f.take("includeCrds") {
+            // CRDs are not rendered by stoke's unit tests; asking for them must not pass silently.
+            if self.bool("includeCrds", Some(v))? {
+                return Err(self.err(
+                    "includeCrds",
+                    "`includeCrds: true` is not supported by stoke; remove it and test CRDs another way",
+                ));
+            }
+        }
         if let Some(t) = f.take("template") {
             // Older suites name one template; helm-unittest still accepts it.
             suite.templates.push(self.string("template", t)?);
@@ -590,6 +647,8 @@ impl Ctx<'_> {
                 "capabilities",
                 "chart",
                 "skip",
+                "kubernetesProvider",
+                "includeCrds",
                 "tests",
             ],
         )?;
@@ -624,10 +683,11 @@ impl Ctx<'_> {
             capabilities: self.capabilities(&p("capabilities"), f.take("capabilities"))?,
             chart: self.chart(&p("chart"), f.take("chart"))?,
             skip: self.skip(&p("skip"), f.take("skip"))?,
+            objects: self.provider(&p("kubernetesProvider"), f.take("kubernetesProvider"))?,
             asserts: Vec::new(),
         };
         let asserts = f.take("asserts");
-        for unsupported in ["kubernetesProvider", "postRenderer"] {
+        for unsupported in ["postRenderer"] {
             if f.take(unsupported).is_some() {
                 return Err(self.err(
                     &p(unsupported),
@@ -650,6 +710,7 @@ impl Ctx<'_> {
                 "capabilities",
                 "chart",
                 "skip",
+                "kubernetesProvider",
                 "asserts",
             ],
         )?;
