@@ -35,7 +35,7 @@ pub struct UnittestArgs {
     )]
     pub output_type: ReportType,
     /// Also write the results to this file in --output-type's format.
-    #[arg(short = 'o', long = "output-file", value_name = "FILE")]
+    #[arg(long = "output-file", value_name = "FILE")]
     pub output_file: Option<PathBuf>,
 }
 
