@@ -23,6 +23,27 @@ fn in_process(c: &mut Criterion) {
 /// Peak resident memory of one `stoke template` run, measured by GNU time (Debian package
 /// `time`). Measuring our own child would count this benchmark's memory too: a child
 /// spawned with vfork shares the parent's pages until it runs the new program.
+/// The shipped Ignition chart with its defaults and with the redundant values file.
+fn ignition_chart(c: &mut Criterion) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let chart = stoke::chart::load::load(&root.join("charts/ignition")).unwrap();
+    let opts = stoke::engine::RenderOptions::default();
+    for (name, files) in [
+        ("defaults", vec![]),
+        ("redundant", vec![root.join("values/redundant.yaml")]),
+    ] {
+        let user = stoke::values::read_user_values(&stoke::values::ValuesOptions {
+            files,
+            sets: Vec::new(),
+        })
+        .unwrap();
+        stoke::pipeline::render_chart(&chart, &user, &opts, false).unwrap();
+        c.bench_function(&format!("render/in_process/charts_ignition_{name}"), |b| {
+            b.iter(|| stoke::pipeline::render_chart(&chart, &user, &opts, false).unwrap())
+        });
+    }
+}
+
 fn peak_rss_kib(bin: &str, chart: &std::path::Path) -> Option<u64> {
     let out = Command::new("/usr/bin/time")
         .args(["-f", "%M", bin, "template", "bench"])
@@ -65,5 +86,5 @@ fn whole_process(c: &mut Criterion) {
     c.bench_function("render/process/stoke_template", |b| b.iter(run));
 }
 
-criterion_group!(benches, in_process, whole_process);
+criterion_group!(benches, in_process, ignition_chart, whole_process);
 criterion_main!(benches);

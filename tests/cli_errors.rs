@@ -314,3 +314,53 @@ fn errors_are_plain_when_piped_or_no_color_is_set() {
         "no escape codes when not on a terminal"
     );
 }
+
+#[test]
+fn lint_renders_with_the_defaults_as_well_as_with_the_given_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    chart(
+        tmp.path(),
+        "c",
+        &[
+            ("values.yaml", "name: \"\"\n"),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ values.name | required(message=\"name is required\") }}\n",
+            ),
+        ],
+    );
+    write_files(tmp.path(), &[("ok.yaml", "name: fine\n")]);
+    let run = stoke_in(tmp.path(), &["lint", "c", "-f", "ok.yaml"]).expect(1);
+    assert!(
+        run.stdout.contains("with the chart's default values"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("name is required"), "{}", run.stdout);
+}
+
+#[test]
+fn lint_warns_about_bare_yes_and_no_that_helm_reads_as_booleans() {
+    let tmp = tempfile::tempdir().unwrap();
+    chart(
+        tmp.path(),
+        "c",
+        &[
+            ("values.yaml", "flag: yes\nquoted: \"no\"\n"),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+            ),
+        ],
+    );
+    let run = stoke_in(tmp.path(), &["lint", "c"]).expect(0);
+    assert!(
+        run.stdout.contains(
+            "[WARNING] values.yaml:1: `flag: yes` is a string to stoke but a boolean to Helm"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("quoted"), "{}", run.stdout);
+    stoke_in(tmp.path(), &["lint", "c", "--strict"]).expect(1);
+}

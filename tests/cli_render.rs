@@ -403,3 +403,86 @@ fn every_command_has_help_with_an_example() {
         );
     }
 }
+
+#[test]
+fn the_set_family_applies_after_files_in_command_line_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    chart(
+        tmp.path(),
+        "c",
+        &[("values.yaml", "a: 1\nb: {}\nlist: []\ncfg: \"\"\nn: 0\n")],
+    );
+    write_files(tmp.path(), &[("f.yaml", "a: 2\n"), ("app.conf", "k=v\n")]);
+    let run = stoke_in(
+        tmp.path(),
+        &[
+            "values",
+            "c",
+            "-f",
+            "f.yaml",
+            "--set",
+            "a=3,b.x=true,list={x,y}",
+            "--set-string",
+            "n=5",
+            "--set-json",
+            r#"b={"y":[1,{"z":null}]}"#,
+            "--set-file",
+            "cfg=app.conf",
+            "--set",
+            "n=6",
+            "--set-literal",
+            "b.lit=a,b=c",
+            "-o",
+            "json",
+        ],
+    )
+    .expect(0);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["a"], 3);
+    // --set-json replaces `b` as a whole, as in Helm; the later literal adds to it.
+    assert_eq!(
+        v["b"],
+        serde_json::json!({"y": [1, {"z": null}], "lit": "a,b=c"})
+    );
+    assert_eq!(v["list"], serde_json::json!(["x", "y"]));
+    assert_eq!(v["cfg"], "k=v\n");
+    assert_eq!(
+        v["n"], 6,
+        "the later --set wins over the earlier --set-string"
+    );
+}
+
+#[test]
+fn a_malformed_set_argument_names_the_flag_and_the_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    chart(tmp.path(), "c", &[("values.yaml", "a: 1\n")]);
+    let run = stoke_in(tmp.path(), &["values", "c", "--set", "a={x,y"]).expect(1);
+    assert!(
+        run.stderr.contains("invalid --set argument `a={x,y`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("list must terminate with '}'"),
+        "{}",
+        run.stderr
+    );
+    let missing = stoke_in(tmp.path(), &["values", "c", "--set-file", "a=nope.txt"]).expect(1);
+    assert!(
+        missing.stderr.contains("cannot read `nope.txt`"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn unknown_keys_from_set_name_the_argument() {
+    let tmp = tempfile::tempdir().unwrap();
+    chart(tmp.path(), "c", &[("values.yaml", "image:\n  tag: x\n")]);
+    let run = stoke_in(tmp.path(), &["values", "c", "--set", "image.tga=y"]).expect(0);
+    assert!(
+        run.stderr.contains("warning: --set image.tga=y: key `image.tga` is not defined by the chart (did you mean `image.tag`?)"),
+        "{}",
+        run.stderr
+    );
+}

@@ -31,6 +31,7 @@ spec:
             - name: metrics
               containerPort: 9090
       nodeSelector: {}
+      priorityClassName: null
       ratio: 0.5
 {% if values.fail %}{{ fail(message="fail was set") }}{% endif %}
 {% if "monitoring.coreos.com/v1" in capabilities.api_versions %}---
@@ -140,6 +141,9 @@ tests:
           path: spec.template.spec.containers[0].ports
           content: {name: https, containerPort: 443}
       - isNull: {path: spec.strategy}
+      - isNull: {path: spec.template.spec.priorityClassName}
+      - exists: {path: spec.template.spec.priorityClassName}
+      - lengthEqual: {path: metadata.labels, count: 6}
       - isNotNull: {path: spec.replicas}
       - isEmpty: {path: spec.template.spec.nodeSelector}
       - isNotEmpty: {path: spec.template.spec.containers}
@@ -185,6 +189,7 @@ tests:
       fail: true
     asserts:
       - failedTemplate: {errorMessage: fail was set}
+      - failedTemplate: {errorMessage: was set}
       - failedTemplate: {errorPattern: 'fail w.s set'}
       - failedTemplate: {}
 "#;
@@ -431,10 +436,18 @@ tests:
     asserts:
       - isKind: {of: ConfigMap}
         documentSelector: {path: metadata.name, value: third, skipEmptyTemplates: true}
+---
+templates: [configmaps.yaml, secret.yaml]
+tests:
+  - it: leaves out templates without a match
+    documentSelector: {path: metadata.name, value: creds}
+    asserts:
+      - isKind: {of: Secret}
 "#;
     let (_tmp, run) = run_suites(&[("select_test.yaml", suite)], &[]);
     let out = run.expect(1).stdout;
-    assert!(out.contains("Tests: 4 passed, 3 failed"), "{out}");
+    assert!(out.contains("Tests: 5 passed, 3 failed"), "{out}");
+    assert!(out.contains("Suites: 1 passed, 1 failed"), "{out}");
     assert!(
         out.contains("documentSelector matched 2 documents but expects one; set matchMany: true"),
         "{out}"
@@ -445,7 +458,7 @@ tests:
         ),
         "{out}"
     );
-    assert!(out.contains("documentSelector found no document in `templates/configmaps.yaml` where `metadata.name` is third"), "{out}");
+    assert!(out.contains("documentSelector found no document where `metadata.name` is third (in templates/configmaps.yaml; set skipEmptyTemplates: true if that is expected)"), "{out}");
 }
 
 #[test]

@@ -19,7 +19,7 @@ pub fn resolve<'a>(chart: &'a Chart, user: &Map<String, Value>) -> Result<Cow<'a
     let mut tree = chart.clone();
     apply_aliases(&mut tree)?;
     let mut warnings = Vec::new();
-    let values = coalesce::coalesce(&tree, user, &mut warnings);
+    let values = coalesce::coalesce(&tree, user, &mut warnings)?;
     let tags = match values.get("tags") {
         Some(Value::Object(t)) => t.clone(),
         _ => Map::new(),

@@ -24,9 +24,24 @@ pub fn load(path: &Path) -> Result<Chart> {
 
 /// Loads a chart from the bytes of a `.tgz` archive.
 pub fn load_archive(bytes: &[u8], origin: &Path) -> Result<Chart> {
-    let (_top, files) = crate::chart::archive::read(bytes, origin)?;
-    from_files(files, origin.to_path_buf(), None)
-        .with_context(|| format!("cannot load chart archive `{}`", origin.display()))
+    let (top, files) = crate::chart::archive::read(bytes, origin)?;
+    let chart = from_files(files, origin.to_path_buf(), None)
+        .with_context(|| format!("cannot load chart archive `{}`", origin.display()))?;
+    check_folder_name(&chart, &top, origin)?;
+    Ok(chart)
+}
+
+/// A package's folder must carry the chart's name, as `stoke package` and Helm write it;
+/// anything else was renamed or crafted.
+fn check_folder_name(chart: &Chart, top: &str, origin: &Path) -> Result<()> {
+    if chart.name() != top {
+        bail!(
+            "cannot load chart archive `{}`: its folder `{top}/` does not match the chart name `{}` in Chart.yaml (repackage it with `stoke package`)",
+            origin.display(),
+            chart.name()
+        );
+    }
+    Ok(())
 }
 
 /// Loads a chart directory, honouring its `.helmignore`.
@@ -177,11 +192,11 @@ pub fn from_files(
     }
     for archive in sub_archives {
         let sub_origin = origin.join(&archive.name);
-        let (_top, files) = crate::chart::archive::read(&archive.data, &sub_origin)?;
-        subcharts.push(
-            from_files(files, sub_origin.clone(), Some(&path))
-                .with_context(|| format!("cannot load subchart `{}`", sub_origin.display()))?,
-        );
+        let (top, files) = crate::chart::archive::read(&archive.data, &sub_origin)?;
+        let sub = from_files(files, sub_origin.clone(), Some(&path))
+            .with_context(|| format!("cannot load subchart `{}`", sub_origin.display()))?;
+        check_folder_name(&sub, &top, &sub_origin)?;
+        subcharts.push(sub);
     }
 
     Ok(Chart {
@@ -195,6 +210,7 @@ pub fn from_files(
         origin,
         path,
         render_cache: Default::default(),
+        schema_cache: Default::default(),
         resolved: false,
     })
 }

@@ -75,8 +75,13 @@ pub struct Dependency {
     /// Tags that enable the dependency through `tags.<tag>` in the values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
-    /// Values imported from the child into the parent.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Values imported from the child into the parent (Helm spells the key `import-values`).
+    #[serde(
+        default,
+        rename = "import-values",
+        alias = "importValues",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub import_values: Vec<serde_json::Value>,
     /// The name the dependency is known by in the parent (values section, release).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -49,6 +49,8 @@ pub struct Chart {
     /// A slot where the engine keeps this chart's compiled templates between renders.
     /// Clones share it; renaming a chart (an alias) gives it a fresh one.
     pub render_cache: RenderCache,
+    /// A slot where the values layer keeps the compiled `values.schema.json`.
+    pub schema_cache: RenderCache,
     /// Whether dependencies have been resolved for a render (aliases applied, disabled
     /// subcharts removed); see [`deps::resolve`].
     pub resolved: bool,

@@ -31,7 +31,7 @@ pub struct ClusterFlags {
 }
 
 impl ClusterFlags {
-    fn capabilities(&self) -> Result<Capabilities> {
+    pub(crate) fn capabilities(&self) -> Result<Capabilities> {
         let mut caps = Capabilities::default();
         if let Some(v) = &self.kube_version {
             caps.kube_version = crate::chart::version::parse_lenient(v).with_context(|| {
@@ -63,11 +63,14 @@ pub struct LintArgs {
 
 /// Arguments of `stoke template`.
 #[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
 pub struct TemplateArgs {
     /// Release name.
     pub release: String,
-    /// Chart directory or packaged .tgz.
+    /// Chart directory, packaged .tgz, or REPO/CHART from a configured repository.
     pub chart: PathBuf,
+    #[command(flatten)]
+    pub source: super::package::ChartSourceFlags,
     #[command(flatten)]
     pub values: ValuesFlags,
     #[command(flatten)]
@@ -180,7 +183,8 @@ pub fn lint(cli: &Cli, args: &LintArgs, m: Option<&ArgMatches>) -> Result<i32> {
 }
 
 pub fn template(cli: &Cli, args: &TemplateArgs, m: Option<&ArgMatches>) -> Result<i32> {
-    let chart = crate::chart::load::load(&args.chart)?;
+    let chart_path = super::package::resolve_chart(&args.chart, &args.source)?;
+    let chart = crate::chart::load::load(&chart_path)?;
     let user = crate::values::read_user_values(&options(&args.values, m))?;
     let opts = RenderOptions {
         release: ReleaseInfo {

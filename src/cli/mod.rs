@@ -3,6 +3,8 @@
 
 mod chart_cmds;
 pub mod output;
+mod package;
+mod release;
 mod unittest;
 mod values_args;
 
@@ -54,14 +56,60 @@ pub enum Command {
     /// Show a chart's metadata, default values or README.
     #[command(after_help = "Example:\n  stoke show values charts/ignition")]
     Show(chart_cmds::ShowArgs),
+    /// Package a chart directory into a reproducible NAME-VERSION.tgz.
+    #[command(after_help = "Example:\n  stoke package charts/ignition -d dist --version 1.2.0")]
+    Package(package::PackageArgs),
+    /// Manage chart repositories and index folders of packages.
+    Repo(package::RepoArgs),
+    /// Search configured repositories.
+    #[command(after_help = "Example:\n  stoke search repo ignition --versions")]
+    Search(package::SearchArgs),
+    /// Download a chart from a repository, verified against its index.
+    #[command(after_help = "Example:\n  stoke pull ia/ignition --version '^1.2' -d charts --untar")]
+    Pull(package::PullArgs),
+    /// Manage a chart's dependencies (charts/ and Chart.lock).
+    #[command(alias = "dep")]
+    Dependency(package::DependencyArgs),
+    /// Run a chart's unit tests (helm-unittest format).
+    #[command(
+        after_help = "Examples:\n  stoke unittest charts/ignition\n  stoke unittest charts/ignition -f 'tests/service_*.yaml' --output-type JUnit --output-file report.xml"
+    )]
+    Unittest(unittest::UnittestArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  stoke completion bash > /etc/bash_completion.d/stoke")]
     Completion(chart_cmds::CompletionArgs),
-    /// Run a chart's unit tests (helm-unittest suites in tests/*_test.yaml).
+    /// Install a chart as a new release, recorded as revision 1.
     #[command(
-        after_help = "Examples:\n  stoke unittest charts/ignition\n  stoke unittest charts/ignition -f 'tests/statefulset_test.yaml' -u\n  stoke unittest charts/ignition --output-type junit --output-file results.xml"
+        after_help = "Example:\n  stoke install gw charts/ignition -f values/dev.yaml -n scada"
     )]
-    Unittest(unittest::UnittestArgs),
+    Install(release::InstallArgs),
+    /// Upgrade a release to a chart and values, recorded as a new revision.
+    #[command(
+        after_help = "Examples:\n  stoke upgrade gw charts/ignition --reuse-values --set gateway.replicas=2\n  stoke upgrade gw charts/ignition --install --wait-lock 60s"
+    )]
+    Upgrade(release::UpgradeArgs),
+    /// Return a release to an earlier revision (default: the previous one).
+    #[command(after_help = "Example:\n  stoke rollback gw 3")]
+    Rollback(release::RollbackArgs),
+    /// Remove a release (or keep its history with --keep-history).
+    #[command(after_help = "Example:\n  stoke uninstall gw --keep-history")]
+    Uninstall(release::UninstallArgs),
+    /// Show a release's revisions.
+    #[command(after_help = "Example:\n  stoke history gw -o json")]
+    History(release::HistoryArgs),
+    /// List releases.
+    #[command(after_help = "Examples:\n  stoke list -A\n  stoke list -a --filter '^gw'")]
+    List(release::ListArgs),
+    /// Show a release's status, resources and notes.
+    #[command(after_help = "Example:\n  stoke status gw --revision 2")]
+    Status(release::StatusArgs),
+    /// Print a release's recorded values, manifest or notes.
+    #[command(
+        after_help = "Examples:\n  stoke get values gw --all\n  stoke get manifest gw --revision 2"
+    )]
+    Get(release::GetArgs),
+    /// Compare revisions, or a release with the upgrade a chart would make.
+    Diff(release::DiffArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -87,14 +135,37 @@ pub fn main() -> i32 {
         Command::Template(a) => chart_cmds::template(&cli, a, sub),
         Command::Values(a) => chart_cmds::values(a, sub),
         Command::Show(a) => chart_cmds::show(a),
-        Command::Completion(a) => chart_cmds::completion(a),
         Command::Unittest(a) => unittest::run(a),
+        Command::Completion(a) => chart_cmds::completion(a),
+        Command::Install(a) => release::install(&cli, a, sub),
+        Command::Upgrade(a) => release::upgrade(&cli, a, sub),
+        Command::Rollback(a) => release::rollback(&cli, a),
+        Command::Uninstall(a) => release::uninstall(&cli, a),
+        Command::History(a) => release::history(&cli, a),
+        Command::List(a) => release::list(&cli, a),
+        Command::Status(a) => release::status(&cli, a),
+        Command::Get(a) => release::get(&cli, a),
+        Command::Diff(a) => release::diff(&cli, a, sub),
+        Command::Package(a) => package::package(a),
+        Command::Repo(a) => package::repo(a),
+        Command::Search(a) => package::search(a),
+        Command::Pull(a) => package::pull(a),
+        Command::Dependency(a) => package::dependency(a),
     };
     match result {
         Ok(code) => code,
+        // A reader that stopped early (`stoke history gw | head`) is not a failure.
+        Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
             output::print_error(&e);
             1
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -68,15 +68,7 @@ fn to_string(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {
 
 /// YAML text of a value with sorted keys and no trailing newline, like Helm's `toYaml`.
 pub fn yaml_text(v: &Json) -> TeraResult<String> {
-    if v.is_null() {
-        return Ok("null".into());
-    }
-    let mut text = serde_yaml::to_string(v)
-        .map_err(|e| Error::message(format!("to_yaml: cannot write YAML: {e}")))?;
-    while text.ends_with('\n') {
-        text.pop();
-    }
-    Ok(text)
+    Ok(super::yaml_emit::to_yaml(v))
 }
 
 fn to_yaml(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {

@@ -48,6 +48,30 @@ impl Drop for DeployedGuard {
     }
 }
 
+thread_local! {
+    /// Warnings templates raise with `warn(message=...)` during the render on this thread.
+    static WARNINGS: std::cell::RefCell<Vec<String>> = Default::default();
+}
+
+/// Takes (and clears) the warnings raised on this thread since the last call.
+pub fn take_warnings() -> Vec<String> {
+    WARNINGS.with(|w| std::mem::take(&mut *w.borrow_mut()))
+}
+
+/// `warn(message=...)`: records a warning for `stoke lint` and the commands that render,
+/// without stopping the render (a chart's answer to "this renders but cannot run"). Outputs
+/// nothing; the same message is recorded once.
+fn warn(kwargs: Kwargs, _: &State) -> TeraResult<String> {
+    let message = kwargs.must_get::<String>("message")?;
+    WARNINGS.with(|w| {
+        let mut w = w.borrow_mut();
+        if !w.contains(&message) {
+            w.push(message);
+        }
+    });
+    Ok(String::new())
+}
+
 /// The names of the context variables that every template sees, passed on to `tpl` and
 /// to components called through `include`.
 pub const CONTEXT_NAMES: [&str; 5] = ["values", "release", "chart", "capabilities", "template"];
@@ -55,6 +79,7 @@ pub const CONTEXT_NAMES: [&str; 5] = ["values", "release", "chart", "capabilitie
 /// Registers every function on `tera`.
 pub fn register(tera: &mut Tera, scope: &FunctionScope) {
     tera.register_function("fail", fail);
+    tera.register_function("warn", warn);
     tera.register_function("semver_compare", semver_compare);
     tera.register_function("regex_match", regex_match);
     tera.register_function("has_key", has_key);

@@ -10,6 +10,7 @@ pub mod error;
 pub mod filters;
 pub mod functions;
 pub mod manifest;
+pub mod yaml_emit;
 
 use std::sync::{Arc, OnceLock};
 
@@ -76,6 +77,7 @@ pub fn render(chart: &Chart, values: &Map<String, Json>, opts: &RenderOptions) -
         notes: raw.notes,
         ..Rendered::default()
     };
+    rendered.warnings = raw.warnings;
     rendered.manifests = parse_outputs(&raw.outputs)?;
     manifest::sort_for_install(&mut rendered.manifests);
     Ok(rendered)
@@ -89,6 +91,8 @@ pub struct RawRender {
     pub outputs: Vec<(String, String)>,
     /// The top-level chart's rendered `NOTES.txt`.
     pub notes: Option<String>,
+    /// Warnings the templates raised with `warn`.
+    pub warnings: Vec<String>,
 }
 
 /// Renders every template to text without checking the output; for tools that look at
@@ -102,66 +106,23 @@ pub fn render_raw(
     let mut rendered = Rendered::default();
     let _deployed = functions::DeployedGuard::set(Arc::new(opts.deployed.clone()));
     let mut outputs = Vec::new();
-    render_tree(chart, values, opts, true, &mut outputs, &mut rendered)?;
+    functions::take_warnings();
+    let result = render_tree(chart, values, opts, true, &mut outputs, &mut rendered);
+    let warnings = functions::take_warnings();
+    result?;
     Ok(RawRender {
         outputs,
         notes: rendered.notes,
+        warnings,
     })
 }
 
-/// Below this much rendered text, parsing on one thread beats starting another.
-const PARALLEL_PARSE_BYTES: usize = 32 * 1024;
-
-/// Parses every template's output back into manifests, in template order. Large outputs
-/// are split across threads: checking the YAML is as costly as rendering it.
+/// Parses every template's output back into manifests, in template order. (Splitting the
+/// work across threads was measured slower on two cores: the parser allocates heavily.)
 pub fn parse_outputs(outputs: &[(String, String)]) -> Result<Vec<Manifest>> {
-    let total: usize = outputs.iter().map(|(_, t)| t.len()).sum();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4);
-    if total < PARALLEL_PARSE_BYTES || workers < 2 || outputs.len() < 2 {
-        let mut all = Vec::new();
-        for (name, text) in outputs {
-            all.extend(manifest::parse_output(name, text)?);
-        }
-        return Ok(all);
-    }
-    let chunk = outputs.len().div_ceil(workers);
-    let parsed: Vec<Result<Vec<Manifest>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = outputs
-            .chunks(chunk)
-            .skip(1)
-            .map(|part| {
-                scope.spawn(move || -> Result<Vec<Manifest>> {
-                    let mut v = Vec::new();
-                    for (name, text) in part {
-                        v.extend(manifest::parse_output(name, text)?);
-                    }
-                    Ok(v)
-                })
-            })
-            .collect();
-        let mut results = Vec::with_capacity(workers);
-        let mut first = Vec::new();
-        let first_result = outputs[..chunk.min(outputs.len())]
-            .iter()
-            .try_for_each(|(name, text)| -> Result<()> {
-                first.extend(manifest::parse_output(name, text)?);
-                Ok(())
-            })
-            .map(|_| first);
-        results.push(first_result);
-        for h in handles {
-            results.push(
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow!("a parsing thread panicked"))),
-            );
-        }
-        results
-    });
     let mut all = Vec::new();
-    for part in parsed {
-        all.extend(part?);
+    for (name, text) in outputs {
+        all.extend(manifest::parse_output(name, text)?);
     }
     Ok(all)
 }
@@ -201,6 +162,12 @@ fn render_tree(
         render_tree(sub, &sub_values, opts, false, outputs, out)?;
     }
     Ok(())
+}
+
+/// Compiles the chart's templates now (they are otherwise compiled on first render), so
+/// clones that render only some templates share one instance built from all of them.
+pub fn precompile(chart: &Chart) -> Result<()> {
+    compiled(chart).map(|_| ())
 }
 
 /// The chart's Tera instance, built on first use and kept in the chart's render cache.

@@ -41,6 +41,20 @@ pub(super) fn run(
         }
     };
     metadata(&chart, out);
+    yaml11_booleans(&chart, out);
+    // A chart must work with its own defaults too, not only with the values given here.
+    let given = !values.files.is_empty() || !values.sets.is_empty();
+    if given {
+        let defaults = crate::values::UserValues::default();
+        if let Err(e) = crate::pipeline::render_chart(&chart, &defaults, opts, false) {
+            push(
+                out,
+                Severity::Error,
+                "templates/",
+                format!("with the chart's default values: {e:#}"),
+            );
+        }
+    }
     let user = match crate::values::read_user_values(values) {
         Ok(u) => u,
         Err(e) => {
@@ -86,6 +100,67 @@ pub(super) fn run(
         );
     }
     manifests(&outcome.rendered.manifests, out);
+}
+
+/// Strings that YAML 1.1 (Helm) reads as booleans but YAML 1.2 (stoke) reads as text.
+const YAML11_BOOLEANS: &[&str] = &[
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+    "OFF",
+];
+
+fn ambiguous_booleans(v: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) if YAML11_BOOLEANS.contains(&s.as_str()) => {
+            out.push(path.to_string())
+        }
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                ambiguous_booleans(v, &p, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                ambiguous_booleans(v, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Bare `yes`/`no`/`on`/`off` in values.yaml: read differently by stoke and by Helm.
+fn yaml11_booleans(chart: &Chart, out: &mut Vec<Finding>) {
+    let mut paths = Vec::new();
+    ambiguous_booleans(
+        &serde_json::Value::Object(chart.values.clone()),
+        "",
+        &mut paths,
+    );
+    let lines = crate::yamlpos::KeyLines::scan(&chart.values_text);
+    let text: Vec<&str> = chart.values_text.lines().collect();
+    for p in paths {
+        let Some(line) = lines.line_of(&p) else {
+            continue;
+        };
+        // Only a bare word is read differently; a quoted one is a string to both.
+        let written = text.get(line - 1).copied().unwrap_or("");
+        let value = written.rsplit_once(':').map(|(_, v)| v).unwrap_or(written);
+        let value = value.trim().trim_start_matches("- ").trim();
+        if YAML11_BOOLEANS.contains(&value) {
+            push(
+                out,
+                Severity::Warning,
+                format!("values.yaml:{line}"),
+                format!(
+                    "`{p}: {value}` is a string to stoke but a boolean to Helm (YAML 1.1); quote it or write true/false"
+                ),
+            );
+        }
+    }
 }
 
 fn metadata(chart: &Chart, out: &mut Vec<Finding>) {

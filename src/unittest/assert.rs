@@ -152,6 +152,21 @@ pub fn check(
             }
             c.no_documents(selected, "to exist");
         }
+        Kind::IsNull { path } => {
+            let parsed = Path::parse(path).expect("checked when the suite was read");
+            for doc in selected {
+                let found = parsed.find(&doc.value);
+                let null = found.iter().all(|v| v.is_null());
+                if null == c.neg {
+                    let mut f = c.fail(Some(doc), Some(path), "to be null or absent");
+                    if let Some(v) = found.first() {
+                        f.actual = Some(yaml(v));
+                    }
+                    c.failures.push(f);
+                }
+            }
+            c.no_documents(selected, "to be null or absent");
+        }
         Kind::IsKind { of } | Kind::IsApiVersion { of } => {
             let (field, what) = match &a.kind {
                 Kind::IsKind { .. } => ("kind", "to be kind"),
@@ -213,11 +228,13 @@ pub fn check(
                     for v in parsed.find(&doc.value) {
                         match v {
                             Json::Array(a) => lengths.push((p.clone(), a.len())),
+                            // A mapping counts its keys (helm-unittest only measures lists).
+                            Json::Object(m) => lengths.push((p.clone(), m.len())),
                             other => {
                                 let e = c.error(
                                     Some(doc),
                                     Some(p),
-                                    format!("expected a list, got:\n{}", yaml(other)),
+                                    format!("expected a list or a mapping, got:\n{}", yaml(other)),
                                 );
                                 c.failures.push(e);
                             }

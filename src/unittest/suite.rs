@@ -171,8 +171,10 @@ pub enum Kind {
     },
     /// `isNullOrEmpty`, `isEmpty` and antonyms.
     IsNullOrEmpty { path: String },
-    /// `exists`, `notExists`, `isNull`, `isNotNull`.
+    /// `exists`, `notExists`.
     Exists { path: String },
+    /// `isNull` / `isNotNull`: the value is null or absent.
+    IsNull { path: String },
     /// `isKind`.
     IsKind { of: String },
     /// `isAPIVersion`.
@@ -235,8 +237,8 @@ pub const ASSERTION_TYPES: &[(&str, bool)] = &[
     ("isNotEmpty", true),
     ("exists", false),
     ("notExists", true),
-    ("isNotNull", false),
-    ("isNull", true),
+    ("isNull", false),
+    ("isNotNull", true),
     ("isKind", false),
     ("isAPIVersion", false),
     ("hasDocuments", false),
@@ -850,7 +852,13 @@ impl Ctx<'_> {
                 },
                 &["path"],
             ),
-            "exists" | "notExists" | "isNull" | "isNotNull" => (
+            "isNull" | "isNotNull" => (
+                Kind::IsNull {
+                    path: req_path(&mut f)?,
+                },
+                &["path"],
+            ),
+            "exists" | "notExists" => (
                 Kind::Exists {
                     path: req_path(&mut f)?,
                 },

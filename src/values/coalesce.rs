@@ -1,9 +1,14 @@
 //! Helm's coalescing of user values over a chart tree's defaults.
 //!
 //! Maps merge deeply with the user's side winning; lists and scalars replace; a `null` in
-//! the user's values deletes the default; each subchart's defaults land in its section of
-//! the parent's values; `global` flows from parent to every subchart, the parent winning.
+//! the user's values deletes the default; null defaults are dropped; each subchart's
+//! defaults land in its section of the parent's values; `global` flows from parent to every
+//! subchart, the parent winning. The rules, down to their corner cases, are Helm's, and
+//! tests/helm_differential.rs checks them against Helm itself.
 
+use std::collections::BTreeSet;
+
+use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
 use crate::chart::Chart;
@@ -13,108 +18,210 @@ pub fn coalesce(
     chart: &Chart,
     user: &Map<String, Value>,
     warnings: &mut Vec<String>,
-) -> Map<String, Value> {
+) -> Result<Map<String, Value>> {
     let mut dest = user.clone();
-    coalesce_chart(chart, &mut dest, &chart.path, warnings);
-    dest
+    coalesce_chart(chart, &mut dest, "", false, warnings)?;
+    Ok(dest)
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
 }
 
 fn coalesce_chart(
     chart: &Chart,
     dest: &mut Map<String, Value>,
-    at: &str,
+    prefix: &str,
+    merge: bool,
     warnings: &mut Vec<String>,
-) {
-    coalesce_tables(dest, &chart.values, at, warnings);
-    for sub in &chart.subcharts {
-        let name = sub.name().to_string();
-        let parent_global = dest.get("global").cloned();
-        let section = dest
-            .entry(name.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
-        if section.is_null() {
-            *section = Value::Object(Map::new());
+) -> Result<()> {
+    coalesce_values(chart, dest, prefix, merge, warnings);
+    coalesce_deps(chart, dest, prefix, merge, warnings)
+}
+
+/// Removes null entries at every depth.
+fn clean_nulls(m: &mut Map<String, Value>) {
+    m.retain(|_, v| !v.is_null());
+    for v in m.values_mut() {
+        if let Value::Object(sub) = v {
+            clean_nulls(sub);
         }
-        let Value::Object(section) = section else {
-            warnings.push(format!(
-                "values `{at}.{name}` should be a mapping for subchart `{name}`, found {}; its defaults are not applied",
-                crate::values::kind_name(section)
-            ));
-            continue;
-        };
-        coalesce_globals(
-            section,
-            parent_global.as_ref(),
-            &format!("{at}.{name}"),
-            warnings,
-        );
-        coalesce_chart(sub, section, &format!("{at}.{name}"), warnings);
     }
 }
 
-/// Copies the parent's `global` into a subchart's section; the parent's entries win, the
-/// subchart's own fill the gaps.
-fn coalesce_globals(
-    section: &mut Map<String, Value>,
-    parent_global: Option<&Value>,
-    at: &str,
+/// Brings the chart's own defaults into `v`.
+fn coalesce_values(
+    chart: &Chart,
+    v: &mut Map<String, Value>,
+    prefix: &str,
+    merge: bool,
     warnings: &mut Vec<String>,
 ) {
-    let Some(Value::Object(pg)) = parent_global else {
-        return;
-    };
-    let mut sg = match section.remove("global") {
-        Some(Value::Object(m)) => m,
-        _ => Map::new(),
-    };
-    for (k, pv) in pg {
-        match (pv, sg.get(k)) {
-            (Value::Object(pm), Some(Value::Object(sm))) => {
-                let mut merged = pm.clone();
-                coalesce_tables(&mut merged, sm, &format!("{at}.global.{k}"), warnings);
-                sg.insert(k.clone(), Value::Object(merged));
+    let at = join(prefix, chart.name());
+    for (key, default) in &chart.values {
+        match v.get_mut(key) {
+            Some(Value::Null) if !merge => {
+                v.remove(key);
             }
-            _ => {
-                sg.insert(k.clone(), pv.clone());
-            }
-        }
-    }
-    section.insert("global".into(), Value::Object(sg));
-}
-
-/// Fills `dst` from `src` where `dst` has nothing; `dst` wins; a null in `dst` deletes.
-pub fn coalesce_tables(
-    dst: &mut Map<String, Value>,
-    src: &Map<String, Value>,
-    at: &str,
-    warnings: &mut Vec<String>,
-) {
-    for (k, sv) in src {
-        match dst.get_mut(k) {
-            None => {
-                dst.insert(k.clone(), sv.clone());
-            }
-            Some(Value::Null) => {
-                dst.remove(k);
-            }
-            Some(Value::Object(dm)) => match sv {
-                Value::Object(sm) => coalesce_tables(dm, sm, &format!("{at}.{k}"), warnings),
+            Some(Value::Object(dest)) => match default {
+                Value::Object(src) => {
+                    // A subchart's section from the parent's defaults keeps its nulls: they
+                    // are for the subchart's own coalescing to act on.
+                    let merge = merge || chart.subcharts.iter().any(|s| s.name() == key);
+                    let mut src = src.clone();
+                    if !merge {
+                        clean_nulls(&mut src);
+                    }
+                    coalesce_tables(dest, src, &join(&at, key), merge, warnings);
+                }
                 Value::Null => {}
                 _ => warnings.push(format!(
-                    "values `{at}.{k}`: the chart's default is {} but a mapping was given; the given value is used",
-                    crate::values::kind_name(sv)
+                    "skipped value for {at}.{key}: the default is not a mapping"
                 )),
             },
-            Some(dv) => {
-                if sv.is_object() {
-                    warnings.push(format!(
-                        "values `{at}.{k}`: the chart's default is a mapping but {} was given; the given value is used",
-                        crate::values::kind_name(dv)
-                    ));
+            Some(_) => {}
+            None => {
+                let mut default = default.clone();
+                if !merge {
+                    match &mut default {
+                        Value::Null => continue,
+                        Value::Object(sub) => clean_nulls(sub),
+                        _ => {}
+                    }
                 }
+                v.insert(key.clone(), default);
             }
         }
     }
+}
+
+/// Fills `dst` from `src`; `dst` wins. Unless merging, a null in `dst` deletes the key
+/// `src` has a value for.
+pub fn coalesce_tables(
+    dst: &mut Map<String, Value>,
+    mut src: Map<String, Value>,
+    prefix: &str,
+    merge: bool,
+    warnings: &mut Vec<String>,
+) {
+    let src_non_null: BTreeSet<String> = src
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, _)| k.clone())
+        .collect();
+    for (k, dv) in dst.iter() {
+        if dv.is_null() {
+            src.insert(k.clone(), Value::Null);
+        }
+    }
+    for (key, val) in src {
+        let full = join(prefix, &key);
+        match dst.get_mut(&key) {
+            Some(Value::Null) if !merge && src_non_null.contains(&key) => {
+                dst.remove(&key);
+            }
+            None => {
+                dst.insert(key, val);
+            }
+            Some(dv) => match (dv, val) {
+                (Value::Object(d), Value::Object(s)) => {
+                    coalesce_tables(d, s, &full, merge, warnings)
+                }
+                (_, Value::Object(_)) => {
+                    warnings.push(format!("cannot overwrite table with non table for {full}"))
+                }
+                (Value::Object(_), v) if !v.is_null() => warnings.push(format!(
+                    "destination for {full} is a table; ignoring the non-table value"
+                )),
+                _ => {}
+            },
+        }
+    }
+}
+
+fn coalesce_deps(
+    chart: &Chart,
+    dest: &mut Map<String, Value>,
+    prefix: &str,
+    merge: bool,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let sub_prefix = join(prefix, chart.name());
+    for sub in &chart.subcharts {
+        let name = sub.name();
+        let mut section = match dest.remove(name) {
+            None => Map::new(),
+            Some(Value::Object(m)) => m,
+            Some(other) => bail!(
+                "values for subchart `{name}` must be a mapping, found {} (at `{}`)",
+                crate::values::kind_name(&other),
+                join(&sub_prefix, name)
+            ),
+        };
+        coalesce_globals(&mut section, dest, &sub_prefix, warnings);
+        coalesce_chart(sub, &mut section, &sub_prefix, merge, warnings)?;
+        dest.insert(name.to_string(), Value::Object(section));
+    }
+    Ok(())
+}
+
+/// Copies the parent's `global` into a subchart's section: the parent's entries win,
+/// the subchart's fill the gaps, and a parent scalar never replaces a subchart map.
+fn coalesce_globals(
+    section: &mut Map<String, Value>,
+    parent: &Map<String, Value>,
+    prefix: &str,
+    warnings: &mut Vec<String>,
+) {
+    let mut dg = match section.get("global") {
+        None => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => {
+            warnings
+                .push("skipping globals because the subchart's `global` is not a mapping".into());
+            return;
+        }
+    };
+    let sg = match parent.get("global") {
+        None => return finish_globals(section, dg),
+        Some(Value::Object(m)) => m,
+        Some(_) => {
+            warnings.push("skipping globals because `global` is not a mapping".into());
+            return;
+        }
+    };
+    for (key, val) in sg {
+        match val {
+            Value::Object(pm) => match dg.get(key) {
+                None => {
+                    dg.insert(key.clone(), val.clone());
+                }
+                Some(Value::Object(sm)) => {
+                    let mut merged = pm.clone();
+                    coalesce_tables(&mut merged, sm.clone(), &join(prefix, key), true, warnings);
+                    dg.insert(key.clone(), Value::Object(merged));
+                }
+                Some(_) => warnings.push(format!(
+                    "cannot merge map onto non-map for global `{key}`; skipped"
+                )),
+            },
+            _ if dg.get(key).is_some_and(Value::is_object) => warnings.push(format!(
+                "global `{key}` is a table in the subchart; skipped"
+            )),
+            _ => {
+                dg.insert(key.clone(), val.clone());
+            }
+        }
+    }
+    finish_globals(section, dg);
+}
+
+fn finish_globals(section: &mut Map<String, Value>, dg: Map<String, Value>) {
+    section.insert("global".into(), Value::Object(dg));
 }
 
 /// Merges values files the way Helm merges several `-f` files: maps deeply, later wins.

@@ -81,19 +81,10 @@ pub fn read_user_values(opts: &ValuesOptions) -> Result<UserValues> {
         });
     }
     for (kind, arg) in &opts.sets {
-        let flag = match kind {
-            SetKind::Set => "--set",
-            SetKind::String => "--set-string",
-            SetKind::Json => "--set-json",
-            SetKind::Literal => "--set-literal",
-            SetKind::File => "--set-file",
-        };
-        let read = |path: &str| -> Result<String> {
-            std::fs::read_to_string(path)
-                .with_context(|| format!("{flag} {arg}: cannot read `{path}`"))
-        };
-        strvals::apply(&mut out.merged, arg, *kind, &read)
-            .with_context(|| format!("invalid {flag} argument `{arg}`"))?;
+        let flag = kind.flag();
+        // strvals::apply names the flag, the argument and the file in its errors.
+        let read = |path: &str| -> Result<String> { Ok(std::fs::read_to_string(path)?) };
+        strvals::apply(&mut out.merged, arg, *kind, &read)?;
         let mut alone = Map::new();
         strvals::apply(&mut alone, arg, *kind, &read)?;
         out.sources.push(ValuesSource {
@@ -155,7 +146,7 @@ pub fn compute_full(chart: &Chart, user: &UserValues) -> Result<Computed> {
 /// [`compute_full`] for a chart tree whose dependencies are already resolved.
 pub fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
     let mut warnings = Vec::new();
-    let values = coalesce::coalesce(tree, &user.merged, &mut warnings);
+    let values = coalesce::coalesce(tree, &user.merged, &mut warnings)?;
     schema::enforce(tree, &values, &|path| user.origin_of(path))?;
     let mut unknown = Vec::new();
     if user.sources.is_empty() {
@@ -165,7 +156,7 @@ pub fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
             unknown,
         });
     }
-    let defaults = coalesce::coalesce(tree, &Map::new(), &mut Vec::new());
+    let defaults = coalesce::coalesce(tree, &Map::new(), &mut Vec::new())?;
     for src in &user.sources {
         unknown.extend(unknown::find(
             &src.values,

@@ -32,7 +32,9 @@ fn check_into(
     out: &mut Vec<(String, Vec<Violation>)>,
 ) -> Result<()> {
     if let Some(schema) = &chart.schema {
-        let violations = check(schema, values)
+        let validator = compiled(chart, schema)
+            .map_err(|e| anyhow!("{}: {e}", chart.origin.join("values.schema.json").display()))?;
+        let violations = violations(&validator, values)
             .map_err(|e| anyhow!("{}: {e}", chart.origin.join("values.schema.json").display()))?;
         if !violations.is_empty() {
             let violations = violations
@@ -61,10 +63,36 @@ fn check_into(
     Ok(())
 }
 
+/// The chart's schema compiled, kept in the chart's schema cache: compiling costs far
+/// more than validating.
+fn compiled(chart: &Chart, schema: &Value) -> Result<std::sync::Arc<jsonschema::Validator>> {
+    if let Some(v) = chart
+        .schema_cache
+        .0
+        .get()
+        .and_then(|a| a.clone().downcast::<jsonschema::Validator>().ok())
+    {
+        return Ok(v);
+    }
+    let validator = std::sync::Arc::new(
+        jsonschema::validator_for(schema)
+            .map_err(|e| anyhow!("the schema itself is invalid: {e}"))?,
+    );
+    let _ = chart.schema_cache.0.set(validator.clone());
+    Ok(validator)
+}
+
 /// Validates `values` against one schema.
 pub fn check(schema: &Value, values: &Map<String, Value>) -> Result<Vec<Violation>> {
     let validator = jsonschema::validator_for(schema)
         .map_err(|e| anyhow!("the schema itself is invalid: {e}"))?;
+    violations(&validator, values)
+}
+
+fn violations(
+    validator: &jsonschema::Validator,
+    values: &Map<String, Value>,
+) -> Result<Vec<Violation>> {
     let instance = Value::Object(values.clone());
     let mut out: Vec<Violation> = validator
         .iter_errors(&instance)

@@ -1,0 +1,396 @@
+//! Handlers for packaging and distribution: package, repo, search, pull, dependency.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use super::output::{self, OutputFormat, print_warning};
+use crate::repo::{self, Paths};
+
+/// Arguments of `stoke package`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct PackageArgs {
+    /// Chart directories to package.
+    #[arg(required = true)]
+    pub charts: Vec<PathBuf>,
+    /// Folder to write NAME-VERSION.tgz into.
+    #[arg(short = 'd', long, value_name = "DIR", default_value = ".")]
+    pub destination: PathBuf,
+    /// Package with this chart version instead of Chart.yaml's.
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    /// Package with this appVersion instead of Chart.yaml's.
+    #[arg(long, value_name = "VERSION")]
+    pub app_version: Option<String>,
+}
+
+/// Arguments of `stoke repo`.
+#[derive(Debug, Args)]
+pub struct RepoArgs {
+    #[command(subcommand)]
+    pub command: RepoCommand,
+}
+
+/// Repository subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RepoCommand {
+    /// Write index.yaml for a folder of packages (Helm's format).
+    #[command(
+        after_help = "Example:\n  stoke repo index ./public --url https://charts.example.com"
+    )]
+    Index {
+        /// Folder holding the .tgz packages (and one level of subfolders).
+        dir: PathBuf,
+        /// URL the folder will be served from; without it URLs are relative.
+        #[arg(long)]
+        url: Option<String>,
+        /// Keep versions from this existing index that the folder no longer holds.
+        #[arg(long, value_name = "FILE")]
+        merge: Option<PathBuf>,
+    },
+    /// Add a chart repository (http, https, file:// or a folder).
+    #[command(after_help = "Example:\n  stoke repo add ia https://charts.example.com")]
+    Add {
+        /// Local name for the repository.
+        name: String,
+        /// Its URL or folder.
+        url: String,
+        /// Replace an existing repository of the same name with a different URL.
+        #[arg(long)]
+        force_update: bool,
+    },
+    /// List configured repositories.
+    List {
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value_t)]
+        output: OutputFormat,
+    },
+    /// Download fresh indexes of configured repositories.
+    Update {
+        /// Repositories to update (all when none given).
+        names: Vec<String>,
+    },
+    /// Remove repositories.
+    #[command(alias = "rm")]
+    Remove {
+        /// Repositories to remove.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+}
+
+/// Arguments of `stoke search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    #[command(subcommand)]
+    pub command: SearchCommand,
+}
+
+/// Search subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Search the cached indexes of configured repositories.
+    #[command(disable_version_flag = true)]
+    Repo {
+        /// Text to look for in chart names, descriptions and keywords (empty lists all).
+        #[arg(default_value = "")]
+        keyword: String,
+        /// Show every matching version, not only the newest.
+        #[arg(short = 'l', long)]
+        versions: bool,
+        /// Only versions satisfying this constraint (e.g. ^1.2).
+        #[arg(long, value_name = "CONSTRAINT")]
+        version: Option<String>,
+        /// Include pre-release versions.
+        #[arg(long)]
+        devel: bool,
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value_t)]
+        output: OutputFormat,
+    },
+}
+
+/// Arguments of `stoke pull`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct PullArgs {
+    /// The chart, as REPO/CHART.
+    pub chart: String,
+    /// Version constraint (Helm's syntax: 1.2.3, ^1.2, ~1.2.3, >=1.0 <2.0, 1.x).
+    #[arg(long, value_name = "CONSTRAINT")]
+    pub version: Option<String>,
+    /// Consider pre-release versions when no --version is given.
+    #[arg(long)]
+    pub devel: bool,
+    /// Folder to write into.
+    #[arg(short = 'd', long, value_name = "DIR", default_value = ".")]
+    pub destination: PathBuf,
+    /// Unpack the chart into DIR/NAME/ instead of keeping the .tgz.
+    #[arg(long)]
+    pub untar: bool,
+}
+
+/// Arguments of `stoke dependency`.
+#[derive(Debug, Args)]
+pub struct DependencyArgs {
+    #[command(subcommand)]
+    pub command: DependencyCommand,
+}
+
+/// Dependency subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DependencyCommand {
+    /// Resolve dependencies to the newest allowed versions, fill charts/, write Chart.lock.
+    #[command(alias = "up")]
+    Update {
+        /// Chart directory.
+        #[arg(default_value = ".")]
+        chart: PathBuf,
+        /// Use cached repository indexes instead of downloading fresh ones.
+        #[arg(long)]
+        skip_refresh: bool,
+    },
+    /// Restore charts/ to exactly the versions in Chart.lock.
+    Build {
+        /// Chart directory.
+        #[arg(default_value = ".")]
+        chart: PathBuf,
+    },
+    /// Show each dependency and whether charts/ satisfies it.
+    #[command(alias = "ls")]
+    List {
+        /// Chart directory.
+        #[arg(default_value = ".")]
+        chart: PathBuf,
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value_t)]
+        output: OutputFormat,
+    },
+}
+
+fn table(rows: &[Vec<String>]) {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in rows {
+        let mut line = String::new();
+        for (i, cell) in r.iter().enumerate() {
+            if i + 1 == r.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            }
+        }
+        println!("{}", line.trim_end());
+    }
+}
+
+/// `stoke package`.
+pub fn package(args: &PackageArgs) -> Result<i32> {
+    for chart in &args.charts {
+        let path = crate::package::package(
+            chart,
+            &args.destination,
+            args.version.as_deref(),
+            args.app_version.as_deref(),
+        )?;
+        let digest = crate::package::digest_file(&path)?;
+        println!("Packaged {} (sha256 {digest})", path.display());
+    }
+    Ok(0)
+}
+
+/// `stoke repo ...`.
+pub fn repo(args: &RepoArgs) -> Result<i32> {
+    match &args.command {
+        RepoCommand::Index { dir, url, merge } => {
+            let (index, warnings) = crate::package::index::index_directory(
+                dir,
+                &crate::package::index::IndexOptions {
+                    url: url.clone(),
+                    merge: merge.clone(),
+                },
+            )?;
+            for w in &warnings {
+                print_warning(w);
+            }
+            let path = dir.join("index.yaml");
+            crate::package::write_atomically(&path, index.to_yaml()?.as_bytes())?;
+            let versions: usize = index.entries.values().map(Vec::len).sum();
+            println!(
+                "Wrote {} ({} charts, {versions} versions)",
+                path.display(),
+                index.entries.len()
+            );
+        }
+        RepoCommand::Add {
+            name,
+            url,
+            force_update,
+        } => {
+            let paths = Paths::from_env()?;
+            for w in repo::add(&paths, name, url, *force_update)? {
+                print_warning(&w);
+            }
+            println!("\"{name}\" has been added to your repositories");
+        }
+        RepoCommand::List { output } => {
+            let paths = Paths::from_env()?;
+            let file = repo::RepoFile::load(&paths.config)?;
+            if *output == OutputFormat::Table {
+                if file.repositories.is_empty() {
+                    eprintln!(
+                        "no repositories configured (add one with `stoke repo add NAME URL`)"
+                    );
+                    return Ok(0);
+                }
+                let mut rows = vec![vec!["NAME".to_string(), "URL".to_string()]];
+                for r in &file.repositories {
+                    rows.push(vec![r.name.clone(), r.url.clone()]);
+                }
+                table(&rows);
+            } else {
+                output::print_structured(&file.repositories, *output)?;
+            }
+        }
+        RepoCommand::Update { names } => {
+            let paths = Paths::from_env()?;
+            for r in repo::update(&paths, names)? {
+                for w in &r.warnings {
+                    print_warning(w);
+                }
+                println!("Updated \"{}\" ({} charts)", r.name, r.charts);
+            }
+        }
+        RepoCommand::Remove { names } => {
+            let paths = Paths::from_env()?;
+            repo::remove(&paths, names)?;
+            for n in names {
+                println!("\"{n}\" has been removed from your repositories");
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// `stoke search repo`.
+pub fn search(args: &SearchArgs) -> Result<i32> {
+    let SearchCommand::Repo {
+        keyword,
+        versions,
+        version,
+        devel,
+        output,
+    } = &args.command;
+    let paths = Paths::from_env()?;
+    let (hits, warnings) = repo::search(&paths, keyword, version.as_deref(), *devel, *versions)?;
+    for w in &warnings {
+        print_warning(w);
+    }
+    if *output != OutputFormat::Table {
+        output::print_structured(&hits, *output)?;
+        return Ok(0);
+    }
+    if hits.is_empty() {
+        eprintln!("No results found");
+        return Ok(0);
+    }
+    let mut rows = vec![vec![
+        "NAME".to_string(),
+        "CHART VERSION".to_string(),
+        "APP VERSION".to_string(),
+        "DESCRIPTION".to_string(),
+    ]];
+    for h in hits {
+        rows.push(vec![h.name, h.version, h.app_version, h.description]);
+    }
+    table(&rows);
+    Ok(0)
+}
+
+/// `stoke pull`.
+pub fn pull(args: &PullArgs) -> Result<i32> {
+    let paths = Paths::from_env()?;
+    let path = repo::pull(
+        &paths,
+        &args.chart,
+        args.version.as_deref(),
+        args.devel,
+        &args.destination,
+        args.untar,
+    )?;
+    println!("Pulled {} to {}", args.chart, path.display());
+    Ok(0)
+}
+
+/// `stoke dependency ...`.
+pub fn dependency(args: &DependencyArgs) -> Result<i32> {
+    match &args.command {
+        DependencyCommand::Update {
+            chart,
+            skip_refresh,
+        } => {
+            let lock = repo::deps::update(&Paths::from_env()?, chart, *skip_refresh)?;
+            for d in &lock.dependencies {
+                println!("Saved {} {} in charts/", d.name, d.version);
+            }
+            println!("Wrote {}", chart.join("Chart.lock").display());
+        }
+        DependencyCommand::Build { chart } => {
+            let lock = repo::deps::build(&Paths::from_env()?, chart)?;
+            for d in &lock.dependencies {
+                println!("Restored {} {} in charts/", d.name, d.version);
+            }
+        }
+        DependencyCommand::List { chart, output } => {
+            let list = repo::deps::list(chart)?;
+            if *output != OutputFormat::Table {
+                output::print_structured(&list, *output)?;
+                return Ok(0);
+            }
+            let mut rows = vec![vec![
+                "NAME".to_string(),
+                "VERSION".to_string(),
+                "REPOSITORY".to_string(),
+                "STATUS".to_string(),
+            ]];
+            for d in &list {
+                rows.push(vec![
+                    d.name.clone(),
+                    d.version.clone(),
+                    d.repository.clone(),
+                    d.status.clone(),
+                ]);
+            }
+            table(&rows);
+        }
+    }
+    Ok(0)
+}
+
+/// `--version`/`--devel` for commands whose CHART may be `REPO/CHART` (template, install,
+/// upgrade, diff). Flatten it into their arguments; such a command needs
+/// `#[command(disable_version_flag = true)]`, as `--version` is taken.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ChartSourceFlags {
+    /// Version constraint when CHART is REPO/CHART (Helm's syntax, e.g. ^1.2).
+    #[arg(long = "version", value_name = "CONSTRAINT")]
+    pub chart_version: Option<String>,
+    /// Consider pre-release versions when CHART is REPO/CHART and no --version is given.
+    #[arg(long)]
+    pub devel: bool,
+}
+
+/// The local path of CHART: unchanged for a folder or package, a verified download in the
+/// cache for `REPO/CHART`.
+pub fn resolve_chart(chart: &std::path::Path, flags: &ChartSourceFlags) -> Result<PathBuf> {
+    repo::locate_chart(chart, flags.chart_version.as_deref(), flags.devel)
+}

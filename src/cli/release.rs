@@ -1,0 +1,780 @@
+//! The release commands: install, upgrade, rollback, uninstall, history, list, status, get
+//! and diff. Parsing and printing only; the work is in [`crate::release`].
+//!
+//! JSON field names (stable, documented in docs/store.md): list rows and history rows use
+//! `name`, `namespace`, `revision`, `status`, `chart`, `app_version`, `updated`,
+//! `description`; status adds `first_deployed`, `chart_digest`, `resources` and `notes`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anstyle::AnsiColor;
+use anyhow::{Context, Result};
+use clap::{ArgMatches, Args, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use super::Cli;
+use super::chart_cmds::ClusterFlags;
+use super::output::{self, OutputFormat, print_warning, styled};
+use super::package::{ChartSourceFlags, resolve_chart};
+use super::values_args::{ValuesFlags, options};
+use crate::release::diff::{Change, ResourceDiff};
+use crate::release::install::InstallOptions;
+use crate::release::record::{Revision, human_time};
+use crate::release::rollback::RollbackOptions;
+use crate::release::uninstall::UninstallOptions;
+use crate::release::upgrade::{UpgradeOptions, ValuesMode};
+use crate::release::{self, ChartInput, Env};
+use crate::storage::{LockWait, ReleaseKey};
+use crate::target::Target;
+use crate::target::dir::DirTarget;
+
+/// Options of every command that writes to the store.
+#[derive(Debug, Clone, Args)]
+pub struct WriteFlags {
+    /// Wait up to DURATION (e.g. 60s, 2m, 500ms) for another operation on the release to
+    /// finish, instead of failing at once.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait_lock: Option<Duration>,
+    /// Also keep DIR/<namespace>/<release>/ in step: one YAML file per resource, for a
+    /// GitOps tool to apply.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Work out and report the result without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Description recorded with the revision.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+}
+
+/// Arguments of `stoke install`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct InstallArgs {
+    /// Release name (lowercase letters, digits, `-`, `.`; at most 53).
+    pub release: String,
+    /// Chart directory, packaged .tgz, or REPO/CHART from a configured repository.
+    pub chart: PathBuf,
+    #[command(flatten)]
+    pub source: ChartSourceFlags,
+    #[command(flatten)]
+    pub values: ValuesFlags,
+    #[command(flatten)]
+    pub cluster: ClusterFlags,
+    #[command(flatten)]
+    pub write: WriteFlags,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Arguments of `stoke upgrade`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct UpgradeArgs {
+    /// Release name.
+    pub release: String,
+    /// Chart directory, packaged .tgz, or REPO/CHART from a configured repository.
+    pub chart: PathBuf,
+    #[command(flatten)]
+    pub source: ChartSourceFlags,
+    #[command(flatten)]
+    pub values: ValuesFlags,
+    #[command(flatten)]
+    pub cluster: ClusterFlags,
+    /// Install the release if it does not exist.
+    #[arg(short = 'i', long)]
+    pub install: bool,
+    #[command(flatten)]
+    pub modes: ValuesModeFlags,
+    /// Keep at most N revisions (0 = unlimited); only superseded ones are pruned.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub history_max: usize,
+    #[command(flatten)]
+    pub write: WriteFlags,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Helm's values flags for upgrades.
+#[derive(Debug, Clone, Args)]
+pub struct ValuesModeFlags {
+    /// Reuse the last revision's values and merge the given ones over them.
+    #[arg(long, conflicts_with_all = ["reset_values", "reset_then_reuse_values"])]
+    pub reuse_values: bool,
+    /// Use only the chart's defaults and the given values.
+    #[arg(long, conflicts_with = "reset_then_reuse_values")]
+    pub reset_values: bool,
+    /// Use the new chart's defaults, then the last revision's values, then the given ones.
+    #[arg(long)]
+    pub reset_then_reuse_values: bool,
+}
+
+impl ValuesModeFlags {
+    fn mode(&self) -> ValuesMode {
+        if self.reuse_values {
+            ValuesMode::Reuse
+        } else if self.reset_values {
+            ValuesMode::Reset
+        } else if self.reset_then_reuse_values {
+            ValuesMode::ResetThenReuse
+        } else {
+            ValuesMode::Default
+        }
+    }
+}
+
+/// Arguments of `stoke rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Release name.
+    pub release: String,
+    /// Revision to roll back to (default: the previous one).
+    pub revision: Option<u64>,
+    /// Keep at most N revisions (0 = unlimited).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub history_max: usize,
+    #[command(flatten)]
+    pub write: WriteFlags,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Arguments of `stoke uninstall`.
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// Release name.
+    pub release: String,
+    /// Keep the release's history, marking it uninstalled.
+    #[arg(long)]
+    pub keep_history: bool,
+    #[command(flatten)]
+    pub write: WriteFlags,
+}
+
+/// Arguments of `stoke history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Release name.
+    pub release: String,
+    /// Show at most the newest N revisions.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max: usize,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Arguments of `stoke list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Show releases in every status (default: deployed and failed).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// List releases of every namespace.
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Only releases whose name matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub filter: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Arguments of `stoke status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Release name.
+    pub release: String,
+    /// Revision (default: the latest).
+    #[arg(long, value_name = "N")]
+    pub revision: Option<u64>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// What `stoke get` prints.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GetWhat {
+    /// The user-supplied values (with --all, the computed values).
+    Values,
+    /// The rendered manifest.
+    Manifest,
+    /// The rendered notes.
+    Notes,
+    /// Everything recorded.
+    All,
+}
+
+/// Arguments of `stoke get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// What to print.
+    #[arg(value_enum)]
+    pub what: GetWhat,
+    /// Release name.
+    pub release: String,
+    /// Revision (default: the latest).
+    #[arg(long, value_name = "N")]
+    pub revision: Option<u64>,
+    /// With `values`: the computed values rather than only the user-supplied ones.
+    #[arg(long)]
+    pub all: bool,
+    /// Output format (values and all).
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Arguments of `stoke diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(subcommand)]
+    pub command: DiffCommand,
+}
+
+/// The two diffs.
+#[derive(Debug, Subcommand)]
+pub enum DiffCommand {
+    /// What an upgrade would change.
+    #[command(
+        after_help = "Example:\n  stoke diff upgrade gw charts/ignition -f values/prod.yaml --reuse-values"
+    )]
+    Upgrade(Box<DiffUpgradeArgs>),
+    /// What changed between two stored revisions.
+    #[command(after_help = "Example:\n  stoke diff revision gw 2 3")]
+    Revision(DiffRevisionArgs),
+}
+
+/// Arguments of `stoke diff upgrade`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct DiffUpgradeArgs {
+    /// Release name.
+    pub release: String,
+    /// Chart directory, packaged .tgz, or REPO/CHART from a configured repository.
+    pub chart: PathBuf,
+    #[command(flatten)]
+    pub source: ChartSourceFlags,
+    #[command(flatten)]
+    pub values: ValuesFlags,
+    #[command(flatten)]
+    pub cluster: ClusterFlags,
+    /// Compare against an empty release if it does not exist.
+    #[arg(short = 'i', long)]
+    pub install: bool,
+    #[command(flatten)]
+    pub modes: ValuesModeFlags,
+    /// Output format (table is a coloured unified diff).
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Arguments of `stoke diff revision`.
+#[derive(Debug, Args)]
+pub struct DiffRevisionArgs {
+    /// Release name.
+    pub release: String,
+    /// The older revision.
+    pub from: u64,
+    /// The newer revision.
+    pub to: u64,
+    /// Output format (table is a coloured unified diff).
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Parses `60s`, `2m`, `500ms`, `1h` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 60s, 2m or 500ms"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}` (use ms, s, m or h)"
+            ));
+        }
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+struct Session {
+    store: crate::storage::file::FileStore,
+    target: Option<DirTarget>,
+    wait: LockWait,
+}
+
+impl Session {
+    fn open(cli: &Cli, write: Option<&WriteFlags>) -> Result<Session> {
+        Ok(Session {
+            store: crate::storage::open(cli.store.as_deref())?,
+            target: write
+                .and_then(|w| w.output_dir.as_deref())
+                .map(DirTarget::new),
+            wait: match write.and_then(|w| w.wait_lock) {
+                Some(d) => LockWait::Up(d),
+                None => LockWait::FailFast,
+            },
+        })
+    }
+
+    fn env(&self) -> Env<'_> {
+        Env {
+            store: &self.store,
+            target: self.target.as_ref().map(|t| t as &dyn Target),
+            wait: self.wait,
+        }
+    }
+}
+
+fn key(cli: &Cli, release: &str) -> Result<ReleaseKey> {
+    ReleaseKey::new(&cli.namespace, release)
+}
+
+fn load_input<'a>(
+    chart: &'a crate::chart::Chart,
+    values: &ValuesFlags,
+    cluster: &ClusterFlags,
+    m: Option<&ArgMatches>,
+) -> Result<ChartInput<'a>> {
+    Ok(ChartInput {
+        chart,
+        values: crate::values::read_user_values(&options(values, m))?,
+        capabilities: cluster.capabilities()?,
+    })
+}
+
+fn print_done(done: &release::Done, format: OutputFormat, show_manifest: bool) -> Result<()> {
+    for w in &done.warnings {
+        print_warning(w);
+    }
+    let report = release::status::report(&done.revision);
+    if format != OutputFormat::Table {
+        return output::print_structured(&report, format);
+    }
+    let mut out = anstream::stdout();
+    write!(out, "{}", report.to_text())?;
+    if show_manifest {
+        write!(out, "MANIFEST:\n{}", done.revision.manifest_text())?;
+    }
+    Ok(())
+}
+
+/// `stoke install`.
+pub fn install(cli: &Cli, args: &InstallArgs, m: Option<&ArgMatches>) -> Result<i32> {
+    let key = key(cli, &args.release)?;
+    let chart = crate::chart::load::load(&resolve_chart(&args.chart, &args.source)?)?;
+    let input = load_input(&chart, &args.values, &args.cluster, m)?;
+    let session = Session::open(cli, Some(&args.write))?;
+    let opts = InstallOptions {
+        description: args.write.description.clone(),
+        dry_run: args.write.dry_run,
+    };
+    let done = release::install::install(&session.env(), &key, &input, &opts)?;
+    print_done(&done, args.output, done.dry_run)?;
+    Ok(0)
+}
+
+/// `stoke upgrade`.
+pub fn upgrade(cli: &Cli, args: &UpgradeArgs, m: Option<&ArgMatches>) -> Result<i32> {
+    let key = key(cli, &args.release)?;
+    let chart = crate::chart::load::load(&resolve_chart(&args.chart, &args.source)?)?;
+    let input = load_input(&chart, &args.values, &args.cluster, m)?;
+    let session = Session::open(cli, Some(&args.write))?;
+    let opts = UpgradeOptions {
+        install: args.install,
+        values_mode: args.modes.mode(),
+        history_max: args.history_max,
+        description: args.write.description.clone(),
+        dry_run: args.write.dry_run,
+    };
+    let done = release::upgrade::upgrade(&session.env(), &key, &input, &opts)?;
+    if args.output == OutputFormat::Table && !done.dry_run {
+        if done.installed {
+            println!(
+                "Release \"{}\" does not exist. Installing it now.",
+                key.name
+            );
+        } else {
+            println!("Release \"{}\" has been upgraded.", key.name);
+        }
+    }
+    print_done(&done, args.output, done.dry_run)?;
+    Ok(0)
+}
+
+/// `stoke rollback`.
+pub fn rollback(cli: &Cli, args: &RollbackArgs) -> Result<i32> {
+    let key = key(cli, &args.release)?;
+    let session = Session::open(cli, Some(&args.write))?;
+    let opts = RollbackOptions {
+        revision: args.revision,
+        history_max: args.history_max,
+        description: args.write.description.clone(),
+        dry_run: args.write.dry_run,
+    };
+    let done = release::rollback::rollback(&session.env(), &key, &opts)?;
+    if args.output == OutputFormat::Table {
+        if done.dry_run {
+            println!(
+                "Rollback of {} would write revision {} (dry run).",
+                key.name, done.revision.revision
+            );
+        } else {
+            println!(
+                "Rollback was a success: revision {} of {} is deployed.",
+                done.revision.revision, key.name
+            );
+        }
+        return Ok(0);
+    }
+    output::print_structured(&release::status::report(&done.revision), args.output)?;
+    Ok(0)
+}
+
+/// `stoke uninstall`.
+pub fn uninstall(cli: &Cli, args: &UninstallArgs) -> Result<i32> {
+    let key = key(cli, &args.release)?;
+    let session = Session::open(cli, Some(&args.write))?;
+    let opts = UninstallOptions {
+        keep_history: args.keep_history,
+        description: args.write.description.clone(),
+        dry_run: args.write.dry_run,
+    };
+    release::uninstall::uninstall(&session.env(), &key, &opts)?;
+    if args.write.dry_run {
+        println!("release \"{}\" would be uninstalled (dry run)", key.name);
+    } else {
+        println!("release \"{}\" uninstalled", key.name);
+    }
+    Ok(0)
+}
+
+/// A row of `list` and `history` output: the stable JSON field names.
+#[derive(Debug, Serialize)]
+struct Row {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
+    revision: u64,
+    updated: String,
+    status: String,
+    chart: String,
+    app_version: String,
+    description: String,
+}
+
+fn row(key: Option<&ReleaseKey>, s: &crate::release::record::Summary) -> Row {
+    Row {
+        name: key.map(|k| k.name.clone()),
+        namespace: key.map(|k| k.namespace.clone()),
+        revision: s.revision,
+        updated: s.updated.clone(),
+        status: s.status.to_string(),
+        chart: format!("{}-{}", s.chart, s.chart_version),
+        app_version: s.app_version.clone().unwrap_or_default(),
+        description: s.description.clone(),
+    }
+}
+
+fn print_table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let mut out = anstream::stdout();
+    let line = |cells: Vec<String>| -> String {
+        let last = cells.len() - 1;
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i == last {
+                    c.clone()
+                } else {
+                    format!("{c:<w$}", w = widths[i])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\t")
+    };
+    writeln!(
+        out,
+        "{}",
+        line(header.iter().map(|s| s.to_string()).collect())
+    )?;
+    for r in rows {
+        writeln!(out, "{}", line(r.clone()))?;
+    }
+    Ok(())
+}
+
+/// `stoke history`.
+pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32> {
+    let key = key(cli, &args.release)?;
+    let store = crate::storage::open(cli.store.as_deref())?;
+    let summaries = release::history::history(&store, &key, Some(args.max))?;
+    let rows: Vec<Row> = summaries.iter().map(|s| row(None, s)).collect();
+    if args.output != OutputFormat::Table {
+        return output::print_structured(&rows, args.output).map(|_| 0);
+    }
+    let cells: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|r| {
+            vec![
+                r.revision.to_string(),
+                human_time(&r.updated),
+                r.status,
+                r.chart,
+                r.app_version,
+                r.description,
+            ]
+        })
+        .collect();
+    print_table(
+        &[
+            "REVISION",
+            "UPDATED",
+            "STATUS",
+            "CHART",
+            "APP VERSION",
+            "DESCRIPTION",
+        ],
+        &cells,
+    )?;
+    Ok(0)
+}
+
+/// `stoke list`.
+pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
+    let store = crate::storage::open(cli.store.as_deref())?;
+    let filter = match &args.filter {
+        Some(f) => Some(
+            regex::Regex::new(f)
+                .with_context(|| format!("--filter `{f}` is not a valid regular expression"))?,
+        ),
+        None => None,
+    };
+    let opts = release::list::ListOptions {
+        all: args.all,
+        namespace: (!args.all_namespaces).then(|| cli.namespace.clone()),
+        filter,
+    };
+    let heads = release::list::list(&store, &opts)?;
+    let rows: Vec<Row> = heads
+        .iter()
+        .map(|h| row(Some(&h.key), &h.summary))
+        .collect();
+    if args.output != OutputFormat::Table {
+        return output::print_structured(&rows, args.output).map(|_| 0);
+    }
+    let cells: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|r| {
+            vec![
+                r.name.unwrap_or_default(),
+                r.namespace.unwrap_or_default(),
+                r.revision.to_string(),
+                human_time(&r.updated),
+                r.status,
+                r.chart,
+                r.app_version,
+            ]
+        })
+        .collect();
+    print_table(
+        &[
+            "NAME",
+            "NAMESPACE",
+            "REVISION",
+            "UPDATED",
+            "STATUS",
+            "CHART",
+            "APP VERSION",
+        ],
+        &cells,
+    )?;
+    Ok(0)
+}
+
+/// `stoke status`.
+pub fn status(cli: &Cli, args: &StatusArgs) -> Result<i32> {
+    let key = key(cli, &args.release)?;
+    let store = crate::storage::open(cli.store.as_deref())?;
+    let report = release::status::status(&store, &key, args.revision)?;
+    if args.output != OutputFormat::Table {
+        return output::print_structured(&report, args.output).map(|_| 0);
+    }
+    print!("{}", report.to_text());
+    Ok(0)
+}
+
+/// `stoke get`.
+pub fn get(cli: &Cli, args: &GetArgs) -> Result<i32> {
+    let key = key(cli, &args.release)?;
+    let store = crate::storage::open(cli.store.as_deref())?;
+    let rev: Revision = release::get::revision(&store, &key, args.revision)?;
+    let mut out = anstream::stdout();
+    match args.what {
+        GetWhat::Values => {
+            let values = if args.all {
+                &rev.computed_values
+            } else {
+                &rev.user_values
+            };
+            match args.output {
+                OutputFormat::Table => {
+                    writeln!(
+                        out,
+                        "{}",
+                        if args.all {
+                            "COMPUTED VALUES:"
+                        } else {
+                            "USER-SUPPLIED VALUES:"
+                        }
+                    )?;
+                    write!(out, "{}", values_yaml(values)?)?;
+                }
+                f => output::print_structured(values, f)?,
+            }
+        }
+        GetWhat::Manifest => write!(out, "{}", rev.manifest_text())?,
+        GetWhat::Notes => {
+            if let Some(n) = &rev.notes {
+                writeln!(out, "NOTES:\n{}", n.trim_end())?;
+            }
+        }
+        GetWhat::All => match args.output {
+            OutputFormat::Table => {
+                write!(out, "{}", release::status::report(&rev).to_text())?;
+                write!(
+                    out,
+                    "USER-SUPPLIED VALUES:\n{}COMPUTED VALUES:\n{}MANIFEST:\n{}",
+                    values_yaml(&rev.user_values)?,
+                    values_yaml(&rev.computed_values)?,
+                    rev.manifest_text()
+                )?;
+            }
+            f => output::print_structured(&rev, f)?,
+        },
+    }
+    Ok(0)
+}
+
+fn values_yaml(values: &serde_json::Map<String, serde_json::Value>) -> Result<String> {
+    if values.is_empty() {
+        return Ok("null\n".into());
+    }
+    Ok(serde_yaml::to_string(values)?)
+}
+
+/// `stoke diff`.
+pub fn diff(cli: &Cli, args: &DiffArgs, m: Option<&ArgMatches>) -> Result<i32> {
+    let sub = m.and_then(|m| m.subcommand()).map(|(_, m)| m);
+    match &args.command {
+        DiffCommand::Revision(a) => {
+            let key = key(cli, &a.release)?;
+            let store = crate::storage::open(cli.store.as_deref())?;
+            let diffs = release::diff::diff_revisions(&store, &key, a.from, a.to)?;
+            print_diffs(&key, &diffs, a.output)
+        }
+        DiffCommand::Upgrade(a) => {
+            let key = key(cli, &a.release)?;
+            let chart = crate::chart::load::load(&resolve_chart(&a.chart, &a.source)?)?;
+            let input = load_input(&chart, &a.values, &a.cluster, sub)?;
+            let session = Session::open(cli, None)?;
+            let opts = UpgradeOptions {
+                install: a.install,
+                values_mode: a.modes.mode(),
+                ..UpgradeOptions::default()
+            };
+            let (diffs, warnings) =
+                release::diff::diff_upgrade(&session.env(), &key, &input, &opts)?;
+            for w in &warnings {
+                print_warning(w);
+            }
+            print_diffs(&key, &diffs, a.output)
+        }
+    }
+}
+
+fn print_diffs(key: &ReleaseKey, diffs: &[ResourceDiff], format: OutputFormat) -> Result<i32> {
+    if format != OutputFormat::Table {
+        output::print_structured(&diffs, format)?;
+        return Ok(0);
+    }
+    let mut out = anstream::stdout();
+    if diffs.is_empty() {
+        writeln!(out, "No changes.")?;
+        return Ok(0);
+    }
+    for d in diffs {
+        let ns = d.namespace.as_deref().unwrap_or(&key.namespace);
+        let (verb, color) = match d.change {
+            Change::Added => ("has been added", AnsiColor::Green),
+            Change::Removed => ("has been removed", AnsiColor::Red),
+            Change::Changed => ("has changed", AnsiColor::Yellow),
+        };
+        writeln!(
+            out,
+            "{}",
+            styled(&format!("{ns}, {}, {} {verb}:", d.name, d.kind), color)
+        )?;
+        for line in d.diff.lines() {
+            let colored = if line.starts_with("+++") || line.starts_with("---") {
+                styled(line, AnsiColor::White)
+            } else if line.starts_with('+') {
+                styled(line, AnsiColor::Green)
+            } else if line.starts_with('-') {
+                styled(line, AnsiColor::Red)
+            } else if line.starts_with("@@") {
+                styled(line, AnsiColor::Cyan)
+            } else {
+                line.to_string()
+            };
+            writeln!(out, "{colored}")?;
+        }
+    }
+    let count = |c: Change| diffs.iter().filter(|d| d.change == c).count();
+    writeln!(
+        out,
+        "{} added, {} changed, {} removed",
+        count(Change::Added),
+        count(Change::Changed),
+        count(Change::Removed)
+    )?;
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_take_the_usual_units() {
+        assert_eq!(parse_duration("60s").unwrap(), Duration::from_secs(60));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
+        assert!(parse_duration("5 parsecs").is_err());
+    }
+}

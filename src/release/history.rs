@@ -1,0 +1,35 @@
+//! `stoke history`: every stored revision of a release, oldest first.
+
+use anyhow::Result;
+
+use super::record::{Status, Summary};
+use crate::storage::{ReleaseKey, Store};
+
+/// The summaries of `key`'s revisions, oldest first; with `max`, only the newest `max`.
+///
+/// Reads are lock-free, so a crash between deploying a revision and superseding the
+/// previous one can leave two revisions saying `deployed` until the next operation repairs
+/// it; the newer one is the deployed one, and the older is shown as superseded.
+pub fn history(store: &dyn Store, key: &ReleaseKey, max: Option<usize>) -> Result<Vec<Summary>> {
+    let mut all = store.history(key)?;
+    if all.is_empty() {
+        return Err(super::not_found(key));
+    }
+    let newest_deployed = all
+        .iter()
+        .rev()
+        .find(|s| s.status == Status::Deployed)
+        .map(|s| s.revision);
+    for s in &mut all {
+        if s.status == Status::Deployed && Some(s.revision) != newest_deployed {
+            s.status = Status::Superseded;
+        }
+    }
+    if let Some(max) = max
+        && max > 0
+        && all.len() > max
+    {
+        all.drain(..all.len() - max);
+    }
+    Ok(all)
+}

@@ -1,0 +1,343 @@
+//! The release lifecycle: the [`record::Revision`] record and one module per action.
+//!
+//! Every write follows the same protocol so that a crash at any moment leaves a store the
+//! next operation can continue from (docs/store.md walks through each crash point):
+//!
+//! 1. take the release's lock, then [`recover`]: a revision still `pending-*` or
+//!    `uninstalling` under our lock was left by a process that died, so it is marked
+//!    `failed`; a half-finished supersede is completed; the head is brought up to date;
+//! 2. render (nothing is written if that fails);
+//! 3. write the new revision as `pending-*` before doing the work;
+//! 4. do the work (the [`crate::target::Target`]); on error the revision becomes `failed`;
+//! 5. [`finalize`]: the new revision becomes `deployed`, then the previous deployed one
+//!    `superseded`, then the head records the new deployed revision.
+
+pub mod diff;
+pub mod get;
+pub mod history;
+pub mod install;
+pub mod list;
+pub mod record;
+pub mod rollback;
+pub mod status;
+pub mod uninstall;
+pub mod upgrade;
+
+#[cfg(test)]
+mod tests;
+
+use anyhow::{Context, Result, bail};
+
+use crate::chart::Chart;
+use crate::engine::{Capabilities, Manifest, ReleaseInfo, RenderOptions};
+use crate::storage::{Head, LockWait, ReleaseKey, ReleaseLock, Store};
+use crate::target::Target;
+use crate::values::UserValues;
+use record::{Revision, Status, now_rfc3339};
+
+/// What every action works with.
+pub struct Env<'a> {
+    /// The release store.
+    pub store: &'a dyn Store,
+    /// Where manifests go after a revision is recorded (none by default).
+    pub target: Option<&'a dyn Target>,
+    /// How long to wait for another operation on the same release.
+    pub wait: LockWait,
+}
+
+/// A chart to render and the values the user gave for it.
+pub struct ChartInput<'a> {
+    /// The loaded chart.
+    pub chart: &'a Chart,
+    /// The user-supplied values (files and the `--set` family).
+    pub values: UserValues,
+    /// The cluster rendered for.
+    pub capabilities: Capabilities,
+}
+
+/// What a write action produced.
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// The revision written (or, for a dry run, the one that would have been).
+    pub revision: Revision,
+    /// Warnings from computing values and rendering.
+    pub warnings: Vec<String>,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// Whether this was (or would be) an install, including `upgrade --install`.
+    pub installed: bool,
+}
+
+/// Stops the process at a named point when `STOKE_FAILPOINT` names it: a test-only way to
+/// reproduce a crash at an exact step of the write protocol. Costs one environment lookup
+/// per process.
+pub fn failpoint(name: &str) {
+    static ACTIVE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let active = ACTIVE.get_or_init(|| std::env::var("STOKE_FAILPOINT").ok());
+    if active.as_deref() == Some(name) {
+        eprintln!("stoke: failpoint `{name}` reached; exiting as if killed");
+        std::process::exit(86);
+    }
+}
+
+/// The state of a release under its lock, after [`recover`].
+pub struct Locked {
+    /// The lock, held until this value is dropped.
+    pub lock: ReleaseLock,
+    /// The head, when the release exists.
+    pub head: Option<Head>,
+    /// The latest revision, when the release exists.
+    pub latest: Option<Revision>,
+}
+
+/// Locks `key` and repairs what an interrupted operation left behind.
+pub fn lock_and_recover(env: &Env, key: &ReleaseKey) -> Result<Locked> {
+    let lock = env.store.lock(key, env.wait)?;
+    let (head, latest) = recover(env.store, &lock)?;
+    Ok(Locked { lock, head, latest })
+}
+
+/// Reads the head and latest revision without locking (for dry runs and diffs).
+pub fn read_current(
+    store: &dyn Store,
+    key: &ReleaseKey,
+) -> Result<(Option<Head>, Option<Revision>)> {
+    let Some(head) = store.head(key)? else {
+        return Ok((None, None));
+    };
+    let latest = load(store, key, head.latest)?;
+    Ok((Some(head), Some(latest)))
+}
+
+/// Loads a revision that must exist.
+pub fn load(store: &dyn Store, key: &ReleaseKey, revision: u64) -> Result<Revision> {
+    store.revision(key, revision)?.with_context(|| {
+        format!(
+            "release {} has no revision {revision} (it was pruned or never written; see `stoke history {} -n {}`)",
+            key.name, key.name, key.namespace
+        )
+    })
+}
+
+fn interrupted_description(status: Status) -> String {
+    let what = match status {
+        Status::PendingInstall => "Install",
+        Status::PendingUpgrade => "Upgrade",
+        Status::PendingRollback => "Rollback",
+        _ => "Uninstall",
+    };
+    format!("{what} interrupted before it finished; marked failed by the next operation")
+}
+
+/// Under the lock, nothing else is working on the release, so any pending state was left
+/// by a process that died. Brings the release back to a consistent state and returns the
+/// head and latest revision.
+pub fn recover(store: &dyn Store, lock: &ReleaseLock) -> Result<(Option<Head>, Option<Revision>)> {
+    let key = lock.key().clone();
+    let Some(mut head) = store.head(&key)? else {
+        // A first install may have died before its first record landed.
+        store.sweep(lock)?;
+        return Ok((None, None));
+    };
+    let mut latest = load(store, &key, head.latest)?;
+    let before = head.clone();
+    if latest.status.is_pending() {
+        latest.description = interrupted_description(latest.status);
+        latest.status = Status::Failed;
+        latest.last_deployed = now_rfc3339();
+        store.write_revision(lock, &latest)?;
+    }
+    if latest.status == Status::Deployed && head.deployed != Some(latest.revision) {
+        // The crash came between deploying the latest revision and recording it in the
+        // head; the previous deployed revision may still say `deployed`.
+        if let Some(d) = head.deployed {
+            supersede(store, lock, &key, d)?;
+        }
+        head.deployed = Some(latest.revision);
+    }
+    if head.deployed == Some(latest.revision) && latest.status != Status::Deployed {
+        head.deployed = None;
+    }
+    head.latest = latest.revision;
+    head.summary = latest.summary();
+    if head != before {
+        store.sweep(lock)?;
+        store.write_head(lock, &head)?;
+    }
+    Ok((Some(head), Some(latest)))
+}
+
+fn supersede(store: &dyn Store, lock: &ReleaseLock, key: &ReleaseKey, revision: u64) -> Result<()> {
+    if let Some(mut old) = store.revision(key, revision)?
+        && old.status == Status::Deployed
+    {
+        old.status = Status::Superseded;
+        store.write_revision(lock, &old)?;
+    }
+    Ok(())
+}
+
+/// Renders `input` for `release`, with `deployed` visible to `lookup`.
+pub fn render(
+    input: &ChartInput,
+    chart: &Chart,
+    release: ReleaseInfo,
+    deployed: Vec<Manifest>,
+) -> Result<crate::pipeline::Outcome> {
+    let opts = RenderOptions {
+        release,
+        capabilities: input.capabilities.clone(),
+        deployed,
+    };
+    crate::pipeline::render_chart(chart, &input.values, &opts, false)
+}
+
+/// Builds a new revision record from a render.
+pub fn new_revision(
+    key: &ReleaseKey,
+    number: u64,
+    chart: &Chart,
+    user_values: serde_json::Map<String, serde_json::Value>,
+    outcome: crate::pipeline::Outcome,
+    (status, description): (Status, &str),
+    first_deployed: Option<String>,
+) -> Revision {
+    let now = now_rfc3339();
+    Revision {
+        format: crate::storage::FORMAT_VERSION,
+        name: key.name.clone(),
+        namespace: key.namespace.clone(),
+        revision: number,
+        status,
+        description: description.to_string(),
+        first_deployed: first_deployed.unwrap_or_else(|| now.clone()),
+        last_deployed: now,
+        deleted: None,
+        chart: record::ChartInfo::of(chart),
+        user_values,
+        computed_values: outcome.computed.values,
+        notes: outcome.rendered.notes,
+        manifests: outcome.rendered.manifests,
+    }
+}
+
+/// Collects warnings of a render for the user.
+pub fn warnings_of(outcome: &crate::pipeline::Outcome) -> Vec<String> {
+    let mut w = outcome.computed.warnings.clone();
+    w.extend(outcome.computed.unknown.iter().map(|u| u.to_string()));
+    w.extend(outcome.rendered.warnings.iter().cloned());
+    w
+}
+
+/// Records `rev` (already written as pending) as deployed, supersedes the previously
+/// deployed revision and updates the head, in that order (see the module docs).
+pub fn finalize(
+    env: &Env,
+    lock: &ReleaseLock,
+    head: Option<&Head>,
+    rev: &mut Revision,
+    description: &str,
+) -> Result<Head> {
+    rev.status = Status::Deployed;
+    rev.description = description.to_string();
+    rev.last_deployed = now_rfc3339();
+    env.store.write_revision(lock, rev)?;
+    failpoint("after-deployed");
+    if let Some(d) = head.and_then(|h| h.deployed)
+        && d != rev.revision
+    {
+        supersede(env.store, lock, lock.key(), d)?;
+    }
+    failpoint("after-supersede");
+    let new_head = Head {
+        key: lock.key().clone(),
+        latest: rev.revision,
+        deployed: Some(rev.revision),
+        summary: rev.summary(),
+    };
+    env.store.write_head(lock, &new_head)?;
+    Ok(new_head)
+}
+
+/// Writes `rev` as pending, applies it to the target, and finalizes it; a target error
+/// marks the revision failed (keeping the previous deployed revision live).
+pub fn perform(
+    env: &Env,
+    lock: &ReleaseLock,
+    head: Option<&Head>,
+    rev: &mut Revision,
+    done_description: &str,
+    failed_description: impl Fn(&anyhow::Error) -> String,
+) -> Result<Head> {
+    env.store.write_revision(lock, rev)?;
+    failpoint("after-pending");
+    if let Some(target) = env.target
+        && let Err(e) = target.apply(lock.key(), &rev.manifests)
+    {
+        rev.status = Status::Failed;
+        rev.description = failed_description(&e);
+        rev.last_deployed = now_rfc3339();
+        env.store.write_revision(lock, rev)?;
+        let failed_head = Head {
+            key: lock.key().clone(),
+            latest: rev.revision,
+            deployed: head.and_then(|h| h.deployed),
+            summary: rev.summary(),
+        };
+        env.store.write_head(lock, &failed_head)?;
+        return Err(e);
+    }
+    finalize(env, lock, head, rev, done_description)
+}
+
+/// Deletes the oldest superseded revisions until at most `max` remain (0 keeps all). The
+/// deployed and latest revisions, and failed ones, are never pruned.
+pub fn prune(env: &Env, lock: &ReleaseLock, head: &Head, max: usize) -> Result<Vec<u64>> {
+    let mut pruned = Vec::new();
+    if max == 0 {
+        return Ok(pruned);
+    }
+    // Pruning lists the release's records anyway, so it also clears what a crash left.
+    env.store.sweep(lock)?;
+    let numbers = env.store.revision_numbers(lock.key())?;
+    let mut excess = numbers.len().saturating_sub(max);
+    for n in numbers {
+        if excess == 0 {
+            break;
+        }
+        if Some(n) == head.deployed || n == head.latest {
+            continue;
+        }
+        if let Some(r) = env.store.revision(lock.key(), n)?
+            && r.status == Status::Superseded
+        {
+            env.store.delete_revision(lock, n)?;
+            pruned.push(n);
+            excess -= 1;
+        }
+    }
+    Ok(pruned)
+}
+
+/// The "no such release" error, with what to do.
+pub fn not_found(key: &ReleaseKey) -> anyhow::Error {
+    anyhow::anyhow!(
+        "release {} not found in namespace {} (see `stoke list -A`, or install it with `stoke install {} CHART`)",
+        key.name,
+        key.namespace,
+        key.name
+    )
+}
+
+/// Refuses an operation on an uninstalled release that needs a live one.
+pub fn require_live(key: &ReleaseKey, latest: &Revision, action: &str) -> Result<()> {
+    if latest.status == Status::Uninstalled {
+        bail!(
+            "cannot {action} {}: it was uninstalled (history kept); install it again with `stoke install {} CHART -n {}`",
+            key.name,
+            key.name,
+            key.namespace
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,330 @@
+//! The release record: one [`Revision`] per install, upgrade or rollback, and the
+//! [`Summary`] of it that history and list show.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::chart::Chart;
+use crate::engine::Manifest;
+
+/// A revision's status, worded as Helm words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// An install is under way (or was interrupted).
+    PendingInstall,
+    /// An upgrade is under way (or was interrupted).
+    PendingUpgrade,
+    /// A rollback is under way (or was interrupted).
+    PendingRollback,
+    /// The live revision; exactly one per live release.
+    Deployed,
+    /// Replaced by a later deployed revision.
+    Superseded,
+    /// The operation that wrote this revision failed.
+    Failed,
+    /// An uninstall is under way.
+    Uninstalling,
+    /// Uninstalled with `--keep-history`.
+    Uninstalled,
+}
+
+impl Status {
+    /// Helm's spelling, e.g. `pending-upgrade`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::PendingInstall => "pending-install",
+            Status::PendingUpgrade => "pending-upgrade",
+            Status::PendingRollback => "pending-rollback",
+            Status::Deployed => "deployed",
+            Status::Superseded => "superseded",
+            Status::Failed => "failed",
+            Status::Uninstalling => "uninstalling",
+            Status::Uninstalled => "uninstalled",
+        }
+    }
+
+    /// Whether an operation was under way when this status was written.
+    pub fn is_pending(self) -> bool {
+        matches!(
+            self,
+            Status::PendingInstall
+                | Status::PendingUpgrade
+                | Status::PendingRollback
+                | Status::Uninstalling
+        )
+    }
+
+    /// Every status, for messages and filters.
+    pub const ALL: [Status; 8] = [
+        Status::PendingInstall,
+        Status::PendingUpgrade,
+        Status::PendingRollback,
+        Status::Deployed,
+        Status::Superseded,
+        Status::Failed,
+        Status::Uninstalling,
+        Status::Uninstalled,
+    ];
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which chart a revision was made from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartInfo {
+    /// Chart name.
+    pub name: String,
+    /// Chart version.
+    pub version: String,
+    /// The chart's appVersion, if it has one.
+    #[serde(default)]
+    pub app_version: Option<String>,
+    /// `sha256:<hex>` over the chart's files (see [`chart_digest`]).
+    #[serde(default)]
+    pub digest: String,
+}
+
+impl ChartInfo {
+    /// Describes `chart`.
+    pub fn of(chart: &Chart) -> ChartInfo {
+        ChartInfo {
+            name: chart.metadata.name.clone(),
+            version: chart.metadata.version.to_string(),
+            app_version: chart.metadata.app_version.clone(),
+            digest: chart_digest(chart),
+        }
+    }
+
+    /// `name-version`, as Helm's list shows the chart.
+    pub fn display(&self) -> String {
+        format!("{}-{}", self.name, self.version)
+    }
+}
+
+/// One revision of a release: what was deployed and how it went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Revision {
+    /// Record format version ([`crate::storage::FORMAT_VERSION`]).
+    pub format: u32,
+    /// Release name.
+    pub name: String,
+    /// Release namespace.
+    pub namespace: String,
+    /// Revision number, from 1.
+    pub revision: u64,
+    /// Status.
+    pub status: Status,
+    /// What happened, in Helm's words ("Install complete", "Rollback to 3", ...).
+    pub description: String,
+    /// When the release was first deployed (carried over from revision to revision).
+    pub first_deployed: String,
+    /// When this revision was written or last changed state (`updated` in listings).
+    pub last_deployed: String,
+    /// When the release was uninstalled, for `uninstalled` revisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<String>,
+    /// The chart.
+    pub chart: ChartInfo,
+    /// Values the user supplied (files and `--set`), merged.
+    pub user_values: Map<String, Value>,
+    /// The values templates saw: user values coalesced over the chart's defaults.
+    pub computed_values: Map<String, Value>,
+    /// Rendered NOTES.txt.
+    #[serde(default)]
+    pub notes: Option<String>,
+    /// The rendered resources in install order; [`Revision::manifest_text`] is the
+    /// manifest as `stoke template` prints it.
+    pub manifests: Vec<Manifest>,
+}
+
+impl Revision {
+    /// The manifest as one YAML stream with `# Source:` lines.
+    pub fn manifest_text(&self) -> String {
+        crate::engine::Rendered {
+            manifests: self.manifests.clone(),
+            notes: None,
+            warnings: Vec::new(),
+        }
+        .manifest_text()
+    }
+
+    /// The release this revision belongs to.
+    pub fn key(&self) -> crate::storage::ReleaseKey {
+        crate::storage::ReleaseKey {
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+        }
+    }
+
+    /// The summary history and list show.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            revision: self.revision,
+            status: self.status,
+            chart: self.chart.name.clone(),
+            chart_version: self.chart.version.clone(),
+            app_version: self.chart.app_version.clone(),
+            updated: self.last_deployed.clone(),
+            description: self.description.clone(),
+        }
+    }
+}
+
+/// What history and list show of a revision. Reading it from a revision file skips the
+/// values and manifests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Revision number.
+    pub revision: u64,
+    /// Status.
+    pub status: Status,
+    /// Chart name.
+    pub chart: String,
+    /// Chart version.
+    pub chart_version: String,
+    /// The chart's appVersion.
+    #[serde(default)]
+    pub app_version: Option<String>,
+    /// When the revision was last written (RFC 3339, UTC).
+    pub updated: String,
+    /// What happened.
+    pub description: String,
+}
+
+/// The subset of a revision file that [`Summary`] needs; the rest is skipped unparsed.
+#[derive(Deserialize)]
+pub(crate) struct SummaryView {
+    pub revision: u64,
+    pub status: Status,
+    pub description: String,
+    pub last_deployed: String,
+    pub chart: ChartView,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ChartView {
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub app_version: Option<String>,
+}
+
+impl SummaryView {
+    pub(crate) fn into_summary(self) -> Summary {
+        Summary {
+            revision: self.revision,
+            status: self.status,
+            chart: self.chart.name,
+            chart_version: self.chart.version,
+            app_version: self.chart.app_version,
+            updated: self.last_deployed,
+            description: self.description,
+        }
+    }
+}
+
+/// A digest of everything in a chart that affects rendering: metadata, default values,
+/// schema, templates, other files and subcharts, in a fixed order. Two revisions with the
+/// same digest were made from the same chart content.
+pub fn chart_digest(chart: &Chart) -> String {
+    fn feed(h: &mut Sha256, chart: &Chart) {
+        let meta = serde_json::to_vec(&chart.metadata).unwrap_or_default();
+        for part in [
+            chart.path.as_bytes(),
+            &meta,
+            chart.values_text.as_bytes(),
+            chart
+                .schema
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+                .as_bytes(),
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+        for f in chart.templates.iter().chain(&chart.files) {
+            h.update((f.name.len() as u64).to_le_bytes());
+            h.update(f.name.as_bytes());
+            h.update((f.data.len() as u64).to_le_bytes());
+            h.update(&f.data);
+        }
+        for sub in &chart.subcharts {
+            feed(h, sub);
+        }
+    }
+    let mut h = Sha256::new();
+    feed(&mut h, chart);
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// The current time as RFC 3339 in UTC with milliseconds, e.g. `2026-01-02T03:04:05.678Z`.
+pub fn now_rfc3339() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format_rfc3339(d.as_secs() as i64, d.subsec_millis())
+}
+
+/// Formats seconds since the Unix epoch as RFC 3339 UTC.
+pub fn format_rfc3339(secs: i64, millis: u32) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm), valid for the proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// An RFC 3339 timestamp as people read it in tables: `2026-01-02 03:04:05 UTC`.
+pub fn human_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..19)) {
+        (Some(date), Some(time)) if rfc3339.ends_with('Z') => format!("{date} {time} UTC"),
+        _ => rfc3339.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(format_rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_rfc3339(1_709_251_199, 5), "2024-02-29T23:59:59.005Z");
+        assert_eq!(format_rfc3339(951_782_400, 0), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            human_time("2024-02-29T23:59:59.005Z"),
+            "2024-02-29 23:59:59 UTC"
+        );
+    }
+
+    #[test]
+    fn statuses_are_spelled_as_helm_spells_them() {
+        for s in Status::ALL {
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+        }
+        assert!(Status::PendingRollback.is_pending());
+        assert!(!Status::Failed.is_pending());
+    }
+}

@@ -1,0 +1,214 @@
+//! Getting bytes from a repository location: `http(s)://` URLs through a blocking client
+//! with timeouts and a size limit, `file://` URLs and plain paths from disk.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+/// Largest chart package downloaded, in bytes. The archive reader then applies its own,
+/// inflated, limits.
+pub const MAX_PACKAGE_SIZE: u64 = 100 * 1024 * 1024;
+
+/// Where a repository location points.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Location {
+    /// An `http://` or `https://` URL.
+    Http(String),
+    /// A local folder or file (from `file://` or a plain path).
+    File(PathBuf),
+}
+
+/// Classifies a repository URL or path. Other schemes (oci://, ftp://) are refused.
+pub fn location(url: &str) -> Result<Location> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(Location::Http(url.to_string()))
+    } else if let Some(path) = url.strip_prefix("file://") {
+        Ok(Location::File(PathBuf::from(path)))
+    } else if let Some((scheme, _)) = url.split_once("://") {
+        bail!(
+            "`{url}`: the `{scheme}://` scheme is not supported; use http://, https://, file:// or a folder path"
+        )
+    } else {
+        Ok(Location::File(PathBuf::from(url)))
+    }
+}
+
+/// Joins a repository base and a (possibly relative) URL from its index.
+///
+/// An index is untrusted input: an HTTP repository may point at any http(s) address, but
+/// never at the local disk (`file://` or an absolute path, which would let a remote index
+/// read local files); a leading `/` is relative to the server's root.
+pub fn join(base: &str, url: &str) -> Result<String> {
+    let remote_base = matches!(location(base)?, Location::Http(_));
+    if let Some((scheme, _)) = url.split_once("://") {
+        return match scheme {
+            "http" | "https" => Ok(url.to_string()),
+            "file" if !remote_base => Ok(url.to_string()),
+            _ => bail!(
+                "the index of {base} points at `{url}`; only http(s) URLs{} are allowed there",
+                if remote_base { "" } else { " and files" }
+            ),
+        };
+    }
+    if let Some(rooted) = url.strip_prefix('/') {
+        if remote_base {
+            let after_scheme = base.split_once("://").map_or(base, |(_, r)| r);
+            let host_end = after_scheme.find('/').unwrap_or(after_scheme.len());
+            let origin_len = base.len() - after_scheme.len() + host_end;
+            return Ok(format!("{}/{rooted}", &base[..origin_len]));
+        }
+        return Ok(url.to_string());
+    }
+    Ok(format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        url.trim_start_matches("./")
+    ))
+}
+
+/// Reads everything at `url` (at most `limit` bytes). `what` names the thing in messages
+/// and progress ("index of repository `x`").
+pub fn fetch(url: &str, limit: u64, what: &str) -> Result<Vec<u8>> {
+    match location(url)? {
+        Location::File(path) => {
+            let meta = std::fs::metadata(&path)
+                .with_context(|| format!("cannot read {what} at `{}`", path.display()))?;
+            if meta.len() > limit {
+                bail!(
+                    "{what} at `{}` is {} bytes, over the {limit}-byte limit",
+                    path.display(),
+                    meta.len()
+                );
+            }
+            std::fs::read(&path)
+                .with_context(|| format!("cannot read {what} at `{}`", path.display()))
+        }
+        Location::Http(url) => fetch_http(&url, limit, what),
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(15)))
+        .timeout_global(Some(Duration::from_secs(600)))
+        .http_status_as_error(false)
+        .user_agent(concat!("stoke/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
+fn fetch_http(url: &str, limit: u64, what: &str) -> Result<Vec<u8>> {
+    let mut resp = agent().get(url).call().with_context(|| {
+        format!("cannot download {what} from {url} (is the address right and reachable?)")
+    })?;
+    let status = resp.status();
+    if !status.is_success() {
+        bail!(
+            "cannot download {what} from {url}: the server answered {}{}",
+            status.as_u16(),
+            status
+                .canonical_reason()
+                .map(|r| format!(" {r}"))
+                .unwrap_or_default()
+        );
+    }
+    let expected = resp
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    // With a content encoding the length counts encoded bytes, not what the reader yields.
+    let encoded = resp
+        .headers()
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.eq_ignore_ascii_case("identity"));
+    if let Some(len) = expected
+        && len > limit
+    {
+        bail!("{what} at {url} is {len} bytes, over the {limit}-byte limit; not downloading it");
+    }
+    // One byte over the limit is enough to know it is too large.
+    let mut reader = resp.body_mut().with_config().limit(limit + 1).reader();
+    let progress = std::io::stderr().is_terminal();
+    let mut out = Vec::with_capacity(expected.unwrap_or(0).min(limit) as usize);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                if progress {
+                    eprintln!();
+                }
+                return Err(e).with_context(|| {
+                    format!("download of {what} from {url} failed before it finished; try again")
+                });
+            }
+        };
+        out.extend_from_slice(&buf[..n]);
+        if out.len() as u64 > limit {
+            bail!("{what} at {url} is larger than the {limit}-byte limit; download stopped");
+        }
+        if progress {
+            let total = expected
+                .map(|t| format!(" / {} KiB", t / 1024))
+                .unwrap_or_default();
+            eprint!("\rDownloading {what}: {} KiB{total}", out.len() / 1024);
+            let _ = std::io::stderr().flush();
+        }
+    }
+    if progress {
+        eprintln!();
+    }
+    if let Some(len) = expected
+        && !encoded
+        && (out.len() as u64) < len
+    {
+        bail!(
+            "download of {what} from {url} ended early ({} of {len} bytes)",
+            out.len()
+        );
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_urls_join_the_repository_base() {
+        assert_eq!(
+            join("http://h/charts/", "a-1.0.0.tgz").unwrap(),
+            "http://h/charts/a-1.0.0.tgz"
+        );
+        assert_eq!(
+            join("http://h/charts", "https://cdn/a.tgz").unwrap(),
+            "https://cdn/a.tgz"
+        );
+        assert_eq!(
+            join("https://h:8443/charts", "/dl/a.tgz").unwrap(),
+            "https://h:8443/dl/a.tgz"
+        );
+        assert_eq!(join("/srv/repo", "/abs/a.tgz").unwrap(), "/abs/a.tgz");
+    }
+
+    #[test]
+    fn a_remote_index_cannot_point_at_local_files() {
+        assert!(join("http://h/charts", "file:///etc/passwd").is_err());
+        assert!(join("http://h/charts", "ftp://h/a.tgz").is_err());
+        assert!(join("file:///srv/repo", "file:///srv/other/a.tgz").is_ok());
+    }
+
+    #[test]
+    fn unknown_schemes_are_refused() {
+        assert!(location("oci://registry/charts").is_err());
+        assert_eq!(
+            location("file:///srv/charts").unwrap(),
+            Location::File(PathBuf::from("/srv/charts"))
+        );
+    }
+}
