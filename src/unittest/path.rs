@@ -124,12 +124,18 @@ fn parse_steps(text: &str) -> std::result::Result<Vec<Step>, String> {
                         chars[..i].iter().collect::<String>()
                     ));
                 }
-                let start = i;
+                // `\.` keeps a dot inside a key: `labels.app\.kubernetes\.io/name`.
+                let mut key = String::new();
+                let mut escaped = false;
                 while i < chars.len() && chars[i] != '.' && chars[i] != '[' {
+                    if chars[i] == '\\' && i + 1 < chars.len() {
+                        i += 1;
+                        escaped = true;
+                    }
+                    key.push(chars[i]);
                     i += 1;
                 }
-                let key: String = chars[start..i].iter().collect();
-                steps.push(if key == "*" {
+                steps.push(if key == "*" && !escaped {
                     Step::All
                 } else {
                     Step::Key(key)
@@ -333,6 +339,10 @@ mod tests {
         );
         assert_eq!(
             find(&doc, "metadata.labels['app.kubernetes.io/name']"),
+            [json!("gw")]
+        );
+        assert_eq!(
+            find(&doc, r"metadata.labels.app\.kubernetes\.io/name"),
             [json!("gw")]
         );
         assert_eq!(
