@@ -515,7 +515,7 @@ tests:
 }
 
 #[test]
-fn templates_outside_the_suite_scope_are_not_rendered_or_asserted() {
+fn templates_outside_the_suite_scope_are_rendered_only_when_named() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = fixture(tmp.path());
     write_files(
@@ -524,17 +524,26 @@ fn templates_outside_the_suite_scope_are_not_rendered_or_asserted() {
             ("templates/broken.yaml", "{{ values.nope.deeper }}"),
             (
                 "tests/scope_test.yaml",
-                "templates: [secret.yaml]\ntests:\n  - it: only sees the secret\n    asserts:\n      - isKind: {of: Secret}\n      - isKind: {of: Secret}\n        template: deployment.yaml\n",
+                "templates: [secret.yaml]\ntests:\n  - it: checks the secret by default\n    asserts:\n      - isKind: {of: Secret}\n  - it: names another template\n    asserts:\n      - isKind: {of: Deployment}\n        template: deployment.yaml\n  - it: names a template the chart lacks\n    asserts:\n      - isKind: {of: Secret}\n        template: missing.yaml\n",
             ),
         ],
     );
     let run = stoke_in(tmp.path(), &["unittest", "web"]).expect(1);
     assert!(
-        run.stdout.contains("template `templates/deployment.yaml` was not rendered: it does not exist or is outside the suite's `templates`"),
+        run.stdout.contains("Tests: 2 passed, 1 failed"),
         "{}",
         run.stdout
     );
-    assert!(!run.stdout.contains("broken"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Error: template `templates/missing.yaml` was not rendered: the chart has no such template (it has: "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("nope"),
+        "the broken template outside the scope never renders:\n{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -125,7 +125,7 @@ pub fn check(
             }
             None
         }),
-        Kind::IsNullOrEmpty { path } => c.per_value(selected, path, |c, doc, p, actual| {
+        Kind::IsNullOrEmpty { path } => c.per_value_or_null(selected, path, |c, doc, p, actual| {
             let empty = match actual {
                 Json::Null => true,
                 Json::String(s) => s.is_empty(),
@@ -468,6 +468,30 @@ impl Checker<'_> {
                 ..f
             });
         }
+    }
+
+    /// Like [`Checker::per_value`], but a path that leads nowhere is checked as a null value
+    /// (for the null/empty assertions, where absent and null mean the same).
+    fn per_value_or_null<F>(&mut self, selected: &[&Doc], path: &str, mut each: F)
+    where
+        F: FnMut(&Checker, Option<&Doc>, Option<&str>, &Json) -> Option<Failure>,
+    {
+        let parsed = Path::parse(path).expect("checked when the suite was read");
+        let shown = if path.is_empty() { None } else { Some(path) };
+        for doc in selected {
+            let values = parsed.find(&doc.value);
+            let values = if values.is_empty() {
+                vec![&Json::Null]
+            } else {
+                values
+            };
+            for v in values {
+                if let Some(f) = each(self, Some(doc), shown, v) {
+                    self.failures.push(f);
+                }
+            }
+        }
+        self.no_documents(selected, "to be checked");
     }
 
     /// Runs `each` on every value `path` reaches in every selected document. A document

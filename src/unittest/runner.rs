@@ -247,11 +247,34 @@ fn run_suite(chart: &Chart, s: &Suite, opts: &Options, snaps: &mut SnapshotFile)
         .filter_map(|p| matcher(p))
         .collect();
     let scope: Vec<String> = all
-        .into_iter()
+        .iter()
         .filter(|t| s.templates.is_empty() || includes.iter().any(|m| m.is_match(t)))
         .filter(|t| !excludes.iter().any(|m| m.is_match(t)))
+        .cloned()
         .collect();
-    let scoped_chart = scoped(chart, &top, &scope);
+    // Templates a test or assertion names render too, so they can be checked explicitly;
+    // assertions that name none check only the suite's scope.
+    let named: Vec<GlobMatcher> = s
+        .tests
+        .iter()
+        .flat_map(|t| {
+            t.templates
+                .iter()
+                .chain(t.asserts.iter().filter_map(|a| a.template.as_ref()))
+        })
+        .filter_map(|p| matcher(p))
+        .collect();
+    let render_scope: Vec<String> = all
+        .iter()
+        .filter(|t| scope.contains(t) || named.iter().any(|m| m.is_match(t)))
+        .cloned()
+        .collect();
+    let scope = Scope {
+        asserted: scope,
+        rendered: render_scope,
+        all,
+    };
+    let scoped_chart = scoped(chart, &top, &scope.rendered);
     let mut tests = Vec::new();
     for t in &s.tests {
         let start = Instant::now();
@@ -283,6 +306,16 @@ fn run_suite(chart: &Chart, s: &Suite, opts: &Options, snaps: &mut SnapshotFile)
     }
 }
 
+/// Which templates a suite renders, and which its assertions check unless they name one.
+struct Scope {
+    /// The suite's `templates` (all when empty) minus `excludeTemplates`.
+    asserted: Vec<String>,
+    /// Those plus every template a test or assertion names.
+    rendered: Vec<String>,
+    /// Every template of the chart tree.
+    all: Vec<String>,
+}
+
 /// The rendered documents of each template in scope, in rendering order.
 type Rendered = Vec<(String, Vec<Doc>)>;
 
@@ -290,7 +323,7 @@ fn run_test(
     chart: &Chart,
     s: &Suite,
     t: &TestJob,
-    scope: &[String],
+    scope: &Scope,
     opts: &Options,
     snaps: &mut SnapshotFile,
 ) -> Result<Vec<AssertionFailure>> {
@@ -324,7 +357,7 @@ fn run_test(
             body: serde_yaml::to_string(o).unwrap_or_default(),
         })
         .collect();
-    let rendered = render(&chart, merged, &render_opts, scope)?;
+    let rendered = render(&chart, merged, &render_opts, &scope.rendered)?;
     let mut failed = Vec::new();
     let mut env = Env {
         test: &t.name,
@@ -581,7 +614,7 @@ fn fail_message(full: &str) -> String {
 fn evaluate(
     a: &Assertion,
     t: &TestJob,
-    scope: &[String],
+    scope: &Scope,
     rendered: &std::result::Result<Rendered, RenderError>,
     env: &mut Env,
 ) -> Vec<Failure> {
@@ -641,7 +674,7 @@ fn evaluate(
     let mut failures = Vec::new();
     let mut chosen: Vec<&(String, Vec<Doc>)> = Vec::new();
     if wanted.is_empty() {
-        chosen.extend(rendered.iter());
+        chosen.extend(rendered.iter().filter(|(n, _)| scope.asserted.contains(n)));
     } else {
         for w in &wanted {
             let pat = template_pattern(w);
@@ -655,16 +688,16 @@ fn evaluate(
                 rendered.iter().filter(|(n, _)| *n == pat).collect()
             };
             if hits.is_empty() && !is_glob(w) {
-                let why = if scope.contains(&pat) {
+                let why = if scope.rendered.contains(&pat) {
                     "it rendered nothing".to_string()
                 } else {
                     format!(
-                        "it does not exist or is outside the suite's `templates` (in scope: {})",
-                        scope.join(", ")
+                        "the chart has no such template (it has: {})",
+                        scope.all.join(", ")
                     )
                 };
                 failures.push(Failure::message(format!(
-                    "template `{pat}` was not rendered: {why}"
+                    "Error: template `{pat}` was not rendered: {why}"
                 )));
             }
             for h in hits {

@@ -749,6 +749,13 @@ impl Ctx<'_> {
         let mut found: Option<(String, &Yaml)> = None;
         for (key, val) in std::mem::take(&mut f.entries) {
             if !known.contains(&key.as_str()) {
+                const OPTIONS: [&str; 4] = ["not", "template", "documentIndex", "documentSelector"];
+                if let Some(option) = crate::suggest::did_you_mean(&key, OPTIONS) {
+                    return Err(self.err(
+                        &p(&key),
+                        format!("unknown field `{key}` in an assertion; did you mean `{option}`?"),
+                    ));
+                }
                 let hint = crate::suggest::did_you_mean(&key, known.iter().copied())
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_else(|| {
