@@ -177,25 +177,40 @@ fn list(c: &mut Criterion) {
 
 fn install_process(c: &mut Criterion) {
     let tmp = tempfile::tempdir().unwrap();
-    let chart = fixture::write(tmp.path());
+    let fixture_chart = fixture::write(tmp.path());
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let bin = env!("CARGO_BIN_EXE_stoke");
     let store = tmp.path().join("store");
     let mut i = 0u64;
     let mut group = c.benchmark_group("install");
     group.sample_size(20);
-    group.bench_function("ignition_sized_whole_process", |b| {
-        b.iter(|| {
-            i += 1;
-            let st = std::process::Command::new(bin)
-                .args(["install", &format!("gw{i}")])
-                .arg(&chart)
-                .env("STOKE_STORE", &store)
-                .stdout(std::process::Stdio::null())
-                .status()
-                .unwrap();
-            assert!(st.success());
-        })
-    });
+    let cases = [
+        ("ignition_sized_whole_process", fixture_chart.clone(), None),
+        (
+            "charts_ignition_dev_whole_process",
+            root.join("charts/ignition"),
+            Some(root.join("values/dev.yaml")),
+        ),
+    ];
+    for (name, chart, values) in cases {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                i += 1;
+                let mut cmd = std::process::Command::new(bin);
+                cmd.args(["install", &format!("gw{i}")]).arg(&chart);
+                if let Some(v) = &values {
+                    cmd.arg("-f").arg(v);
+                }
+                let st = cmd
+                    .env("STOKE_STORE", &store)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .status()
+                    .unwrap();
+                assert!(st.success());
+            })
+        });
+    }
     group.finish();
 }
 

@@ -392,15 +392,37 @@ fn usage_errors_exit_with_two() {
     stoke_in(tmp.path(), &["no-such-command"]).expect(2);
 }
 
+/// Subcommand names listed under `Commands:` in a help text.
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
 fn every_command_has_help_with_an_example() {
     let tmp = tempfile::tempdir().unwrap();
-    for cmd in ["create", "lint", "template", "values", "show", "completion"] {
-        let run = stoke_in(tmp.path(), &[cmd, "--help"]).expect(0);
+    let top = stoke_in(tmp.path(), &["--help"]).expect(0);
+    let commands = subcommands(&top.stdout);
+    assert!(commands.len() >= 20, "{commands:?}");
+    for cmd in commands {
+        let help = stoke_in(tmp.path(), &[&cmd, "--help"]).expect(0).stdout;
         assert!(
-            run.stdout.contains("Example"),
-            "{cmd} --help has no example"
+            help.contains("Example"),
+            "`stoke {cmd} --help` has no example"
         );
+        for sub in subcommands(&help) {
+            let run = stoke_in(tmp.path(), &[&cmd, &sub, "--help"]).expect(0);
+            assert!(
+                run.stdout.contains("Example"),
+                "`stoke {cmd} {sub} --help` has no example"
+            );
+        }
     }
 }
 
@@ -484,5 +506,55 @@ fn unknown_keys_from_set_name_the_argument() {
         run.stderr.contains("warning: --set image.tga=y: key `image.tga` is not defined by the chart (did you mean `image.tag`?)"),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn import_values_copy_child_tables_into_the_parent_where_the_parent_does_not_set_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let parent = chart(
+        tmp.path(),
+        "p",
+        &[
+            (
+                "values.yaml",
+                "own: 1\nimported:\n  here:\n    keep: parent\n",
+            ),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: v\ndata:\n  values: {{ values | to_json | quote }}\n",
+            ),
+        ],
+    );
+    std::fs::write(
+        parent.join("Chart.yaml"),
+        "apiVersion: v2\nname: p\nversion: 1.0.0\ndependencies:\n  - name: c\n    version: 0.1.0\n    import-values:\n      - data\n      - child: settings.inner\n        parent: imported.here\n",
+    )
+    .unwrap();
+    chart(
+        &parent.join("charts"),
+        "c",
+        &[(
+            "values.yaml",
+            "exports:\n  data:\n    fromChild: yes-really\n    own: 2\nsettings:\n  inner:\n    keep: child\n    extra: x\n",
+        )],
+    );
+    let run = stoke_in(tmp.path(), &["template", "r", "p", "--set", "own=5"]).expect(0);
+    let docs = documents(&run.stdout);
+    let v: serde_json::Value =
+        serde_json::from_str(docs[0]["data"]["values"].as_str().unwrap()).unwrap();
+    // What Helm 4 renders for the same chart (checked with helm-python-sdk).
+    assert_eq!(
+        v["fromChild"], "yes-really",
+        "exports.data lands at the top"
+    );
+    assert_eq!(
+        v["own"], 5,
+        "the user's value wins over the parent's default and the import"
+    );
+    assert_eq!(
+        v["imported"]["here"],
+        serde_json::json!({"keep": "parent", "extra": "x"}),
+        "the parent's own values win over an import"
     );
 }

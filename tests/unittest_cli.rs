@@ -439,15 +439,19 @@ tests:
 ---
 templates: [configmaps.yaml, secret.yaml]
 tests:
-  - it: leaves out templates without a match
+  - it: skips the template without a match when asked
+    documentSelector: {path: metadata.name, value: creds, skipEmptyTemplates: true}
+    asserts:
+      - isKind: {of: Secret}
+  - it: needs a match in every template
     documentSelector: {path: metadata.name, value: creds}
     asserts:
       - isKind: {of: Secret}
 "#;
     let (_tmp, run) = run_suites(&[("select_test.yaml", suite)], &[]);
     let out = run.expect(1).stdout;
-    assert!(out.contains("Tests: 5 passed, 3 failed"), "{out}");
-    assert!(out.contains("Suites: 1 passed, 1 failed"), "{out}");
+    assert!(out.contains("Tests: 5 passed, 4 failed"), "{out}");
+    assert!(out.contains("Suites: 0 passed, 2 failed"), "{out}");
     assert!(
         out.contains("documentSelector matched 2 documents but expects one; set matchMany: true"),
         "{out}"
@@ -458,7 +462,8 @@ tests:
         ),
         "{out}"
     );
-    assert!(out.contains("documentSelector found no document where `metadata.name` is third (in templates/configmaps.yaml; set skipEmptyTemplates: true if that is expected)"), "{out}");
+    assert!(out.contains("documentSelector found no document in `templates/configmaps.yaml` where `metadata.name` is third (each template in scope needs a match; set skipEmptyTemplates: true to skip templates without one)"), "{out}");
+    assert!(out.contains("- needs a match in every template"), "{out}");
 }
 
 #[test]

@@ -25,8 +25,71 @@ pub fn resolve<'a>(chart: &'a Chart, user: &Map<String, Value>) -> Result<Cow<'a
         _ => Map::new(),
     };
     prune(&mut tree, &values, &tags);
+    import_values(&mut tree)?;
     mark_resolved(&mut tree);
     Ok(Cow::Owned(tree))
+}
+
+/// Applies `import-values`, children first, as Helm does: each import copies a table of the
+/// child's values into the parent's defaults, where the parent's own values win.
+/// `exports.NAME` is the short form. The child is found by its alias when it has one.
+fn import_values(chart: &mut Chart) -> Result<()> {
+    for sub in &mut chart.subcharts {
+        import_values(sub)?;
+    }
+    let deps = chart.metadata.dependencies.clone();
+    if deps.iter().all(|d| d.import_values.is_empty()) {
+        return Ok(());
+    }
+    let mut warnings = Vec::new();
+    let current = coalesce::coalesce(chart, &Map::new(), &mut warnings)?;
+    let mut imported = Map::new();
+    for dep in &deps {
+        for iv in &dep.import_values {
+            let (child, parent) = match iv {
+                Value::String(name) => (format!("exports.{name}"), String::new()),
+                Value::Object(m) => {
+                    let text = |k: &str| match m.get(k) {
+                        Some(Value::String(s)) => s.clone(),
+                        Some(other) => other.to_string(),
+                        None => String::new(),
+                    };
+                    (text("child"), text("parent"))
+                }
+                other => bail!(
+                    "chart `{}`: import-values of `{}` must be names or {{child, parent}} maps, found {other}",
+                    chart.name(),
+                    dep.name
+                ),
+            };
+            let from = format!("{}.{child}", dep.effective_name());
+            let Some(Value::Object(table)) = lookup(&current, &from) else {
+                // Helm skips a missing table with a warning; so does stoke's lint.
+                continue;
+            };
+            let mut piece = table.clone();
+            for part in parent.split('.').filter(|p| !p.is_empty()).rev() {
+                let mut m = Map::new();
+                m.insert(part.to_string(), Value::Object(piece));
+                piece = m;
+            }
+            coalesce::coalesce_tables(&mut imported, piece, "", false, &mut warnings);
+        }
+    }
+    let mut values = current;
+    trim_nulls(&mut values);
+    coalesce::coalesce_tables(&mut values, imported, "", false, &mut warnings);
+    chart.values = values;
+    Ok(())
+}
+
+fn trim_nulls(m: &mut Map<String, Value>) {
+    m.retain(|_, v| !v.is_null());
+    for v in m.values_mut() {
+        if let Value::Object(sub) = v {
+            trim_nulls(sub);
+        }
+    }
 }
 
 fn mark_resolved(chart: &mut Chart) {

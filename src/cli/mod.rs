@@ -60,6 +60,9 @@ pub enum Command {
     #[command(after_help = "Example:\n  stoke package charts/ignition -d dist --version 1.2.0")]
     Package(package::PackageArgs),
     /// Manage chart repositories and index folders of packages.
+    #[command(
+        after_help = "Examples:\n  stoke repo add ia https://charts.example.com\n  stoke repo index dist/ --url https://charts.example.com"
+    )]
     Repo(package::RepoArgs),
     /// Search configured repositories.
     #[command(after_help = "Example:\n  stoke search repo ignition --versions")]
@@ -68,7 +71,10 @@ pub enum Command {
     #[command(after_help = "Example:\n  stoke pull ia/ignition --version '^1.2' -d charts --untar")]
     Pull(package::PullArgs),
     /// Manage a chart's dependencies (charts/ and Chart.lock).
-    #[command(alias = "dep")]
+    #[command(
+        alias = "dep",
+        after_help = "Example:\n  stoke dependency update charts/ignition-scaleout"
+    )]
     Dependency(package::DependencyArgs),
     /// Run a chart's unit tests (helm-unittest format).
     #[command(
@@ -109,6 +115,9 @@ pub enum Command {
     )]
     Get(release::GetArgs),
     /// Compare revisions, or a release with the upgrade a chart would make.
+    #[command(
+        after_help = "Examples:\n  stoke diff revision gw 2 3\n  stoke diff upgrade gw charts/ignition -f values/redundant.yaml"
+    )]
     Diff(release::DiffArgs),
 }
 

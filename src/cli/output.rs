@@ -61,3 +61,26 @@ pub fn styled(text: &str, color: AnsiColor) -> String {
     let style = color.on_default().bold();
     format!("{style}{text}{style:#}")
 }
+
+/// Prints rows as aligned columns, the first row being the header, with no borders (like
+/// Helm's and kubectl's lists), so the output greps and cuts cleanly.
+pub fn print_table(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<()> {
+    use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+    let mut table = Table::new();
+    table
+        .load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.iter().copied());
+    for row in rows {
+        table.add_row(row.iter().map(String::as_str));
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 3));
+        column.set_cell_alignment(CellAlignment::Left);
+    }
+    let mut stdout = anstream::stdout();
+    for line in table.lines() {
+        writeln!(stdout, "{}", line.trim_end())?;
+    }
+    Ok(())
+}

@@ -62,18 +62,20 @@ pub enum RepoCommand {
         force_update: bool,
     },
     /// List configured repositories.
+    #[command(after_help = "Example:\n  stoke repo list -o json")]
     List {
         /// Output format.
         #[arg(short = 'o', long, value_enum, default_value_t)]
         output: OutputFormat,
     },
     /// Download fresh indexes of configured repositories.
+    #[command(after_help = "Example:\n  stoke repo update ia")]
     Update {
         /// Repositories to update (all when none given).
         names: Vec<String>,
     },
     /// Remove repositories.
-    #[command(alias = "rm")]
+    #[command(alias = "rm", after_help = "Example:\n  stoke repo remove ia")]
     Remove {
         /// Repositories to remove.
         #[arg(required = true)]
@@ -92,7 +94,10 @@ pub struct SearchArgs {
 #[derive(Debug, Subcommand)]
 pub enum SearchCommand {
     /// Search the cached indexes of configured repositories.
-    #[command(disable_version_flag = true)]
+    #[command(
+        disable_version_flag = true,
+        after_help = "Example:\n  stoke search repo ignition --versions --version '^0.2'"
+    )]
     Repo {
         /// Text to look for in chart names, descriptions and keywords (empty lists all).
         #[arg(default_value = "")]
@@ -143,7 +148,10 @@ pub struct DependencyArgs {
 #[derive(Debug, Subcommand)]
 pub enum DependencyCommand {
     /// Resolve dependencies to the newest allowed versions, fill charts/, write Chart.lock.
-    #[command(alias = "up")]
+    #[command(
+        alias = "up",
+        after_help = "Example:\n  stoke dependency update charts/ignition-scaleout"
+    )]
     Update {
         /// Chart directory.
         #[arg(default_value = ".")]
@@ -153,13 +161,17 @@ pub enum DependencyCommand {
         skip_refresh: bool,
     },
     /// Restore charts/ to exactly the versions in Chart.lock.
+    #[command(after_help = "Example:\n  stoke dependency build charts/ignition-scaleout")]
     Build {
         /// Chart directory.
         #[arg(default_value = ".")]
         chart: PathBuf,
     },
     /// Show each dependency and whether charts/ satisfies it.
-    #[command(alias = "ls")]
+    #[command(
+        alias = "ls",
+        after_help = "Example:\n  stoke dependency list charts/ignition-scaleout"
+    )]
     List {
         /// Chart directory.
         #[arg(default_value = ".")]
@@ -170,27 +182,13 @@ pub enum DependencyCommand {
     },
 }
 
-fn table(rows: &[Vec<String>]) {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for r in rows {
-        let mut line = String::new();
-        for (i, cell) in r.iter().enumerate() {
-            if i + 1 == r.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
-            }
-        }
-        println!("{}", line.trim_end());
-    }
+/// Prints rows whose first row is the header.
+fn table(rows: &[Vec<String>]) -> Result<()> {
+    let header: Vec<&str> = rows
+        .first()
+        .map(|h| h.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    output::print_table(&header, rows.get(1..).unwrap_or_default())
 }
 
 /// `stoke package`.
@@ -256,7 +254,7 @@ pub fn repo(args: &RepoArgs) -> Result<i32> {
                 for r in &file.repositories {
                     rows.push(vec![r.name.clone(), r.url.clone()]);
                 }
-                table(&rows);
+                table(&rows)?;
             } else {
                 output::print_structured(&file.repositories, *output)?;
             }
@@ -312,7 +310,7 @@ pub fn search(args: &SearchArgs) -> Result<i32> {
     for h in hits {
         rows.push(vec![h.name, h.version, h.app_version, h.description]);
     }
-    table(&rows);
+    table(&rows)?;
     Ok(0)
 }
 
@@ -370,7 +368,7 @@ pub fn dependency(args: &DependencyArgs) -> Result<i32> {
                     d.status.clone(),
                 ]);
             }
-            table(&rows);
+            table(&rows)?;
         }
     }
     Ok(0)

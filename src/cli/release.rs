@@ -494,37 +494,7 @@ fn row(key: Option<&ReleaseKey>, s: &crate::release::record::Summary) -> Row {
 }
 
 fn print_table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
-        }
-    }
-    let mut out = anstream::stdout();
-    let line = |cells: Vec<String>| -> String {
-        let last = cells.len() - 1;
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i == last {
-                    c.clone()
-                } else {
-                    format!("{c:<w$}", w = widths[i])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\t")
-    };
-    writeln!(
-        out,
-        "{}",
-        line(header.iter().map(|s| s.to_string()).collect())
-    )?;
-    for r in rows {
-        writeln!(out, "{}", line(r.clone()))?;
-    }
-    Ok(())
+    output::print_table(header, rows)
 }
 
 /// `stoke history`.

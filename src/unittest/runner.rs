@@ -753,24 +753,20 @@ fn select<'r>(
                 })
                 .collect();
             total += hits.len();
-            // A template without a match is left out; only a selector that matches
-            // nowhere fails (unless skipEmptyTemplates says that is fine).
             if hits.is_empty() {
-                continue;
+                if sel.skip_empty_templates {
+                    continue;
+                }
+                return Err(format!(
+                    "documentSelector found no document in `{name}` where `{}`{} (each template in scope needs a match; set skipEmptyTemplates: true to skip templates without one)",
+                    sel.path,
+                    sel.value
+                        .as_ref()
+                        .map(|v| format!(" is {}", assert::yaml(v)))
+                        .unwrap_or_else(|| " exists".into())
+                ));
             }
             out.push((name.as_str(), docs.as_slice(), hits));
-        }
-        if total == 0 && !sel.skip_empty_templates {
-            let names: Vec<&str> = chosen.iter().map(|c| c.0.as_str()).collect();
-            return Err(format!(
-                "documentSelector found no document where `{}`{} (in {}; set skipEmptyTemplates: true if that is expected)",
-                sel.path,
-                sel.value
-                    .as_ref()
-                    .map(|v| format!(" is {}", assert::yaml(v)))
-                    .unwrap_or_else(|| " exists".into()),
-                names.join(", ")
-            ));
         }
         if !sel.match_many && total > 1 {
             return Err(format!(
