@@ -1,111 +1,262 @@
-//! `stoke unittest`: argument parsing and the report, printed for people or as JUnit XML.
+//! `stoke unittest`: runs helm-unittest suites and prints per-suite results, failures with
+//! their diffs, and the totals.
 
 use std::io::Write;
 use std::path::PathBuf;
 
+use anstyle::{AnsiColor, Style};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use super::output::styled;
-use crate::unittest::{Options, Outcome, Report};
-
-/// Machine-readable report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportType {
-    /// JUnit XML.
-    #[value(name = "JUnit", alias = "junit")]
-    JUnit,
-}
+use crate::unittest::{self, AssertionFailure, Report, TestStatus};
 
 /// Arguments of `stoke unittest`.
 #[derive(Debug, Args)]
 pub struct UnittestArgs {
-    /// Chart directory.
-    pub chart: PathBuf,
-    /// Suite files to run, as globs relative to the chart (repeatable; default tests/*_test.yaml).
-    #[arg(short = 'f', long = "file", value_name = "GLOB")]
+    /// Chart directories whose suites to run.
+    #[arg(required = true, value_name = "CHART")]
+    pub charts: Vec<PathBuf>,
+    /// Suite files to run, as globs relative to the chart (repeatable).
+    #[arg(short = 'f', long = "file", value_name = "GLOB", default_value = unittest::runner::DEFAULT_SUITES)]
     pub files: Vec<String>,
-    /// Rewrite snapshots that differ instead of failing.
+    /// Values files applied to every suite after the suite's own (repeatable).
+    #[arg(short = 'v', long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// Rewrite snapshots that no longer match instead of failing; review the changes.
     #[arg(short = 'u', long = "update-snapshot")]
     pub update_snapshot: bool,
-    /// Also write a report in this format (with --output-file).
+    /// Format of the --output-file report.
     #[arg(
         short = 't',
         long = "output-type",
         value_enum,
-        requires = "output_file"
+        ignore_case = true,
+        default_value = "junit"
     )]
-    pub output_type: Option<ReportType>,
-    /// Where to write the report.
-    #[arg(long = "output-file", value_name = "FILE", requires = "output_type")]
+    pub output_type: ReportType,
+    /// Also write the results to this file in --output-type's format.
+    #[arg(long = "output-file", value_name = "FILE")]
     pub output_file: Option<PathBuf>,
 }
 
-/// Runs the suites and prints the report; exit status 1 when anything failed.
-pub fn run(args: &UnittestArgs) -> Result<i32> {
-    let report = crate::unittest::run(&Options {
-        chart: args.chart.clone(),
-        patterns: args.files.clone(),
-        update_snapshots: args.update_snapshot,
-    })?;
-    print(&report)?;
-    if let (Some(ReportType::JUnit), Some(file)) = (args.output_type, &args.output_file) {
-        std::fs::write(file, crate::unittest::junit::render(&report))
-            .with_context(|| format!("cannot write the JUnit report to `{}`", file.display()))?;
-    }
-    Ok(if report.failed() { 1 } else { 0 })
+/// Machine-readable report formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportType {
+    /// JUnit XML, read by most CI systems.
+    #[value(name = "junit")]
+    JUnit,
 }
 
-fn print(report: &Report) -> Result<()> {
+const PASS: Style = AnsiColor::Green.on_default().bold();
+const FAIL: Style = AnsiColor::Red.on_default().bold();
+const SKIP: Style = AnsiColor::Yellow.on_default().bold();
+const DIM: Style = Style::new().dimmed();
+const ADD: Style = AnsiColor::Green.on_default();
+const DEL: Style = AnsiColor::Red.on_default();
+
+/// Runs the suites of every chart; exit code 1 when any test or suite failed.
+pub fn run(args: &UnittestArgs) -> Result<i32> {
     let mut out = anstream::stdout();
-    for s in &report.suites {
-        let label = if s.failed() {
-            styled(" FAIL ", anstyle::AnsiColor::Red)
-        } else {
-            styled(" PASS ", anstyle::AnsiColor::Green)
+    let mut combined = Report::default();
+    for chart in &args.charts {
+        let report = unittest::run(&unittest::Options {
+            chart: chart.clone(),
+            files: args.files.clone(),
+            update_snapshots: args.update_snapshot,
+            values: args.values.clone(),
+        })?;
+        writeln!(
+            out,
+            "\n### Chart [ {} ] {}\n",
+            chart_name(chart),
+            chart.display()
+        )?;
+        print_suites(&mut out, &report)?;
+        let s = &report.snapshots;
+        combined.snapshots.total += s.total;
+        combined.snapshots.failed += s.failed;
+        combined.snapshots.created += s.created;
+        combined.snapshots.updated += s.updated;
+        combined.suites.extend(report.suites);
+    }
+    print_totals(&mut out, &combined)?;
+    if let Some(file) = &args.output_file {
+        let xml = match args.output_type {
+            ReportType::JUnit => unittest::junit::render(&combined, |st| match st {
+                TestStatus::Failed(f) => f.iter().map(|a| assertion_text(a, false)).collect(),
+                _ => String::new(),
+            }),
         };
-        writeln!(out, "{label} {}\t{}", s.name, s.file.display())?;
+        std::fs::write(file, xml)
+            .with_context(|| format!("cannot write the test report `{}`", file.display()))?;
+    }
+    Ok(if combined.failed() { 1 } else { 0 })
+}
+
+fn chart_name(chart: &std::path::Path) -> String {
+    crate::chart::load::load(chart)
+        .map(|c| c.name().to_string())
+        .unwrap_or_default()
+}
+
+fn print_suites(out: &mut impl Write, report: &Report) -> Result<()> {
+    for s in &report.suites {
+        let file = s.file.display();
+        let label = if s.skipped() {
+            format!("{SKIP}SKIP{SKIP:#}")
+        } else if s.passed() {
+            format!("{PASS}PASS{PASS:#}")
+        } else {
+            format!("{FAIL}FAIL{FAIL:#}")
+        };
+        writeln!(out, " {label}  {}\t{DIM}{file}{DIM:#}", s.name)?;
         if let Some(e) = &s.error {
-            for line in e.lines() {
-                writeln!(out, "    {line}")?;
+            for line in format!("error: {e}").lines() {
+                writeln!(out, "\t{line}")?;
             }
+            writeln!(out)?;
         }
         for t in &s.tests {
-            match &t.outcome {
-                Outcome::Passed => {}
-                Outcome::Skipped(reason) => writeln!(out, "    - {} (skipped: {reason})", t.name)?,
-                Outcome::Failed(failures) => {
-                    writeln!(out, "    - {}", t.name)?;
-                    for f in failures {
-                        for line in f.to_string().lines() {
-                            writeln!(out, "        {line}")?;
+            match &t.status {
+                TestStatus::Passed => {}
+                TestStatus::Skipped(reason) => {
+                    writeln!(out, "\t{SKIP}- {}{SKIP:#}  (skipped: {reason})", t.name)?;
+                }
+                TestStatus::Error(e) => {
+                    writeln!(
+                        out,
+                        "\t{FAIL}- {}{FAIL:#}  {DIM}{file}:{}{DIM:#}",
+                        t.name, t.line
+                    )?;
+                    for line in format!("error: {e}").lines() {
+                        writeln!(out, "\t\t{line}")?;
+                    }
+                    writeln!(out)?;
+                }
+                TestStatus::Failed(fails) => {
+                    writeln!(
+                        out,
+                        "\t{FAIL}- {}{FAIL:#}  {DIM}{file}:{}{DIM:#}",
+                        t.name, t.line
+                    )?;
+                    for a in fails {
+                        for line in assertion_text(a, true).lines() {
+                            writeln!(out, "\t\t{line}")?;
                         }
                     }
+                    writeln!(out)?;
                 }
             }
         }
     }
-    let suites_failed = report.suites.iter().filter(|s| s.failed()).count();
-    let (tests, failed, skipped) = report.counts();
-    writeln!(out)?;
+    Ok(())
+}
+
+/// One failed assertion, laid out as helm-unittest does: type, template, document, path,
+/// expected, actual and a diff.
+fn assertion_text(a: &AssertionFailure, colour: bool) -> String {
+    let style = |s: Style, text: &str| {
+        if colour {
+            format!("{s}{text}{s:#}")
+        } else {
+            text.to_string()
+        }
+    };
+    let mut t = String::new();
+    let not = if a.not { " (not: true)" } else { "" };
+    t.push_str(&format!(
+        "- asserts[{}] `{}`{not} failed (line {})\n",
+        a.index, a.type_name, a.line
+    ));
+    let indent = |text: &str| -> String {
+        text.lines()
+            .map(|l| format!("\t\t{l}\n"))
+            .collect::<String>()
+    };
+    for f in &a.failures {
+        if let Some(tpl) = &f.template {
+            t.push_str(&format!("\tTemplate:\t{tpl}\n"));
+        }
+        if let Some(d) = f.document {
+            t.push_str(&format!("\tDocumentIndex:\t{d}\n"));
+        }
+        if let Some(p) = &f.path {
+            t.push_str(&format!("\tPath:\t{p}\n"));
+        }
+        let colon = if f.expected.is_some() { ":" } else { "" };
+        for line in format!("{}{colon}", f.message).lines() {
+            t.push_str(&format!("\t{line}\n"));
+        }
+        if let Some(e) = &f.expected {
+            t.push_str(&indent(if e.is_empty() { "<none>" } else { e }));
+        }
+        if let Some(actual) = &f.actual {
+            t.push_str("\tActual:\n");
+            t.push_str(&indent(if actual.is_empty() { "<none>" } else { actual }));
+        }
+        if let Some(diff) = f.diff_text() {
+            t.push_str("\tDiff:\n");
+            for line in diff.lines() {
+                let shown = if line.starts_with('+') && !line.starts_with("+++") {
+                    style(ADD, line)
+                } else if line.starts_with('-') && !line.starts_with("---") {
+                    style(DEL, line)
+                } else {
+                    line.to_string()
+                };
+                t.push_str(&format!("\t\t{shown}\n"));
+            }
+        }
+    }
+    t
+}
+
+fn print_totals(out: &mut impl Write, r: &Report) -> Result<()> {
+    let suites_failed = r.suites.iter().filter(|s| !s.passed()).count();
+    let suites_skipped = r.suites.iter().filter(|s| s.skipped()).count();
+    let suites_passed = r.suites.len() - suites_failed - suites_skipped;
+    let tests = r.suites.iter().flat_map(|s| &s.tests);
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    for t in tests {
+        match t.status {
+            TestStatus::Passed => passed += 1,
+            TestStatus::Skipped(_) => skipped += 1,
+            _ => failed += 1,
+        }
+    }
+    let skipped_text = |n: usize| {
+        if n > 0 {
+            format!(", {n} skipped")
+        } else {
+            String::new()
+        }
+    };
     writeln!(
         out,
-        "Suites: {} passed, {suites_failed} failed",
-        report.suites.len() - suites_failed
+        "Suites: {suites_passed} passed, {suites_failed} failed{}",
+        skipped_text(suites_skipped)
     )?;
-    let passed = tests - failed - skipped;
-    let skipped = if skipped > 0 {
-        format!(", {skipped} skipped")
-    } else {
-        String::new()
-    };
-    writeln!(out, "Tests: {passed} passed, {failed} failed{skipped}")?;
-    if report.snapshots_created + report.snapshots_updated > 0 {
+    writeln!(
+        out,
+        "Tests: {passed} passed, {failed} failed{}",
+        skipped_text(skipped)
+    )?;
+    let s = &r.snapshots;
+    if s.total > 0 {
         writeln!(
             out,
-            "Snapshots: {} created, {} updated",
-            report.snapshots_created, report.snapshots_updated
+            "Snapshots: {} passed, {} failed, {} created, {} updated",
+            s.total - s.failed - s.created - s.updated,
+            s.failed,
+            s.created,
+            s.updated
         )?;
+        if s.failed > 0 {
+            writeln!(
+                out,
+                "Run with -u (--update-snapshot) to accept the changed snapshots after reviewing them."
+            )?;
+        }
     }
     Ok(())
 }

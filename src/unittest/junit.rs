@@ -1,84 +1,89 @@
-//! JUnit XML, the report format CI systems read.
+//! JUnit XML for CI systems: one `<testsuite>` per suite, one `<testcase>` per test, with
+//! `<failure>`, `<error>` or `<skipped>` as the test ended.
 
 use std::fmt::Write as _;
 
-use super::{Outcome, Report};
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::{Report, TestStatus};
 
 /// The report as a JUnit XML document.
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report, describe_failures: impl Fn(&TestStatus) -> String) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let (tests, failures, skipped) = report.counts();
+    let total: usize = report.suites.iter().map(|s| s.tests.len().max(1)).sum();
+    let failures: usize = report
+        .suites
+        .iter()
+        .flat_map(|s| &s.tests)
+        .filter(|t| matches!(t.status, TestStatus::Failed(_)))
+        .count();
+    let errors: usize = report
+        .suites
+        .iter()
+        .map(|s| {
+            if s.error.is_some() {
+                1
+            } else {
+                s.tests
+                    .iter()
+                    .filter(|t| matches!(t.status, TestStatus::Error(_)))
+                    .count()
+            }
+        })
+        .sum();
     let _ = writeln!(
         out,
-        "<testsuites tests=\"{tests}\" failures=\"{failures}\" skipped=\"{skipped}\">"
+        "<testsuites tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\">"
     );
-    for s in &report.suites {
-        let t = s.tests.len();
-        let f = s
-            .tests
-            .iter()
-            .filter(|t| matches!(t.outcome, Outcome::Failed(_)))
-            .count()
-            + usize::from(s.error.is_some());
-        let sk = s
-            .tests
-            .iter()
-            .filter(|t| matches!(t.outcome, Outcome::Skipped(_)))
-            .count();
+    for (id, s) in report.suites.iter().enumerate() {
+        let file = s.file.display().to_string();
+        let secs: f64 = s.tests.iter().map(|t| t.duration.as_secs_f64()).sum();
+        let count = |f: fn(&TestStatus) -> bool| s.tests.iter().filter(|t| f(&t.status)).count();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" file=\"{}\" tests=\"{t}\" failures=\"{f}\" skipped=\"{sk}\">",
-            escape(&s.name),
-            escape(&s.file.display().to_string())
+            "  <testsuite id=\"{id}\" name=\"{}\" package=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{secs:.3}\">",
+            esc(&s.name),
+            esc(&file),
+            s.tests.len().max(usize::from(s.error.is_some())),
+            count(|st| matches!(st, TestStatus::Failed(_))),
+            count(|st| matches!(st, TestStatus::Error(_))) + usize::from(s.error.is_some()),
+            count(|st| matches!(st, TestStatus::Skipped(_))),
         );
         if let Some(e) = &s.error {
             let _ = writeln!(
                 out,
-                "    <testcase name=\"(suite)\" classname=\"{}\">\n      <failure message=\"the suite could not run\">{}</failure>\n    </testcase>",
-                escape(&s.name),
-                escape(e)
+                "    <testcase classname=\"{}\" name=\"suite file\" time=\"0.000\">\n      <error message=\"the suite file is invalid\" type=\"Error\">{}</error>\n    </testcase>",
+                esc(&s.name),
+                esc(e)
             );
         }
-        for test in &s.tests {
+        for t in &s.tests {
             let _ = write!(
                 out,
-                "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\"",
-                escape(&test.name),
-                escape(&s.name),
-                test.seconds
+                "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
+                esc(&s.name),
+                esc(&t.name),
+                t.duration.as_secs_f64()
             );
-            match &test.outcome {
-                Outcome::Passed => out.push_str("/>\n"),
-                Outcome::Skipped(reason) => {
+            match &t.status {
+                TestStatus::Passed => out.push_str("/>\n"),
+                TestStatus::Skipped(reason) => {
                     let _ = writeln!(
                         out,
                         ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        escape(reason)
+                        esc(reason)
                     );
                 }
-                Outcome::Failed(failures) => {
-                    let text: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+                TestStatus::Failed(_) => {
                     let _ = writeln!(
                         out,
-                        ">\n      <failure message=\"{} assertion(s) failed\">{}</failure>\n    </testcase>",
-                        failures.len(),
-                        escape(&text.join("\n\n"))
+                        ">\n      <failure message=\"Failed\" type=\"\">{}</failure>\n    </testcase>",
+                        esc(&describe_failures(&t.status))
+                    );
+                }
+                TestStatus::Error(e) => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <error message=\"Error\" type=\"\">{}</error>\n    </testcase>",
+                        esc(e)
                     );
                 }
             }
@@ -87,4 +92,33 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// Escapes text for XML attributes and content, dropping characters XML 1.0 cannot hold
+/// (such as the escape codes of coloured output).
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_drops_control_characters() {
+        assert_eq!(esc("a<b & \"c\"\u{1b}"), "a&lt;b &amp; &quot;c&quot;");
+    }
 }

@@ -1,597 +1,1085 @@
-//! Test suites in helm-unittest's format, read with every unknown field reported by file
-//! and line rather than silently ignored.
+//! Reading helm-unittest suite files. Every field is checked: an unknown field or assertion
+//! type is an error naming the file and line, so a typo never turns into a silent pass.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
-use serde_json::{Map, Value};
+use anyhow::{Result, anyhow, bail};
+use serde_json::Value as Json;
+use serde_yaml::Value as Yaml;
 
 use crate::yamlpos::KeyLines;
 
-/// The `release` block.
+/// One suite: the tests of one YAML document in a suite file.
+#[derive(Debug, Clone, Default)]
+pub struct Suite {
+    /// `suite:`, or the file name when absent.
+    pub name: String,
+    /// The suite file.
+    pub file: PathBuf,
+    /// Values files, resolved against the suite file's folder.
+    pub values: Vec<PathBuf>,
+    /// `set:` entries in file order.
+    pub set: Vec<(String, Json)>,
+    /// Templates in scope (patterns relative to `templates/`).
+    pub templates: Vec<String>,
+    /// Templates taken out of scope.
+    pub exclude_templates: Vec<String>,
+    /// Release settings shared by the tests.
+    pub release: ReleaseSpec,
+    /// Cluster settings shared by the tests.
+    pub capabilities: CapabilitiesSpec,
+    /// Chart metadata overrides shared by the tests.
+    pub chart: ChartSpec,
+    /// Why the whole suite is skipped.
+    pub skip: Option<String>,
+    /// `kubernetesProvider.objects`: what `lookup` finds in the cluster.
+    pub objects: Vec<Json>,
+    /// The tests, in file order.
+    pub tests: Vec<TestJob>,
+}
+
+/// `release:` of a suite or test.
 #[derive(Debug, Clone, Default)]
 pub struct ReleaseSpec {
-    /// `release.name`.
+    /// Release name.
     pub name: Option<String>,
-    /// `release.namespace`.
+    /// Release namespace.
     pub namespace: Option<String>,
-    /// `release.revision`.
+    /// Revision number.
     pub revision: Option<u64>,
-    /// `release.upgrade`.
+    /// Whether the render is an upgrade.
     pub upgrade: Option<bool>,
 }
 
-/// The `capabilities` block.
+/// `capabilities:` of a suite or test.
 #[derive(Debug, Clone, Default)]
 pub struct CapabilitiesSpec {
     /// Kubernetes major version.
     pub major: Option<u64>,
     /// Kubernetes minor version.
     pub minor: Option<u64>,
-    /// Extra API versions.
-    pub api_versions: Option<Vec<String>>,
+    /// Extra API versions the cluster serves.
+    pub api_versions: Vec<String>,
 }
 
-/// The `chart` block: overrides of Chart.yaml.
+/// `chart:` of a suite or test.
 #[derive(Debug, Clone, Default)]
 pub struct ChartSpec {
-    /// `chart.version`.
+    /// Overrides Chart.yaml's version.
     pub version: Option<String>,
-    /// `chart.appVersion`.
+    /// Overrides Chart.yaml's appVersion.
     pub app_version: Option<String>,
 }
 
-/// `documentSelector`.
-#[derive(Debug, Clone)]
+/// One test (`- it: ...`).
+#[derive(Debug, Clone, Default)]
+pub struct TestJob {
+    /// `it:`.
+    pub name: String,
+    /// Line of the test in the suite file.
+    pub line: usize,
+    /// Values files of the test, after the suite's.
+    pub values: Vec<PathBuf>,
+    /// `set:` of the test, applied after the suite's.
+    pub set: Vec<(String, Json)>,
+    /// `template:` / `templates:`.
+    pub templates: Vec<String>,
+    /// `documentIndex:`.
+    pub document_index: Option<i64>,
+    /// `documentSelector:`.
+    pub selector: Option<Selector>,
+    /// Release settings over the suite's.
+    pub release: ReleaseSpec,
+    /// Cluster settings over the suite's.
+    pub capabilities: CapabilitiesSpec,
+    /// Chart overrides over the suite's.
+    pub chart: ChartSpec,
+    /// Why the test is skipped.
+    pub skip: Option<String>,
+    /// `kubernetesProvider.objects`, added to the suite's.
+    pub objects: Vec<Json>,
+    /// The assertions.
+    pub asserts: Vec<Assertion>,
+}
+
+/// `documentSelector:`.
+#[derive(Debug, Clone, Default)]
 pub struct Selector {
-    /// Path to look at in each document.
+    /// Path to look up in each document.
     pub path: String,
-    /// Value it must have; any value when absent.
-    pub value: Option<Value>,
-    /// Whether several documents may match.
+    /// Value the path must have; any value when absent.
+    pub value: Option<Json>,
+    /// Allow more than one matching document.
     pub match_many: bool,
-    /// Whether templates with no match are skipped rather than failing.
+    /// Skip templates that have no matching document instead of failing.
     pub skip_empty_templates: bool,
 }
 
 /// One assertion of a test.
 #[derive(Debug, Clone)]
 pub struct Assertion {
-    /// The assertion type without its negation, e.g. `equal` for `notEqual`.
-    pub kind: String,
-    /// The type as written.
-    pub written: String,
-    /// Whether the result is inverted (`not: true` or a `not...` type).
-    pub negate: bool,
-    /// The assertion's parameters.
-    pub params: Map<String, Value>,
-    /// `template` on the assertion.
+    /// The type as written (`notEqual`, `isNull`, ...).
+    pub type_name: String,
+    /// What it checks.
+    pub kind: Kind,
+    /// `not: true`.
+    pub not: bool,
+    /// Whether the type itself is a negation (`notEqual`).
+    pub antonym: bool,
+    /// `template:` of the assertion.
     pub template: Option<String>,
-    /// `documentIndex` on the assertion.
+    /// `documentIndex:` of the assertion.
     pub document_index: Option<i64>,
-    /// `documentSelector` on the assertion.
-    pub document_selector: Option<Selector>,
+    /// `documentSelector:` of the assertion.
+    pub selector: Option<Selector>,
     /// Line of the assertion in the suite file.
     pub line: usize,
 }
 
-/// One test job.
-#[derive(Debug, Clone)]
-pub struct Test {
-    /// `it`.
-    pub name: String,
-    /// Line of the test in the suite file.
-    pub line: usize,
-    /// `template` / `templates`.
-    pub templates: Option<Vec<String>>,
-    /// `documentIndex`.
-    pub document_index: Option<i64>,
-    /// `documentSelector`.
-    pub document_selector: Option<Selector>,
-    /// Values files, relative to the suite file.
-    pub values: Vec<PathBuf>,
-    /// `set`: values by path.
-    pub set: Map<String, Value>,
-    /// `release`.
-    pub release: ReleaseSpec,
-    /// `capabilities`.
-    pub capabilities: CapabilitiesSpec,
-    /// `chart`.
-    pub chart: ChartSpec,
-    /// Reason the test is skipped.
-    pub skip: Option<String>,
-    /// The assertions.
-    pub asserts: Vec<Assertion>,
+impl Assertion {
+    /// Whether the assertion expects the opposite of its base check.
+    pub fn negative(&self) -> bool {
+        self.not != self.antonym
+    }
 }
 
-/// A suite file.
+/// The checks, one per family of assertion types (antonyms share one).
 #[derive(Debug, Clone)]
-pub struct Suite {
-    /// The suite file.
-    pub file: PathBuf,
-    /// `suite`, or the file name.
-    pub name: String,
-    /// `templates`.
-    pub templates: Vec<String>,
-    /// `excludeTemplates`.
-    pub exclude_templates: Vec<String>,
-    /// Values files, relative to the suite file.
-    pub values: Vec<PathBuf>,
-    /// `set`.
-    pub set: Map<String, Value>,
-    /// `release`.
-    pub release: ReleaseSpec,
-    /// `capabilities`.
-    pub capabilities: CapabilitiesSpec,
-    /// `chart`.
-    pub chart: ChartSpec,
-    /// Reason the suite is skipped.
-    pub skip: Option<String>,
-    /// The tests.
-    pub tests: Vec<Test>,
+pub enum Kind {
+    /// `equal` / `notEqual`.
+    Equal {
+        path: String,
+        value: Json,
+        decode_base64: bool,
+    },
+    /// `equalRaw` / `notEqualRaw`.
+    EqualRaw { value: String },
+    /// `matchRegex` / `notMatchRegex`.
+    MatchRegex {
+        path: String,
+        pattern: String,
+        decode_base64: bool,
+    },
+    /// `matchRegexRaw` / `notMatchRegexRaw`.
+    MatchRegexRaw { pattern: String },
+    /// `contains` / `notContains`.
+    Contains {
+        path: String,
+        content: Json,
+        count: Option<i64>,
+        any: bool,
+    },
+    /// `isNullOrEmpty`, `isEmpty` and antonyms.
+    IsNullOrEmpty { path: String },
+    /// `exists`, `notExists`.
+    Exists { path: String },
+    /// `isNull` / `isNotNull`: the value is null or absent.
+    IsNull { path: String },
+    /// `isKind`.
+    IsKind { of: String },
+    /// `isAPIVersion`.
+    IsApiVersion { of: String },
+    /// `hasDocuments`.
+    HasDocuments { count: usize, filter_aware: bool },
+    /// `isSubset` / `isNotSubset`.
+    IsSubset { path: String, content: Json },
+    /// `lengthEqual` / `notLengthEqual`.
+    LengthEqual {
+        paths: Vec<String>,
+        count: Option<usize>,
+    },
+    /// `isType` / `isNotType`.
+    IsType { path: String, type_name: String },
+    /// `failedTemplate` / `notFailedTemplate`.
+    FailedTemplate {
+        message: Option<String>,
+        pattern: Option<String>,
+    },
+    /// `matchSnapshot`.
+    MatchSnapshot {
+        path: String,
+        match_regex: Option<String>,
+        not_match_regex: Option<String>,
+    },
+    /// `matchSnapshotRaw`.
+    MatchSnapshotRaw,
+    /// `greaterOrEqual` / `lessOrEqual` and their antonyms.
+    Compare {
+        path: String,
+        value: Json,
+        greater: bool,
+    },
+    /// `containsDocument`.
+    ContainsDocument {
+        kind: String,
+        api_version: String,
+        name: Option<String>,
+        namespace: Option<String>,
+        any: bool,
+    },
 }
 
-/// Assertion types and the parameters each takes.
-const ASSERTIONS: &[(&str, &[&str])] = &[
-    ("equal", &["path", "value", "decodeBase64"]),
-    ("equalRaw", &["value"]),
-    ("matchRegex", &["path", "pattern", "decodeBase64"]),
-    ("matchRegexRaw", &["pattern"]),
-    ("contains", &["path", "content", "count", "any"]),
-    ("isNull", &["path"]),
-    ("isEmpty", &["path"]),
-    ("isNullOrEmpty", &["path"]),
-    ("isKind", &["of"]),
-    ("isAPIVersion", &["of"]),
-    ("hasDocuments", &["count", "filterAware"]),
-    ("isSubset", &["path", "content"]),
-    ("exists", &["path"]),
-    ("lengthEqual", &["path", "paths", "count"]),
-    ("isType", &["path", "type"]),
-    ("failedTemplate", &["errorMessage", "errorPattern"]),
-    ("matchSnapshot", &["path"]),
-    ("matchSnapshotRaw", &[]),
-    (
-        "containsDocument",
-        &["kind", "apiVersion", "name", "namespace", "any"],
-    ),
+/// Assertion types stoke knows, with whether each is an antonym.
+pub const ASSERTION_TYPES: &[(&str, bool)] = &[
+    ("equal", false),
+    ("notEqual", true),
+    ("equalRaw", false),
+    ("notEqualRaw", true),
+    ("matchRegex", false),
+    ("notMatchRegex", true),
+    ("matchRegexRaw", false),
+    ("notMatchRegexRaw", true),
+    ("contains", false),
+    ("notContains", true),
+    ("isNullOrEmpty", false),
+    ("isNotNullOrEmpty", true),
+    ("isEmpty", false),
+    ("isNotEmpty", true),
+    ("exists", false),
+    ("notExists", true),
+    ("isNull", false),
+    ("isNotNull", true),
+    ("isKind", false),
+    ("isAPIVersion", false),
+    ("hasDocuments", false),
+    ("isSubset", false),
+    ("isNotSubset", true),
+    ("lengthEqual", false),
+    ("notLengthEqual", true),
+    ("isType", false),
+    ("isNotType", true),
+    ("failedTemplate", false),
+    ("notFailedTemplate", true),
+    ("matchSnapshot", false),
+    ("matchSnapshotRaw", false),
+    ("containsDocument", false),
+    ("greaterOrEqual", false),
+    ("notGreaterOrEqual", true),
+    ("lessOrEqual", false),
+    ("notLessOrEqual", true),
 ];
 
-/// Antonyms helm-unittest spells out, mapped to (base type, negated).
-fn resolve_kind(written: &str) -> Option<(&'static str, bool)> {
-    let antonyms: &[(&str, &str)] = &[
-        ("notEqual", "equal"),
-        ("notEqualRaw", "equalRaw"),
-        ("notMatchRegex", "matchRegex"),
-        ("notMatchRegexRaw", "matchRegexRaw"),
-        ("notContains", "contains"),
-        ("isNotNull", "isNull"),
-        ("isNotEmpty", "isEmpty"),
-        ("isNotNullOrEmpty", "isNullOrEmpty"),
-        ("isNotSubset", "isSubset"),
-        ("notExists", "exists"),
-        ("notLengthEqual", "lengthEqual"),
-        ("isNotType", "isType"),
-        ("notFailedTemplate", "failedTemplate"),
-    ];
-    if let Some((_, base)) = antonyms.iter().find(|(n, _)| *n == written) {
-        let base = ASSERTIONS
-            .iter()
-            .find(|(k, _)| k == base)
-            .map(|(k, _)| *k)?;
-        return Some((base, true));
-    }
-    ASSERTIONS
-        .iter()
-        .find(|(k, _)| *k == written)
-        .map(|(k, _)| (*k, false))
+/// Reads every suite in `file` (documents separated by `---`).
+pub fn parse_file(file: &Path) -> Result<Vec<Suite>> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow!("cannot read suite file `{}`: {e}", file.display()))?;
+    parse_text(&text, file)
 }
 
-fn params_of(kind: &str) -> &'static [&'static str] {
-    ASSERTIONS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, p)| *p)
-        .unwrap_or(&[])
-}
-
-/// Reads suite files with positions for messages.
-struct Reader<'a> {
-    file: &'a Path,
-    lines: KeyLines,
-}
-
-impl Reader<'_> {
-    fn at(&self, path: &str) -> String {
-        match self.lines.line_of(path) {
-            Some(l) => format!("{}:{l}", self.file.display()),
-            None => self.file.display().to_string(),
+/// Reads the suites in `text`; `file` names the source in messages and anchors relative
+/// values files.
+pub fn parse_text(text: &str, file: &Path) -> Result<Vec<Suite>> {
+    let mut suites = Vec::new();
+    for (start, doc) in crate::engine::manifest::split_documents(text) {
+        if crate::engine::manifest::is_blank(&doc) {
+            continue;
         }
+        let origin = file.display().to_string();
+        let yaml: Yaml = serde_yaml::from_str(&doc).map_err(|e| {
+            // Lines in the error are relative to the document; shift them to the file.
+            let shifted = match e.location() {
+                Some(loc) => {
+                    let msg = e.to_string();
+                    let msg = msg
+                        .rfind(" at line ")
+                        .map_or(msg.clone(), |i| msg[..i].to_string());
+                    format!(
+                        "{origin}:{}:{}: invalid YAML: {msg}",
+                        loc.line() + start - 1,
+                        loc.column()
+                    )
+                }
+                None => format!("{origin}: invalid YAML: {e}"),
+            };
+            anyhow!(shifted)
+        })?;
+        let ctx = Ctx {
+            file,
+            origin: &origin,
+            lines: KeyLines::scan(&doc),
+            offset: start - 1,
+        };
+        suites.push(ctx.suite(&yaml)?);
     }
+    if suites.is_empty() {
+        bail!("{}: the suite file is empty", file.display());
+    }
+    Ok(suites)
+}
 
+struct Ctx<'a> {
+    file: &'a Path,
+    origin: &'a str,
+    lines: KeyLines,
+    offset: usize,
+}
+
+/// A mapping whose keys are taken one by one; what is left over is unknown.
+struct Fields<'a> {
+    path: String,
+    entries: Vec<(String, &'a Yaml)>,
+}
+
+impl Ctx<'_> {
     fn line(&self, path: &str) -> usize {
-        self.lines.line_of(path).unwrap_or(0)
+        self.lines.line_of(path).unwrap_or(1) + self.offset
     }
 
-    fn check_keys(
-        &self,
-        map: &Map<String, Value>,
-        allowed: &[&str],
-        path: &str,
-        what: &str,
-    ) -> Result<()> {
-        for k in map.keys() {
-            if !allowed.contains(&k.as_str()) {
-                let full = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                let hint = crate::suggest::did_you_mean(k, allowed.iter().copied())
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
-                bail!(
-                    "{}: unknown field `{k}` in {what}{hint}; expected one of: {}",
-                    self.at(&full),
-                    allowed.join(", ")
-                );
-            }
+    fn at(&self, path: &str) -> String {
+        format!("{}:{}", self.origin, self.line(path))
+    }
+
+    fn err(&self, path: &str, msg: impl std::fmt::Display) -> anyhow::Error {
+        anyhow!("{}: {msg}", self.at(path))
+    }
+
+    fn fields<'y>(&self, path: &str, v: &'y Yaml, what: &str) -> Result<Fields<'y>> {
+        let Yaml::Mapping(m) = v else {
+            return Err(self.err(path, format!("{what} must be a mapping")));
+        };
+        let mut entries = Vec::new();
+        for (k, val) in m {
+            let key = match k {
+                Yaml::String(s) => s.clone(),
+                other => serde_yaml::to_string(other)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            };
+            entries.push((key, val));
+        }
+        Ok(Fields {
+            path: path.to_string(),
+            entries,
+        })
+    }
+
+    fn finish(&self, f: Fields, what: &str, known: &[&str]) -> Result<()> {
+        if let Some((key, _)) = f.entries.first() {
+            let p = join(&f.path, key);
+            let hint = crate::suggest::did_you_mean(key, known.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| format!(" (known fields: {})", known.join(", ")));
+            return Err(self.err(&p, format!("unknown field `{key}` in {what}{hint}")));
         }
         Ok(())
     }
 
-    fn map<'v>(&self, v: &'v Value, path: &str, what: &str) -> Result<&'v Map<String, Value>> {
-        v.as_object()
-            .with_context(|| format!("{}: {what} must be a mapping", self.at(path)))
-    }
-
-    fn string(&self, v: Option<&Value>, path: &str) -> Result<Option<String>> {
+    fn string(&self, path: &str, v: &Yaml) -> Result<String> {
         match v {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
-            Some(_) => bail!("{}: `{path}` must be a string", self.at(path)),
+            Yaml::String(s) => Ok(s.clone()),
+            Yaml::Number(n) => Ok(n.to_string()),
+            Yaml::Bool(b) => Ok(b.to_string()),
+            _ => Err(self.err(path, "expected a string")),
         }
     }
 
-    fn strings(&self, v: Option<&Value>, path: &str) -> Result<Vec<String>> {
+    fn opt_string(&self, path: &str, v: Option<&Yaml>) -> Result<Option<String>> {
         match v {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::String(s)) => Ok(vec![s.clone()]),
-            Some(Value::Array(items)) => items
+            None | Some(Yaml::Null) => Ok(None),
+            Some(v) => self.string(path, v).map(Some),
+        }
+    }
+
+    fn bool(&self, path: &str, v: Option<&Yaml>) -> Result<bool> {
+        match v {
+            None | Some(Yaml::Null) => Ok(false),
+            Some(Yaml::Bool(b)) => Ok(*b),
+            Some(_) => Err(self.err(path, "expected true or false")),
+        }
+    }
+
+    fn uint(&self, path: &str, v: Option<&Yaml>) -> Result<Option<u64>> {
+        match v {
+            None | Some(Yaml::Null) => Ok(None),
+            Some(Yaml::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64()),
+            Some(Yaml::String(s)) if s.parse::<u64>().is_ok() => Ok(s.parse().ok()),
+            Some(_) => Err(self.err(path, "expected a whole number")),
+        }
+    }
+
+    fn int(&self, path: &str, v: Option<&Yaml>) -> Result<Option<i64>> {
+        match v {
+            None | Some(Yaml::Null) => Ok(None),
+            Some(Yaml::Number(n)) if n.as_i64().is_some() => Ok(n.as_i64()),
+            Some(_) => Err(self.err(path, "expected a whole number")),
+        }
+    }
+
+    fn strings(&self, path: &str, v: Option<&Yaml>) -> Result<Vec<String>> {
+        match v {
+            None | Some(Yaml::Null) => Ok(Vec::new()),
+            Some(Yaml::Sequence(items)) => items
                 .iter()
                 .enumerate()
-                .map(|(i, x)| {
-                    self.string(Some(x), &format!("{path}[{i}]"))
-                        .map(Option::unwrap_or_default)
-                })
+                .map(|(i, s)| self.string(&format!("{path}[{i}]"), s))
                 .collect(),
-            Some(_) => bail!("{}: `{path}` must be a list of strings", self.at(path)),
+            Some(Yaml::String(s)) => Ok(vec![s.clone()]),
+            Some(_) => Err(self.err(path, "expected a list of strings")),
         }
     }
 
-    fn release(&self, v: Option<&Value>, path: &str) -> Result<ReleaseSpec> {
-        let Some(v) = v.filter(|v| !v.is_null()) else {
-            return Ok(ReleaseSpec::default());
-        };
-        let m = self.map(v, path, "release")?;
-        self.check_keys(
-            m,
-            &["name", "namespace", "revision", "upgrade"],
-            path,
-            "release",
-        )?;
-        Ok(ReleaseSpec {
-            name: self.string(m.get("name"), &format!("{path}.name"))?,
-            namespace: self.string(m.get("namespace"), &format!("{path}.namespace"))?,
-            revision: m.get("revision").and_then(Value::as_u64),
-            upgrade: m.get("upgrade").and_then(Value::as_bool),
-        })
-    }
-
-    fn capabilities(&self, v: Option<&Value>, path: &str) -> Result<CapabilitiesSpec> {
-        let Some(v) = v.filter(|v| !v.is_null()) else {
-            return Ok(CapabilitiesSpec::default());
-        };
-        let m = self.map(v, path, "capabilities")?;
-        self.check_keys(
-            m,
-            &["majorVersion", "minorVersion", "apiVersions"],
-            path,
-            "capabilities",
-        )?;
-        let num = |k: &str| {
-            m.get(k).and_then(|v| {
-                v.as_u64().or_else(|| {
-                    v.as_str()
-                        .and_then(|s| s.trim_end_matches('+').parse().ok())
-                })
-            })
-        };
-        Ok(CapabilitiesSpec {
-            major: num("majorVersion"),
-            minor: num("minorVersion"),
-            api_versions: match m.get("apiVersions") {
-                None => None,
-                v => Some(self.strings(v, &format!("{path}.apiVersions"))?),
-            },
-        })
-    }
-
-    fn chart(&self, v: Option<&Value>, path: &str) -> Result<ChartSpec> {
-        let Some(v) = v.filter(|v| !v.is_null()) else {
-            return Ok(ChartSpec::default());
-        };
-        let m = self.map(v, path, "chart")?;
-        self.check_keys(m, &["version", "appVersion"], path, "chart")?;
-        Ok(ChartSpec {
-            version: self.string(m.get("version"), &format!("{path}.version"))?,
-            app_version: self.string(m.get("appVersion"), &format!("{path}.appVersion"))?,
-        })
-    }
-
-    fn skip(&self, v: Option<&Value>, path: &str) -> Result<Option<String>> {
-        let Some(v) = v.filter(|v| !v.is_null()) else {
-            return Ok(None);
-        };
-        let m = self.map(v, path, "skip")?;
-        self.check_keys(m, &["reason", "minimumVersion"], path, "skip")?;
-        Ok(Some(
-            self.string(m.get("reason"), &format!("{path}.reason"))?
-                .unwrap_or_else(|| "skipped".into()),
-        ))
-    }
-
-    fn selector(&self, v: Option<&Value>, path: &str) -> Result<Option<Selector>> {
-        let Some(v) = v.filter(|v| !v.is_null()) else {
-            return Ok(None);
-        };
-        let m = self.map(v, path, "documentSelector")?;
-        self.check_keys(
-            m,
-            &["path", "value", "matchMany", "skipEmptyTemplates"],
-            path,
-            "documentSelector",
-        )?;
-        Ok(Some(Selector {
-            path: self
-                .string(m.get("path"), &format!("{path}.path"))?
-                .with_context(|| format!("{}: documentSelector needs a `path`", self.at(path)))?,
-            value: m.get("value").cloned(),
-            match_many: m.get("matchMany").and_then(Value::as_bool).unwrap_or(false),
-            skip_empty_templates: m
-                .get("skipEmptyTemplates")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-        }))
-    }
-
-    fn values_files(&self, v: Option<&Value>, path: &str) -> Result<Vec<PathBuf>> {
-        let base = self.file.parent().unwrap_or(Path::new("."));
+    fn values_files(&self, path: &str, v: Option<&Yaml>) -> Result<Vec<PathBuf>> {
+        let dir = self.file.parent().unwrap_or(Path::new("."));
         Ok(self
-            .strings(v, path)?
+            .strings(path, v)?
             .into_iter()
-            .map(|f| base.join(f))
+            .map(|s| {
+                let p = PathBuf::from(&s);
+                if p.is_absolute() { p } else { dir.join(p) }
+            })
             .collect())
     }
 
-    fn set(&self, v: Option<&Value>, path: &str) -> Result<Map<String, Value>> {
+    fn set(&self, path: &str, v: Option<&Yaml>) -> Result<Vec<(String, Json)>> {
         match v {
-            None | Some(Value::Null) => Ok(Map::new()),
-            Some(v) => Ok(self.map(v, path, "set")?.clone()),
+            None | Some(Yaml::Null) => Ok(Vec::new()),
+            Some(Yaml::Mapping(m)) => {
+                let mut out = Vec::new();
+                for (k, val) in m {
+                    let key = self.string(path, k)?;
+                    super::path::set_path(&key).map_err(|e| self.err(&join(path, &key), e))?;
+                    out.push((key, crate::values::yaml_to_json(val.clone())));
+                }
+                Ok(out)
+            }
+            Some(_) => Err(self.err(path, "`set` must map value paths to values")),
         }
     }
 
-    fn assertion(&self, v: &Value, path: &str) -> Result<Assertion> {
-        let m = self.map(v, path, "an assertion")?;
-        let common = ["not", "template", "documentIndex", "documentSelector"];
-        let types: Vec<&String> = m.keys().filter(|k| !common.contains(&k.as_str())).collect();
-        // One real type beside other keys: those are misspelt common fields, not types.
-        let real: Vec<&&String> = types.iter().filter(|k| resolve_kind(k).is_some()).collect();
-        if real.len() == 1 && types.len() > 1 {
-            let stray = types
-                .iter()
-                .find(|k| resolve_kind(k).is_none())
-                .expect("more keys than real types");
-            let hint = crate::suggest::did_you_mean(stray, common.iter().copied())
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
-            bail!(
-                "{}: unknown field `{stray}` in an assertion{hint}; expected the assertion type and any of: {}",
-                self.at(&format!("{path}.{stray}")),
-                common.join(", ")
-            );
+    fn skip(&self, path: &str, v: Option<&Yaml>) -> Result<Option<String>> {
+        let Some(v) = v else { return Ok(None) };
+        if v.is_null() {
+            return Ok(None);
         }
-        let written = match types.as_slice() {
-            [one] => one.as_str(),
-            [] => bail!(
-                "{}: the assertion names no assertion type (e.g. `equal:`)",
-                self.at(path)
-            ),
-            many => bail!(
-                "{}: one assertion holds several types ({}); give each its own list item",
-                self.at(path),
-                many.iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+        let mut f = self.fields(path, v, "`skip`")?;
+        let reason = self.opt_string(&join(path, "reason"), f.take("reason"))?;
+        let minimum = self.opt_string(&join(path, "minimumVersion"), f.take("minimumVersion"))?;
+        self.finish(f, "`skip`", &["reason", "minimumVersion"])?;
+        Ok(reason.or_else(|| {
+            minimum.map(|m| format!("requires helm-unittest {m}; stoke skips version-gated suites"))
+        }))
+    }
+
+    fn release(&self, path: &str, v: Option<&Yaml>) -> Result<ReleaseSpec> {
+        let Some(v) = v.filter(|v| !v.is_null()) else {
+            return Ok(ReleaseSpec::default());
         };
-        let at_type = format!("{path}.{written}");
-        let Some((kind, negated)) = resolve_kind(written) else {
-            let known: Vec<&str> = ASSERTIONS.iter().map(|(k, _)| *k).collect();
-            let hint = crate::suggest::did_you_mean(written, known.iter().copied())
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
-            bail!(
-                "{}: unknown assertion type `{written}`{hint}",
-                self.at(&at_type)
-            );
+        let mut f = self.fields(path, v, "`release`")?;
+        let spec = ReleaseSpec {
+            name: self.opt_string(&join(path, "name"), f.take("name"))?,
+            namespace: self.opt_string(&join(path, "namespace"), f.take("namespace"))?,
+            revision: self.uint(&join(path, "revision"), f.take("revision"))?,
+            upgrade: match f.take("upgrade") {
+                None | Some(Yaml::Null) => None,
+                some => Some(self.bool(&join(path, "upgrade"), some)?),
+            },
         };
-        let params = match m.get(written) {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(p)) => p.clone(),
-            Some(_) => bail!(
-                "{}: the parameters of `{written}` must be a mapping",
-                self.at(&at_type)
-            ),
+        self.finish(
+            f,
+            "`release`",
+            &["name", "namespace", "revision", "upgrade"],
+        )?;
+        Ok(spec)
+    }
+
+    fn capabilities(&self, path: &str, v: Option<&Yaml>) -> Result<CapabilitiesSpec> {
+        let Some(v) = v.filter(|v| !v.is_null()) else {
+            return Ok(CapabilitiesSpec::default());
         };
-        self.check_keys(&params, params_of(kind), &at_type, &format!("`{written}`"))?;
-        Ok(Assertion {
-            kind: kind.to_string(),
-            written: written.to_string(),
-            negate: negated ^ m.get("not").and_then(Value::as_bool).unwrap_or(false),
-            params,
-            template: self.string(m.get("template"), &format!("{path}.template"))?,
-            document_index: m.get("documentIndex").and_then(Value::as_i64),
-            document_selector: self.selector(
-                m.get("documentSelector"),
-                &format!("{path}.documentSelector"),
+        let mut f = self.fields(path, v, "`capabilities`")?;
+        let spec = CapabilitiesSpec {
+            major: self.uint(&join(path, "majorVersion"), f.take("majorVersion"))?,
+            minor: self.uint(&join(path, "minorVersion"), f.take("minorVersion"))?,
+            api_versions: self.strings(&join(path, "apiVersions"), f.take("apiVersions"))?,
+        };
+        self.finish(
+            f,
+            "`capabilities`",
+            &["majorVersion", "minorVersion", "apiVersions"],
+        )?;
+        Ok(spec)
+    }
+
+    fn chart(&self, path: &str, v: Option<&Yaml>) -> Result<ChartSpec> {
+        let Some(v) = v.filter(|v| !v.is_null()) else {
+            return Ok(ChartSpec::default());
+        };
+        let mut f = self.fields(path, v, "`chart`")?;
+        let spec = ChartSpec {
+            version: self.opt_string(&join(path, "version"), f.take("version"))?,
+            app_version: self.opt_string(&join(path, "appVersion"), f.take("appVersion"))?,
+        };
+        self.finish(f, "`chart`", &["version", "appVersion"])?;
+        Ok(spec)
+    }
+
+    /// `kubernetesProvider`: the objects `lookup` sees. The scheme helm-unittest needs for
+    /// its fake client is accepted and not needed: stoke's `lookup` matches by apiVersion
+    /// and kind directly.
+    fn provider(&self, path: &str, v: Option<&Yaml>) -> Result<Vec<Json>> {
+        let Some(v) = v.filter(|v| !v.is_null()) else {
+            return Ok(Vec::new());
+        };
+        let mut f = self.fields(path, v, "`kubernetesProvider`")?;
+        let _scheme = f.take("scheme");
+        let objects = f.take("objects");
+        self.finish(f, "`kubernetesProvider`", &["scheme", "objects"])?;
+        let items = match objects {
+            None | Some(Yaml::Null) => return Ok(Vec::new()),
+            Some(Yaml::Sequence(items)) => items,
+            Some(_) => {
+                return Err(self.err(
+                    &join(path, "objects"),
+                    "`objects` must be a list of Kubernetes objects",
+                ));
+            }
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let at = format!("{path}.objects[{i}]");
+            let obj = crate::values::yaml_to_json(item.clone());
+            for (field, ptr) in [
+                ("apiVersion", "/apiVersion"),
+                ("kind", "/kind"),
+                ("metadata.name", "/metadata/name"),
+            ] {
+                if obj
+                    .pointer(ptr)
+                    .and_then(Json::as_str)
+                    .is_none_or(str::is_empty)
+                {
+                    return Err(self.err(&at, format!("the object needs `{field}`")));
+                }
+            }
+            out.push(obj);
+        }
+        Ok(out)
+    }
+
+    fn selector(&self, path: &str, v: Option<&Yaml>) -> Result<Option<Selector>> {
+        let Some(v) = v.filter(|v| !v.is_null()) else {
+            return Ok(None);
+        };
+        let mut f = self.fields(path, v, "`documentSelector`")?;
+        let sel_path = self
+            .opt_string(&join(path, "path"), f.take("path"))?
+            .ok_or_else(|| self.err(path, "`documentSelector` needs a `path`"))?;
+        super::path::Path::parse(&sel_path).map_err(|e| self.err(&join(path, "path"), e))?;
+        let sel = Selector {
+            path: sel_path,
+            value: f
+                .take("value")
+                .map(|v| crate::values::yaml_to_json(v.clone())),
+            match_many: self.bool(&join(path, "matchMany"), f.take("matchMany"))?,
+            skip_empty_templates: self.bool(
+                &join(path, "skipEmptyTemplates"),
+                f.take("skipEmptyTemplates"),
             )?,
-            line: self.line(path),
-        })
+        };
+        self.finish(
+            f,
+            "`documentSelector`",
+            &["path", "value", "matchMany", "skipEmptyTemplates"],
+        )?;
+        Ok(Some(sel))
     }
 
-    fn test(&self, v: &Value, path: &str) -> Result<Test> {
-        let m = self.map(v, path, "a test")?;
-        self.check_keys(
-            m,
+    fn suite(&self, v: &Yaml) -> Result<Suite> {
+        let mut f = self.fields("", v, "a test suite")?;
+        let name = self
+            .opt_string("suite", f.take("suite"))?
+            .unwrap_or_else(|| {
+                self.file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+        let mut suite = Suite {
+            name,
+            file: self.file.to_path_buf(),
+            values: self.values_files("values", f.take("values"))?,
+            set: self.set("set", f.take("set"))?,
+            templates: self.strings("templates", f.take("templates"))?,
+            exclude_templates: self.strings("excludeTemplates", f.take("excludeTemplates"))?,
+            release: self.release("release", f.take("release"))?,
+            capabilities: self.capabilities("capabilities", f.take("capabilities"))?,
+            chart: self.chart("chart", f.take("chart"))?,
+            skip: self.skip("skip", f.take("skip"))?,
+            objects: self.provider("kubernetesProvider", f.take("kubernetesProvider"))?,
+            tests: Vec::new(),
+        };
+        if let Some(v) = f.take("includeCrds") {
+            // CRDs are not rendered by stoke's unit tests; asking for them must not pass silently.
+            if self.bool("includeCrds", Some(v))? {
+                return Err(self.err(
+                    "includeCrds",
+                    "`includeCrds: true` is not supported by stoke; remove it and test CRDs another way",
+                ));
+            }
+        }
+        if let Some(t) = f.take("template") {
+            // Older suites name one template; helm-unittest still accepts it.
+            suite.templates.push(self.string("template", t)?);
+        }
+        let tests = f.take("tests");
+        for unsupported in [
+            "kubernetesProvider",
+            "postRenderer",
+            "includeCrds",
+            "snapshotId",
+        ] {
+            if f.take(unsupported).is_some() {
+                return Err(self.err(
+                    unsupported,
+                    format!("`{unsupported}` is a helm-unittest feature stoke does not support; remove it"),
+                ));
+            }
+        }
+        self.finish(
+            f,
+            "a test suite",
             &[
-                "it",
-                "template",
-                "templates",
-                "documentIndex",
-                "documentSelector",
+                "suite",
                 "values",
                 "set",
+                "templates",
+                "excludeTemplates",
                 "release",
                 "capabilities",
                 "chart",
                 "skip",
-                "asserts",
                 "kubernetesProvider",
-                "postRenderer",
+                "includeCrds",
+                "tests",
             ],
-            path,
-            "a test",
         )?;
-        for unsupported in ["kubernetesProvider", "postRenderer"] {
-            if m.contains_key(unsupported) {
-                bail!(
-                    "{}: `{unsupported}` is not supported by stoke unittest",
-                    self.at(&format!("{path}.{unsupported}"))
-                );
+        let Some(Yaml::Sequence(items)) = tests else {
+            return Err(self.err("tests", "a suite needs `tests:`, a list of tests"));
+        };
+        if items.is_empty() {
+            return Err(self.err("tests", "the suite has no tests"));
+        }
+        for (i, t) in items.iter().enumerate() {
+            suite.tests.push(self.test(&format!("tests[{i}]"), t)?);
+        }
+        Ok(suite)
+    }
+
+    fn test(&self, path: &str, v: &Yaml) -> Result<TestJob> {
+        let mut f = self.fields(path, v, "a test")?;
+        let p = |k: &str| join(path, k);
+        let mut templates = self.strings(&p("templates"), f.take("templates"))?;
+        if let Some(t) = f.take("template") {
+            templates.insert(0, self.string(&p("template"), t)?);
+        }
+        let mut job = TestJob {
+            name: self.opt_string(&p("it"), f.take("it"))?.unwrap_or_default(),
+            line: self.line(path),
+            values: self.values_files(&p("values"), f.take("values"))?,
+            set: self.set(&p("set"), f.take("set"))?,
+            templates,
+            document_index: self.int(&p("documentIndex"), f.take("documentIndex"))?,
+            selector: self.selector(&p("documentSelector"), f.take("documentSelector"))?,
+            release: self.release(&p("release"), f.take("release"))?,
+            capabilities: self.capabilities(&p("capabilities"), f.take("capabilities"))?,
+            chart: self.chart(&p("chart"), f.take("chart"))?,
+            skip: self.skip(&p("skip"), f.take("skip"))?,
+            objects: self.provider(&p("kubernetesProvider"), f.take("kubernetesProvider"))?,
+            asserts: Vec::new(),
+        };
+        let asserts = f.take("asserts");
+        for unsupported in ["postRenderer"] {
+            if f.take(unsupported).is_some() {
+                return Err(self.err(
+                    &p(unsupported),
+                    format!("`{unsupported}` is a helm-unittest feature stoke does not support; remove it"),
+                ));
             }
         }
-        let mut templates = self.strings(m.get("templates"), &format!("{path}.templates"))?;
-        templates.extend(self.string(m.get("template"), &format!("{path}.template"))?);
-        let asserts = match m.get("asserts") {
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, a)| self.assertion(a, &format!("{path}.asserts[{i}]")))
-                .collect::<Result<Vec<_>>>()?,
-            None | Some(Value::Null) => bail!("{}: the test has no `asserts`", self.at(path)),
-            Some(_) => bail!(
-                "{}: `asserts` must be a list",
-                self.at(&format!("{path}.asserts"))
+        self.finish(
+            f,
+            "a test",
+            &[
+                "it",
+                "values",
+                "set",
+                "template",
+                "templates",
+                "documentIndex",
+                "documentSelector",
+                "release",
+                "capabilities",
+                "chart",
+                "skip",
+                "kubernetesProvider",
+                "asserts",
+            ],
+        )?;
+        if job.name.is_empty() {
+            return Err(self.err(path, "the test has no `it:` name"));
+        }
+        let Some(Yaml::Sequence(items)) = asserts else {
+            return Err(self.err(
+                path,
+                format!("test `{}` needs `asserts:`, a list of assertions", job.name),
+            ));
+        };
+        if items.is_empty() {
+            return Err(self.err(
+                &p("asserts"),
+                format!("test `{}` has no assertions", job.name),
+            ));
+        }
+        for (i, a) in items.iter().enumerate() {
+            job.asserts
+                .push(self.assertion(&format!("{path}.asserts[{i}]"), a)?);
+        }
+        Ok(job)
+    }
+
+    fn assertion(&self, path: &str, v: &Yaml) -> Result<Assertion> {
+        let mut f = self.fields(path, v, "an assertion")?;
+        let p = |k: &str| join(path, k);
+        let not = self.bool(&p("not"), f.take("not"))?;
+        let template = self.opt_string(&p("template"), f.take("template"))?;
+        let document_index = self.int(&p("documentIndex"), f.take("documentIndex"))?;
+        let selector = self.selector(&p("documentSelector"), f.take("documentSelector"))?;
+        let known: Vec<&str> = ASSERTION_TYPES.iter().map(|(n, _)| *n).collect();
+        let mut found: Option<(String, &Yaml)> = None;
+        for (key, val) in std::mem::take(&mut f.entries) {
+            if !known.contains(&key.as_str()) {
+                const OPTIONS: [&str; 4] = ["not", "template", "documentIndex", "documentSelector"];
+                if let Some(option) = crate::suggest::did_you_mean(&key, OPTIONS) {
+                    return Err(self.err(
+                        &p(&key),
+                        format!("unknown field `{key}` in an assertion; did you mean `{option}`?"),
+                    ));
+                }
+                let hint = crate::suggest::did_you_mean(&key, known.iter().copied())
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_else(|| {
+                        "; an assertion is one type key (equal, contains, matchSnapshot, ...) plus optional not, template, documentIndex, documentSelector".into()
+                    });
+                return Err(self.err(&p(&key), format!("unknown assertion type `{key}`{hint}")));
+            }
+            if let Some((first, _)) = &found {
+                return Err(self.err(
+                    &p(&key),
+                    format!("an assertion has one type, but this one has `{first}` and `{key}`"),
+                ));
+            }
+            found = Some((key, val));
+        }
+        let Some((type_name, params)) = found else {
+            return Err(self.err(path, "the assertion has no type (equal, contains, ...)"));
+        };
+        let antonym = ASSERTION_TYPES.iter().any(|(n, a)| *n == type_name && *a);
+        let kind = self.kind(&p(&type_name), &type_name, params)?;
+        Ok(Assertion {
+            type_name,
+            kind,
+            not,
+            antonym,
+            template,
+            document_index,
+            selector,
+            line: self.line(path),
+        })
+    }
+
+    fn kind(&self, path: &str, type_name: &str, params: &Yaml) -> Result<Kind> {
+        let empty = Yaml::Mapping(Default::default());
+        let params = if params.is_null() { &empty } else { params };
+        let mut f = self.fields(path, params, &format!("`{type_name}`"))?;
+        let p = |k: &str| join(path, k);
+        let what = format!("`{type_name}`");
+        let req_str = |f: &mut Fields, key: &str| -> Result<String> {
+            self.opt_string(&p(key), f.take(key))?
+                .ok_or_else(|| self.err(path, format!("{what} needs `{key}`")))
+        };
+        let opt_path = |f: &mut Fields| -> Result<String> {
+            let s = self
+                .opt_string(&p("path"), f.take("path"))?
+                .unwrap_or_default();
+            super::path::Path::parse(&s).map_err(|e| self.err(&p("path"), e))?;
+            Ok(s)
+        };
+        let req_path = |f: &mut Fields| -> Result<String> {
+            let s = req_str(f, "path")?;
+            super::path::Path::parse(&s).map_err(|e| self.err(&p("path"), e))?;
+            Ok(s)
+        };
+        let json = |v: Option<&Yaml>| v.map(|v| crate::values::yaml_to_json(v.clone()));
+        let base = type_name
+            .trim_start_matches("not")
+            .trim_start_matches("isNot")
+            .to_ascii_lowercase();
+        let (kind, known): (Kind, &[&str]) = match type_name {
+            "equal" | "notEqual" => (
+                Kind::Equal {
+                    path: req_path(&mut f)?,
+                    value: json(f.take("value")).unwrap_or(Json::Null),
+                    decode_base64: self.bool(&p("decodeBase64"), f.take("decodeBase64"))?,
+                },
+                &["path", "value", "decodeBase64"],
+            ),
+            "equalRaw" | "notEqualRaw" => (
+                Kind::EqualRaw {
+                    value: req_str(&mut f, "value")?,
+                },
+                &["value"],
+            ),
+            "matchRegex" | "notMatchRegex" => (
+                Kind::MatchRegex {
+                    path: req_path(&mut f)?,
+                    pattern: self.regex(&p("pattern"), req_str(&mut f, "pattern")?)?,
+                    decode_base64: self.bool(&p("decodeBase64"), f.take("decodeBase64"))?,
+                },
+                &["path", "pattern", "decodeBase64"],
+            ),
+            "matchRegexRaw" | "notMatchRegexRaw" => (
+                Kind::MatchRegexRaw {
+                    pattern: self.regex(&p("pattern"), req_str(&mut f, "pattern")?)?,
+                },
+                &["pattern"],
+            ),
+            "contains" | "notContains" => (
+                Kind::Contains {
+                    path: req_path(&mut f)?,
+                    content: json(f.take("content")).unwrap_or(Json::Null),
+                    count: self.int(&p("count"), f.take("count"))?,
+                    any: self.bool(&p("any"), f.take("any"))?,
+                },
+                &["path", "content", "count", "any"],
+            ),
+            "isNullOrEmpty" | "isNotNullOrEmpty" | "isEmpty" | "isNotEmpty" => (
+                Kind::IsNullOrEmpty {
+                    path: req_path(&mut f)?,
+                },
+                &["path"],
+            ),
+            "isNull" | "isNotNull" => (
+                Kind::IsNull {
+                    path: req_path(&mut f)?,
+                },
+                &["path"],
+            ),
+            "exists" | "notExists" => (
+                Kind::Exists {
+                    path: req_path(&mut f)?,
+                },
+                &["path"],
+            ),
+            "isKind" => (
+                Kind::IsKind {
+                    of: req_str(&mut f, "of")?,
+                },
+                &["of"],
+            ),
+            "isAPIVersion" => (
+                Kind::IsApiVersion {
+                    of: req_str(&mut f, "of")?,
+                },
+                &["of"],
+            ),
+            "hasDocuments" => (
+                Kind::HasDocuments {
+                    count: self
+                        .uint(&p("count"), f.take("count"))?
+                        .ok_or_else(|| self.err(path, "`hasDocuments` needs `count`"))?
+                        as usize,
+                    filter_aware: self.bool(&p("filterAware"), f.take("filterAware"))?,
+                },
+                &["count", "filterAware"],
+            ),
+            "isSubset" | "isNotSubset" => (
+                Kind::IsSubset {
+                    path: req_path(&mut f)?,
+                    content: json(f.take("content")).unwrap_or(Json::Null),
+                },
+                &["path", "content"],
+            ),
+            "lengthEqual" | "notLengthEqual" => {
+                let single = self.opt_string(&p("path"), f.take("path"))?;
+                let many = self.strings(&p("paths"), f.take("paths"))?;
+                let count = self.uint(&p("count"), f.take("count"))?.map(|c| c as usize);
+                let paths = match (single, many.is_empty()) {
+                    (Some(_), false) => {
+                        return Err(
+                            self.err(path, "`lengthEqual` takes `path` or `paths`, not both")
+                        );
+                    }
+                    (Some(s), true) => {
+                        if count.is_none() {
+                            return Err(self.err(path, "`lengthEqual` with `path` needs `count`"));
+                        }
+                        vec![s]
+                    }
+                    (None, false) => many,
+                    (None, true) => {
+                        return Err(self.err(path, "`lengthEqual` needs `path` or `paths`"));
+                    }
+                };
+                for (i, s) in paths.iter().enumerate() {
+                    super::path::Path::parse(s)
+                        .map_err(|e| self.err(&format!("{path}.paths[{i}]"), e))?;
+                }
+                (
+                    Kind::LengthEqual { paths, count },
+                    &["path", "paths", "count"],
+                )
+            }
+            "isType" | "isNotType" => (
+                Kind::IsType {
+                    path: req_path(&mut f)?,
+                    type_name: req_str(&mut f, "type")?,
+                },
+                &["path", "type"],
+            ),
+            "failedTemplate" | "notFailedTemplate" => {
+                let message = self.opt_string(&p("errorMessage"), f.take("errorMessage"))?;
+                let pattern = self.opt_string(&p("errorPattern"), f.take("errorPattern"))?;
+                if message.is_some() && pattern.is_some() {
+                    return Err(self.err(path, "give `errorMessage` or `errorPattern`, not both"));
+                }
+                (
+                    Kind::FailedTemplate { message, pattern },
+                    &["errorMessage", "errorPattern"],
+                )
+            }
+            "matchSnapshot" => {
+                let sub = |f: &mut Fields, key: &str| -> Result<Option<String>> {
+                    let Some(v) = f.take(key) else {
+                        return Ok(None);
+                    };
+                    let mut g = self.fields(&p(key), v, &format!("`{key}`"))?;
+                    let pat = self.opt_string(&join(&p(key), "pattern"), g.take("pattern"))?;
+                    self.finish(g, &format!("`{key}`"), &["pattern"])?;
+                    pat.map(|s| self.regex(&join(&p(key), "pattern"), s))
+                        .transpose()
+                };
+                (
+                    Kind::MatchSnapshot {
+                        path: opt_path(&mut f)?,
+                        match_regex: sub(&mut f, "matchRegex")?,
+                        not_match_regex: sub(&mut f, "notMatchRegex")?,
+                    },
+                    &["path", "matchRegex", "notMatchRegex"],
+                )
+            }
+            "matchSnapshotRaw" => (Kind::MatchSnapshotRaw, &[]),
+            "greaterOrEqual" | "notGreaterOrEqual" | "lessOrEqual" | "notLessOrEqual" => {
+                let value = json(f.take("value"))
+                    .filter(|v| v.is_number() || v.is_string())
+                    .ok_or_else(|| {
+                        self.err(path, format!("{what} needs `value`, a number or a string"))
+                    })?;
+                (
+                    Kind::Compare {
+                        path: req_path(&mut f)?,
+                        value,
+                        greater: type_name.contains("reater"),
+                    },
+                    &["path", "value"],
+                )
+            }
+            "containsDocument" => (
+                Kind::ContainsDocument {
+                    kind: req_str(&mut f, "kind")?,
+                    api_version: req_str(&mut f, "apiVersion")?,
+                    name: self.opt_string(&p("name"), f.take("name"))?,
+                    namespace: self.opt_string(&p("namespace"), f.take("namespace"))?,
+                    any: self.bool(&p("any"), f.take("any"))?,
+                },
+                &["kind", "apiVersion", "name", "namespace", "any"],
+            ),
+            other => bail!(
+                "{}: assertion type `{other}` ({base}) is not handled",
+                self.at(path)
             ),
         };
-        Ok(Test {
-            name: self
-                .string(m.get("it"), &format!("{path}.it"))?
-                .unwrap_or_else(|| path.to_string()),
-            line: self.line(path),
-            templates: if templates.is_empty() {
-                None
-            } else {
-                Some(templates)
-            },
-            document_index: m.get("documentIndex").and_then(Value::as_i64),
-            document_selector: self.selector(
-                m.get("documentSelector"),
-                &format!("{path}.documentSelector"),
-            )?,
-            values: self.values_files(m.get("values"), &format!("{path}.values"))?,
-            set: self.set(m.get("set"), &format!("{path}.set"))?,
-            release: self.release(m.get("release"), &format!("{path}.release"))?,
-            capabilities: self
-                .capabilities(m.get("capabilities"), &format!("{path}.capabilities"))?,
-            chart: self.chart(m.get("chart"), &format!("{path}.chart"))?,
-            skip: self.skip(m.get("skip"), &format!("{path}.skip"))?,
-            asserts,
-        })
+        self.finish(f, &what, known)?;
+        Ok(kind)
+    }
+
+    fn regex(&self, path: &str, pattern: String) -> Result<String> {
+        regex::Regex::new(&pattern).map_err(|e| self.err(path, format!("invalid pattern: {e}")))?;
+        Ok(pattern)
     }
 }
 
-/// Reads and checks one suite file.
-pub fn load(file: &Path) -> Result<Suite> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read test suite `{}`", file.display()))?;
-    let doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{}",
-            crate::yamlpos::describe_yaml_error(&file.display().to_string(), &e)
-        )
-    })?;
-    let doc = crate::values::yaml_to_json(doc);
-    let r = Reader {
-        file,
-        lines: KeyLines::scan(&text),
-    };
-    let m = r.map(&doc, "", "a test suite")?;
-    r.check_keys(
-        m,
-        &[
-            "suite",
-            "templates",
-            "excludeTemplates",
-            "values",
-            "set",
-            "release",
-            "capabilities",
-            "chart",
-            "skip",
-            "tests",
-            "includeCrds",
-            "kubernetesProvider",
-            "postRenderer",
-        ],
-        "",
-        "the suite",
-    )?;
-    for unsupported in ["kubernetesProvider", "postRenderer"] {
-        if m.contains_key(unsupported) {
-            bail!(
-                "{}: `{unsupported}` is not supported by stoke unittest",
-                r.at(unsupported)
-            );
-        }
+impl<'a> Fields<'a> {
+    fn take(&mut self, key: &str) -> Option<&'a Yaml> {
+        let i = self.entries.iter().position(|(k, _)| k == key)?;
+        Some(self.entries.remove(i).1)
     }
-    let tests = match m.get("tests") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, t)| r.test(t, &format!("tests[{i}]")))
-            .collect::<Result<Vec<_>>>()?,
-        _ => bail!("{}: the suite has no `tests` list", r.at("tests")),
-    };
-    let default_name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(Suite {
-        file: file.to_path_buf(),
-        name: r.string(m.get("suite"), "suite")?.unwrap_or(default_name),
-        templates: r.strings(m.get("templates"), "templates")?,
-        exclude_templates: r.strings(m.get("excludeTemplates"), "excludeTemplates")?,
-        values: r.values_files(m.get("values"), "values")?,
-        set: r.set(m.get("set"), "set")?,
-        release: r.release(m.get("release"), "release")?,
-        capabilities: r.capabilities(m.get("capabilities"), "capabilities")?,
-        chart: r.chart(m.get("chart"), "chart")?,
-        skip: r.skip(m.get("skip"), "skip")?,
-        tests,
-    })
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<Suite>> {
+        parse_text(text, Path::new("tests/x_test.yaml"))
+    }
+
+    #[test]
+    fn reads_a_full_suite() {
+        let s = &parse(
+            "suite: s\ntemplates: [a.yaml]\nset:\n  image.tag: v1\ntests:\n  - it: works\n    documentIndex: 0\n    asserts:\n      - notEqual:\n          path: a\n          value: 1\n        not: true\n",
+        )
+        .unwrap()[0];
+        assert_eq!(s.name, "s");
+        assert_eq!(s.set[0].0, "image.tag");
+        let a = &s.tests[0].asserts[0];
+        assert!(a.antonym && a.not && !a.negative());
+        assert_eq!(s.tests[0].line, 6);
+    }
+
+    #[test]
+    fn unknown_fields_name_the_file_and_line() {
+        let err = parse("suite: s\ntests:\n  - it: a\n    assert:\n      - exists: {path: a}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("tests/x_test.yaml:4: unknown field `assert`"),
+            "{err}"
+        );
+        assert!(err.contains("did you mean `asserts`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_assertion_types_and_parameters_are_errors() {
+        let err = parse("tests:\n  - it: a\n    asserts:\n      - equl: {path: a, value: 1}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("tests/x_test.yaml:4: unknown assertion type `equl`"),
+            "{err}"
+        );
+        let err = parse("tests:\n  - it: a\n    asserts:\n      - equal:\n          path: a\n          valeu: 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("tests/x_test.yaml:6: unknown field `valeu`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn lines_count_from_the_file_start_in_later_documents() {
+        let err = parse("tests:\n  - it: a\n    asserts: [{exists: {path: a}}]\n---\ntests:\n  - it: b\n    bogus: 1\n    asserts: [{exists: {path: a}}]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("tests/x_test.yaml:7:"), "{err}");
+    }
 }
