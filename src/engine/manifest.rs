@@ -210,7 +210,14 @@ pub fn parse_output(template: &str, text: &str) -> Result<Vec<Manifest>> {
         if is_blank(&doc) {
             continue;
         }
-        let head = match scan_head(&doc) {
+        let fast = super::fastyaml::scan(&doc).map(|h| Head {
+            top_is_map: h.top_is_map,
+            api_version: h.api_version,
+            kind: h.kind,
+            name: h.name,
+            namespace: h.namespace,
+        });
+        let head = match fast.map(Ok).unwrap_or_else(|| scan_head(&doc)) {
             Ok(h) => h,
             Err((line0, msg)) => {
                 // The scanner counts lines from 1 in recent versions; clamp to the document.
@@ -255,6 +262,120 @@ pub fn parse_output(template: &str, text: &str) -> Result<Vec<Manifest>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Documents in the shapes charts render: nested maps, sequences at the key's indent and
+    /// deeper, compact maps in entries, block scalars, quoted strings, comments.
+    const CORPUS: &[&str] = &[
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: gw-ignition\n  namespace: plant\n  labels:\n    app.kubernetes.io/name: ignition\n    app.kubernetes.io/version: \"8.3.3\"\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: gateway\n          image: \"inductiveautomation/ignition:8.3.3\"\n          args:\n          - -n\n          - 'gw-$(GATEWAY_POD_INDEX)'\n          env:\n            - name: A\n              value: \"x \\\"y\\\"\"\n          ports: []\n      volumes:\n      - name: cfg\n        configMap:\n          name: cfg\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: scripts\ndata:\n  run.sh: |\n    #!/bin/bash\n    set -e\n\n    echo \"key: value # not a comment\"\n      indented: more\n  other.conf: |-\n    a=1\n  empty: \"\"\n# trailing comment\n",
+        "# leading comment\napiVersion: v1\nkind: Service\nmetadata:\n  name: svc\n  annotations: {}\nspec:\n  selector:\n    app: x\n  ports:\n  - name: http\n    port: 8088\n    targetPort: http\n  - name: https\n    port: 8043\n",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  pw: 'it''s'\n  url: http://example.com:8088/x?y=1\n  list: -Xmx1g\n  folded: >\n    a\n    b\n",
+    ];
+
+    /// A small deterministic generator, so failures reproduce.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, bound: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % bound.max(1)
+        }
+    }
+
+    fn mutate(doc: &str, rng: &mut Lcg) -> String {
+        const INSERTS: &[&str] = &[
+            " ", "  ", ":", ": ", "-", "- ", "#", " #", "\"", "'", "|", "\t", "[", "{", "&a ", "*",
+            "!", "\n", "\\", "? ", "---", "%",
+        ];
+        let mut lines: Vec<String> = doc.lines().map(str::to_string).collect();
+        for _ in 0..=rng.next(3) {
+            let i = rng.next(lines.len());
+            match rng.next(6) {
+                0 => {
+                    let l = &mut lines[i];
+                    if !l.is_empty() {
+                        let mut at = rng.next(l.len());
+                        while !l.is_char_boundary(at) {
+                            at -= 1;
+                        }
+                        l.remove(at);
+                    }
+                }
+                1 => {
+                    let l = &mut lines[i];
+                    let mut at = rng.next(l.len() + 1);
+                    while !l.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    l.insert_str(at, INSERTS[rng.next(INSERTS.len())]);
+                }
+                2 => lines[i] = format!("{}{}", " ".repeat(rng.next(3)), lines[i]),
+                3 => lines[i] = lines[i].strip_prefix(' ').unwrap_or(&lines[i]).to_string(),
+                4 => {
+                    let copy = lines[i].clone();
+                    lines.insert(rng.next(lines.len()), copy);
+                }
+                _ => {
+                    let j = rng.next(lines.len());
+                    lines.swap(i, j);
+                }
+            }
+        }
+        lines.join("\n") + "\n"
+    }
+
+    #[test]
+    fn the_fast_path_reads_ordinary_manifests() {
+        for doc in CORPUS {
+            let fast = super::super::fastyaml::scan(doc)
+                .unwrap_or_else(|| panic!("fast path declined:\n{doc}"));
+            let full = scan_head(doc).unwrap();
+            assert_eq!(
+                (fast.api_version, fast.kind, fast.name, fast.namespace),
+                (full.api_version, full.kind, full.name, full.namespace)
+            );
+        }
+    }
+
+    #[test]
+    fn the_fast_path_never_accepts_what_the_full_parser_refuses() {
+        let mut rng = Lcg(20261123);
+        let (mut accepted, mut declined) = (0, 0);
+        for round in 0..60_000 {
+            let doc = mutate(CORPUS[round % CORPUS.len()], &mut rng);
+            let Some(fast) = super::super::fastyaml::scan(&doc) else {
+                declined += 1;
+                continue;
+            };
+            accepted += 1;
+            let full = scan_head(&doc).unwrap_or_else(|e| {
+                panic!("fast path accepted YAML the parser refuses ({e:?}):\n{doc}")
+            });
+            assert_eq!(
+                (
+                    fast.top_is_map,
+                    &fast.api_version,
+                    &fast.kind,
+                    &fast.name,
+                    &fast.namespace
+                ),
+                (
+                    full.top_is_map,
+                    &full.api_version,
+                    &full.kind,
+                    &full.name,
+                    &full.namespace
+                ),
+                "different reading of:\n{doc}"
+            );
+        }
+        assert!(
+            accepted > 5_000 && declined > 5_000,
+            "accepted {accepted}, declined {declined}"
+        );
+    }
 
     #[test]
     fn blank_and_comment_only_documents_are_dropped() {

@@ -7,6 +7,7 @@
 pub mod context;
 pub mod convert;
 pub mod error;
+pub mod fastyaml;
 pub mod filters;
 pub mod functions;
 pub mod manifest;
