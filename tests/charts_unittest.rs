@@ -3,11 +3,7 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::repo;
 
 #[test]
 fn the_chart_suites_pass_under_stoke_unittest() {

@@ -6,20 +6,10 @@
 
 mod common;
 
+use common::{COMBINATIONS, repo};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-const COMBINATIONS: &[(&str, &str)] = &[
-    ("charts/ignition", "values/dev.yaml"),
-    ("charts/ignition", "values/redundant.yaml"),
-    ("charts/ignition", "values/edge.yaml"),
-    ("charts/ignition-scaleout", "values/scaleout.yaml"),
-    ("charts/ignition-scaleout", "values/scaleout-eks.yaml"),
-];
 
 /// Whether `program --version` runs.
 fn available(program: &str, args: &[&str]) -> bool {

@@ -4,23 +4,10 @@
 
 mod common;
 
-use std::path::PathBuf;
+use common::{COMBINATIONS, repo};
 
 use common::{documents, stoke_in};
 use serde_yaml::Value;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// (chart, values file) pairs that are meant to be used together.
-const COMBINATIONS: &[(&str, &str)] = &[
-    ("charts/ignition", "values/dev.yaml"),
-    ("charts/ignition", "values/redundant.yaml"),
-    ("charts/ignition", "values/edge.yaml"),
-    ("charts/ignition-scaleout", "values/scaleout.yaml"),
-    ("charts/ignition-scaleout", "values/scaleout-eks.yaml"),
-];
 
 fn template(args: &[&str]) -> Vec<Value> {
     let run = stoke_in(&repo(), args).expect(0);

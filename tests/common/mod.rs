@@ -76,3 +76,17 @@ pub fn documents(text: &str) -> Vec<serde_yaml::Value> {
         .filter(|v| !v.is_null())
         .collect()
 }
+
+/// The repository root, where charts/ and values/ live.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// (chart, values file) pairs shipped to be used together; every chart test covers each.
+pub const COMBINATIONS: &[(&str, &str)] = &[
+    ("charts/ignition", "values/dev.yaml"),
+    ("charts/ignition", "values/redundant.yaml"),
+    ("charts/ignition", "values/edge.yaml"),
+    ("charts/ignition-scaleout", "values/scaleout.yaml"),
+    ("charts/ignition-scaleout", "values/scaleout-eks.yaml"),
+];
