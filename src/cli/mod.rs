@@ -8,8 +8,6 @@ mod release;
 mod unittest;
 mod values_args;
 
-use std::path::PathBuf;
-
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use output::OutputFormat;
@@ -27,9 +25,10 @@ pub struct Cli {
     /// Namespace of the release.
     #[arg(short = 'n', long, global = true, default_value = "default")]
     pub namespace: String,
-    /// Where releases are stored: a directory selects the file store.
+    /// Where releases are stored: a folder or file://PATH (file store), `kubernetes`, or
+    /// postgres://USER@HOST:PORT/DB?sslmode=MODE.
     #[arg(long, global = true, env = "STOKE_STORE", value_name = "LOCATION")]
-    pub store: Option<PathBuf>,
+    pub store: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }

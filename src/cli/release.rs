@@ -314,7 +314,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 struct Session {
-    store: crate::storage::file::FileStore,
+    store: Box<dyn crate::storage::Store>,
     target: Option<DirTarget>,
     wait: LockWait,
 }
@@ -335,7 +335,7 @@ impl Session {
 
     fn env(&self) -> Env<'_> {
         Env {
-            store: &self.store,
+            store: self.store.as_ref(),
             target: self.target.as_ref().map(|t| t as &dyn Target),
             wait: self.wait,
         }
@@ -501,7 +501,7 @@ fn print_table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
 pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32> {
     let key = key(cli, &args.release)?;
     let store = crate::storage::open(cli.store.as_deref())?;
-    let summaries = release::history::history(&store, &key, Some(args.max))?;
+    let summaries = release::history::history(store.as_ref(), &key, Some(args.max))?;
     let rows: Vec<Row> = summaries.iter().map(|s| row(None, s)).collect();
     if args.output != OutputFormat::Table {
         return output::print_structured(&rows, args.output).map(|_| 0);
@@ -548,7 +548,7 @@ pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
         namespace: (!args.all_namespaces).then(|| cli.namespace.clone()),
         filter,
     };
-    let heads = release::list::list(&store, &opts)?;
+    let heads = release::list::list(store.as_ref(), &opts)?;
     let rows: Vec<Row> = heads
         .iter()
         .map(|h| row(Some(&h.key), &h.summary))
@@ -589,7 +589,7 @@ pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
 pub fn status(cli: &Cli, args: &StatusArgs) -> Result<i32> {
     let key = key(cli, &args.release)?;
     let store = crate::storage::open(cli.store.as_deref())?;
-    let report = release::status::status(&store, &key, args.revision)?;
+    let report = release::status::status(store.as_ref(), &key, args.revision)?;
     if args.output != OutputFormat::Table {
         return output::print_structured(&report, args.output).map(|_| 0);
     }
@@ -601,7 +601,7 @@ pub fn status(cli: &Cli, args: &StatusArgs) -> Result<i32> {
 pub fn get(cli: &Cli, args: &GetArgs) -> Result<i32> {
     let key = key(cli, &args.release)?;
     let store = crate::storage::open(cli.store.as_deref())?;
-    let rev: Revision = release::get::revision(&store, &key, args.revision)?;
+    let rev: Revision = release::get::revision(store.as_ref(), &key, args.revision)?;
     let mut out = anstream::stdout();
     match args.what {
         GetWhat::Values => {
@@ -663,7 +663,7 @@ pub fn diff(cli: &Cli, args: &DiffArgs, m: Option<&ArgMatches>) -> Result<i32> {
         DiffCommand::Revision(a) => {
             let key = key(cli, &a.release)?;
             let store = crate::storage::open(cli.store.as_deref())?;
-            let diffs = release::diff::diff_revisions(&store, &key, a.from, a.to)?;
+            let diffs = release::diff::diff_revisions(store.as_ref(), &key, a.from, a.to)?;
             print_diffs(&key, &diffs, a.output)
         }
         DiffCommand::Upgrade(a) => {

@@ -9,6 +9,9 @@
 
 pub mod file;
 pub mod fsutil;
+pub mod location;
+pub mod postgres;
+mod tls;
 
 use std::any::Any;
 use std::path::PathBuf;
@@ -199,13 +202,10 @@ pub fn default_location() -> Result<PathBuf> {
     }
 }
 
-/// Opens the store at `location` (a directory selects the file store), or the default.
-pub fn open(location: Option<&std::path::Path>) -> Result<file::FileStore> {
-    let path = match location {
-        Some(p) => p.to_path_buf(),
-        None => default_location()?,
-    };
-    file::FileStore::open(&path)
+/// Opens the store at `location` (text as `--store` takes it; see [`location`]), or the
+/// default file store.
+pub fn open(location: Option<&str>) -> Result<Box<dyn Store>> {
+    location::open(location)
 }
 
 #[cfg(test)]

@@ -1,0 +1,177 @@
+//! Where a release store lives: the one place that turns `--store` / `STOKE_STORE` text
+//! into a backend, and refuses anything it does not recognise (a typo such as
+//! `--store htp://db` must never become a local folder named `htp:`).
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+
+use super::Store;
+
+/// The forms `--store` accepts, for error messages and help.
+pub const ACCEPTED: &str = "a folder path or file://PATH (the file store), `kubernetes` (Secrets in the release's namespace), or postgres://USER@HOST:PORT/DB?sslmode=MODE (PostgreSQL)";
+
+/// A parsed store location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// The file store rooted at this folder.
+    File(PathBuf),
+    /// Secrets in the cluster of the current kubeconfig.
+    Kubernetes,
+    /// A PostgreSQL database; the text is the connection URL as given.
+    Postgres(String),
+}
+
+impl Location {
+    /// Parses `text`. A bare path (no `SCHEME://`) is a folder, except the word
+    /// `kubernetes`; a folder of that name is written `./kubernetes`.
+    pub fn parse(text: &str) -> Result<Location> {
+        if text.is_empty() {
+            bail!("the store location is empty: use {ACCEPTED}");
+        }
+        if text == "kubernetes" {
+            return Ok(Location::Kubernetes);
+        }
+        let Some((scheme, rest)) = split_scheme(text) else {
+            return Ok(Location::File(PathBuf::from(text)));
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "file" => {
+                // file:///abs and file://rel are both taken at their word; a host part
+                // (file://host/path) is not something a local store can honour.
+                if rest.is_empty() {
+                    bail!("store location `{text}` names no folder: use file:///PATH/TO/STORE");
+                }
+                Ok(Location::File(PathBuf::from(rest)))
+            }
+            "postgres" | "postgresql" => Ok(Location::Postgres(text.to_string())),
+            "kubernetes" => bail!(
+                "store location `{text}`: the Kubernetes store takes no address (it uses the cluster of --kubeconfig / --kube-context); write just `kubernetes`"
+            ),
+            other => bail!(
+                "unknown store location scheme `{other}://` in `{text}`: use {ACCEPTED} (a folder whose name contains `://` cannot be a store)"
+            ),
+        }
+    }
+
+    /// The location as people read it in messages (a PostgreSQL password is hidden).
+    pub fn display(&self) -> String {
+        match self {
+            Location::File(p) => p.display().to_string(),
+            Location::Kubernetes => "kubernetes".to_string(),
+            Location::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+/// `("postgres", "user@host/db")` for `postgres://user@host/db`; `None` when the text has
+/// no `SCHEME://` prefix (RFC 3986 scheme characters).
+fn split_scheme(text: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = text.split_once("://")?;
+    let mut chars = scheme.chars();
+    let first = chars.next()?;
+    if !first.is_ascii_alphabetic()
+        || !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    {
+        return None;
+    }
+    Some((scheme, rest))
+}
+
+/// Hides the password of `scheme://user:password@host/...`.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Opens the store at `location` (text as given to `--store`), or the default file store.
+pub fn open(location: Option<&str>) -> Result<Box<dyn Store>> {
+    let location = match location {
+        Some(text) => Location::parse(text)?,
+        None => Location::File(super::default_location()?),
+    };
+    open_location(&location)
+}
+
+/// Opens a parsed location.
+pub fn open_location(location: &Location) -> Result<Box<dyn Store>> {
+    match location {
+        Location::File(path) => Ok(Box::new(super::file::FileStore::open(path)?)),
+        Location::Postgres(url) => Ok(Box::new(super::postgres::PostgresStore::open(url)?)),
+        Location::Kubernetes => bail!(
+            "the Kubernetes store (`--store kubernetes`) is not available in this build of stoke yet: use a folder or postgres://... (see docs/store.md)"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_file_urls_select_the_file_store() {
+        for (text, path) in [
+            ("store", "store"),
+            ("/var/lib/stoke", "/var/lib/stoke"),
+            ("./kubernetes", "./kubernetes"),
+            ("file:///var/lib/stoke", "/var/lib/stoke"),
+            ("FILE://rel/dir", "rel/dir"),
+            ("odd:name", "odd:name"),
+            ("a/b://c", "a/b://c"),
+        ] {
+            assert_eq!(
+                Location::parse(text).unwrap(),
+                Location::File(PathBuf::from(path)),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn kubernetes_and_postgres_are_recognised() {
+        assert_eq!(Location::parse("kubernetes").unwrap(), Location::Kubernetes);
+        for url in [
+            "postgres://stoke@127.0.0.1:5432/stoke?sslmode=require",
+            "postgresql://db/stoke",
+        ] {
+            assert_eq!(
+                Location::parse(url).unwrap(),
+                Location::Postgres(url.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn any_other_scheme_is_refused_with_the_accepted_forms() {
+        for text in ["http://db", "https://x/y", "s3://bucket", "mysql://h/d"] {
+            let err = Location::parse(text).unwrap_err().to_string();
+            assert!(err.contains("unknown store location scheme"), "{err}");
+            assert!(
+                err.contains("postgres://") && err.contains("`kubernetes`"),
+                "{err}"
+            );
+        }
+        assert!(Location::parse("").is_err());
+        assert!(Location::parse("file://").is_err());
+        assert!(Location::parse("kubernetes://x").is_err());
+    }
+
+    #[test]
+    fn passwords_are_hidden_in_messages() {
+        assert_eq!(
+            redact_password("postgres://u:s3cret@h:5/db?sslmode=require"),
+            "postgres://u:***@h:5/db?sslmode=require"
+        );
+        assert_eq!(redact_password("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

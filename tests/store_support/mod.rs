@@ -1,0 +1,209 @@
+//! The backends the store conformance suite runs against, behind one face: a [`Site`] is
+//! a fresh, empty store of one backend plus the lifecycle chart, and [`Machine`]s are
+//! separate "computers" (own HOME and configuration) sharing that store.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+#[path = "../common/postgres.rs"]
+pub mod postgres;
+#[path = "../release_support/mod.rs"]
+pub mod release_support;
+
+pub use release_support::{Run, World};
+
+/// A store backend under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The file store in a temporary folder.
+    File,
+    /// A database of its own on the shared test PostgreSQL server.
+    Postgres,
+}
+
+/// One empty store of a backend, the lifecycle chart, and the machines using them.
+pub struct Site {
+    pub world: World,
+    pub backend: Backend,
+    /// `--store` text.
+    pub location: String,
+    /// The PostgreSQL database, for the PostgreSQL backend.
+    pub database: Option<String>,
+}
+
+/// One computer: its own HOME and configuration folders, the shared store.
+pub struct Machine<'a> {
+    site: &'a Site,
+    home: PathBuf,
+}
+
+impl Site {
+    /// A fresh store of `backend`.
+    pub fn new(backend: Backend) -> Site {
+        let world = World::new();
+        let (location, database) = match backend {
+            Backend::File => (world.store().display().to_string(), None),
+            Backend::Postgres => {
+                let pg = postgres::shared();
+                let db = pg.create_database();
+                (pg.url(&db), Some(db))
+            }
+        };
+        Site {
+            world,
+            backend,
+            location,
+            database,
+        }
+    }
+
+    /// Machine number `n` (0 is the one [`Site::run`] uses).
+    pub fn machine(&self, n: usize) -> Machine<'_> {
+        let home = self.world.path().join(format!("machine-{n}"));
+        std::fs::create_dir_all(&home).unwrap();
+        Machine { site: self, home }
+    }
+
+    /// Runs stoke on machine 0.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.machine(0).run(args)
+    }
+
+    /// The command for stoke on machine 0.
+    pub fn command(&self, args: &[&str]) -> Command {
+        self.machine(0).command(args)
+    }
+
+    /// The chart folder.
+    pub fn chart(&self) -> String {
+        self.world.chart()
+    }
+
+    /// (revision, status, description) of every revision.
+    pub fn history(&self, release: &str) -> Vec<(u64, String, String)> {
+        let h = self
+            .run(&["history", release, "-o", "json", "--max", "0"])
+            .ok()
+            .json();
+        h.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["revision"].as_u64().unwrap(),
+                    r["status"].as_str().unwrap().to_string(),
+                    r["description"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The store, opened through the library as the binary opens it.
+    pub fn open(&self) -> Box<dyn stoke::storage::Store> {
+        stoke::storage::open(Some(&self.location)).expect("the store opens")
+    }
+
+    /// Overwrites revision `revision` of `release` (namespace default) with bytes that are
+    /// not a record, the way a disk fault or a careless hand edit would.
+    pub fn damage(&self, release: &str, revision: u64) {
+        match self.backend {
+            Backend::File => {
+                let path = self
+                    .world
+                    .store()
+                    .join(format!("releases/default/{release}/rev-{revision:06}.json"));
+                assert!(path.exists(), "{}", path.display());
+                std::fs::write(path, "{\"format\": 1, \"name\": tru").unwrap();
+            }
+            Backend::Postgres => {
+                let pg = postgres::shared();
+                pg.sql(
+                    self.database.as_deref().unwrap(),
+                    &format!(
+                        "UPDATE stoke_revisions SET record = '{{\"format\": 1, \"name\": tru', summary = 'garbage' WHERE namespace = 'default' AND name = '{release}' AND revision = {revision}"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Checks what holds even right after a crash, through the library, and returns the
+    /// revision numbers: every record parses and the head points at the latest revision.
+    pub fn check(&self, release: &str) -> Vec<u64> {
+        self.check_inner(release, false)
+    }
+
+    /// [`Site::check`], plus what holds once an operation has completed since the last
+    /// crash: the head's deployed revision says `deployed`.
+    pub fn check_settled(&self, release: &str) -> Vec<u64> {
+        self.check_inner(release, true)
+    }
+
+    fn check_inner(&self, release: &str, settled: bool) -> Vec<u64> {
+        use stoke::release::record::Status;
+        let s = self.open();
+        let key = stoke::storage::ReleaseKey::new("default", release).unwrap();
+        let numbers = s.revision_numbers(&key).unwrap();
+        let mut deployed = Vec::new();
+        for n in &numbers {
+            let r = s
+                .revision(&key, *n)
+                .unwrap_or_else(|e| panic!("revision {n} unreadable: {e:#}"))
+                .expect("listed revision exists");
+            if r.status == Status::Deployed {
+                deployed.push(*n);
+            }
+        }
+        if let Some(head) = s.head(&key).expect("head loads") {
+            assert_eq!(
+                Some(&head.latest),
+                numbers.last(),
+                "head points at the latest revision"
+            );
+            if let Some(d) = head.deployed.filter(|_| settled) {
+                assert!(deployed.contains(&d), "head's deployed {d} says deployed");
+            }
+        }
+        numbers
+    }
+}
+
+impl Machine<'_> {
+    /// The command for stoke on this machine.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = self.site.world.command(args);
+        c.env("STOKE_STORE", &self.site.location)
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("XDG_CACHE_HOME", self.home.join(".cache"))
+            .env("XDG_DATA_HOME", self.home.join(".data"))
+            .env_remove("KUBECONFIG")
+            .env_remove("PGPASSWORD");
+        c
+    }
+
+    /// Runs stoke on this machine.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let o = self.command(args).output().expect("stoke runs");
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// A small deterministic generator, so a failing run can be replayed from its seed.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// A number below `bound`.
+    pub fn next(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % bound.max(1)
+    }
+}
