@@ -5,6 +5,7 @@ mod chart_cmds;
 pub mod output;
 mod package;
 mod release;
+mod store;
 mod unittest;
 mod values_args;
 
@@ -118,6 +119,11 @@ pub enum Command {
         after_help = "Examples:\n  stoke diff revision gw 2 3\n  stoke diff upgrade gw charts/ignition -f values/redundant.yaml"
     )]
     Diff(release::DiffArgs),
+    /// Manage release stores: copy releases between them.
+    #[command(
+        after_help = "Example:\n  stoke store migrate --from ~/.local/share/stoke --to postgres://stoke@db/stoke"
+    )]
+    Store(store::StoreArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -154,6 +160,7 @@ pub fn main() -> i32 {
         Command::Status(a) => release::status(&cli, a),
         Command::Get(a) => release::get(&cli, a),
         Command::Diff(a) => release::diff(&cli, a, sub),
+        Command::Store(a) => store::run(a),
         Command::Package(a) => package::package(a),
         Command::Repo(a) => package::repo(a),
         Command::Search(a) => package::search(a),

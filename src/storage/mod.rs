@@ -10,6 +10,7 @@
 pub mod file;
 pub mod fsutil;
 pub mod location;
+pub mod migrate;
 pub mod postgres;
 mod tls;
 
