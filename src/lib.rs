@@ -12,6 +12,7 @@ pub mod package;
 pub mod pipeline;
 pub mod release;
 pub mod repo;
+pub mod rt;
 pub mod scaffold;
 pub mod storage;
 pub mod suggest;
