@@ -174,3 +174,45 @@ fn runs(pid: &str) -> bool {
         })
         .unwrap_or(false)
 }
+
+#[test]
+fn a_cluster_owned_by_a_process_is_stopped_and_deleted_when_that_process_exits() {
+    let owner = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .unwrap();
+    let mut owner = Guard(owner);
+    let dir = tempfile::tempdir().unwrap().keep();
+    let up = std::process::Command::new("bash")
+        .arg(common::repo().join(".ci/kube-up"))
+        .args(["--owner-pid", &owner.0.id().to_string()])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let apiserver = std::fs::read_to_string(dir.join("apiserver.pid")).unwrap();
+    assert!(runs(apiserver.trim()));
+
+    owner.0.kill().unwrap();
+    owner.0.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while (dir.exists() || runs(apiserver.trim())) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(!runs(apiserver.trim()), "the API server outlived its owner");
+    assert!(!dir.exists(), "{} outlived its owner", dir.display());
+}
+
+/// Kills the child on drop, so a failed assertion leaves no `sleep` behind.
+struct Guard(std::process::Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
