@@ -216,3 +216,64 @@ impl Drop for Guard {
         let _ = self.0.wait();
     }
 }
+
+#[test]
+fn custom_resource_definitions_are_established_and_served_without_controllers() {
+    let cluster = TestCluster::shared();
+    let ns = cluster.namespace("crd");
+    let crd = json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.test.stoke.dev"},
+        "spec": {
+            "group": "test.stoke.dev", "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [{
+                "name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}
+            }]
+        }
+    });
+    let crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+    cluster
+        .request("admin", "POST", crds, Some(&crd))
+        .expect(201);
+    let established = |c: &serde_json::Value| {
+        c["status"]["conditions"].as_array().is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == "Established" && c["status"] == "True")
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let live = cluster
+            .request(
+                "admin",
+                "GET",
+                &format!("{crds}/widgets.test.stoke.dev"),
+                None,
+            )
+            .expect(200)
+            .json();
+        if established(&live) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never established: {live}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let widget =
+        json!({"apiVersion": "test.stoke.dev/v1", "kind": "Widget", "metadata": {"name": "w"}});
+    // Discovery of a new group can lag its Established condition by a moment.
+    let path = format!("/apis/test.stoke.dev/v1/namespaces/{ns}/widgets");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let created = cluster.request("admin", "POST", &path, Some(&widget));
+        if created.status == 201 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{created:?}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
