@@ -2,6 +2,7 @@
 //! handler calls the library and prints what it returns.
 
 mod chart_cmds;
+mod kube_args;
 pub mod output;
 mod package;
 mod release;
@@ -30,6 +31,13 @@ pub struct Cli {
     /// Where releases are stored: a directory selects the file store.
     #[arg(long, global = true, env = "STOKE_STORE", value_name = "LOCATION")]
     pub store: Option<PathBuf>,
+    /// Kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then the pod's service
+    /// account); with none at all, lifecycle commands only record releases.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use instead of its current-context.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub kube_context: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
