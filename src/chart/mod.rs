@@ -2,6 +2,7 @@
 //! loaded from a directory (or, through the same path, from an archive's file list).
 
 pub mod archive;
+pub mod crds;
 pub mod deps;
 pub mod ignore;
 pub mod load;

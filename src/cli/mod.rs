@@ -2,12 +2,15 @@
 //! handler calls the library and prints what it returns.
 
 mod chart_cmds;
+mod kube_args;
 pub mod output;
 mod package;
 mod release;
 mod store;
 mod unittest;
 mod values_args;
+
+use std::path::PathBuf;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -30,6 +33,13 @@ pub struct Cli {
     /// postgres://USER@HOST:PORT/DB?sslmode=MODE.
     #[arg(long, global = true, env = "STOKE_STORE", value_name = "LOCATION")]
     pub store: Option<String>,
+    /// Kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then the pod's service
+    /// account); with none at all, lifecycle commands only record releases.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use instead of its current-context.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub kube_context: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }

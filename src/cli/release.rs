@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::Cli;
 use super::chart_cmds::ClusterFlags;
+use super::kube_args::{self, DryRun, LifecycleFlags};
 use super::output::{self, OutputFormat, print_warning, styled};
 use super::package::{ChartSourceFlags, resolve_chart};
 use super::values_args::{ValuesFlags, options};
@@ -41,9 +42,12 @@ pub struct WriteFlags {
     /// GitOps tool to apply.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
-    /// Work out and report the result without writing anything.
-    #[arg(long)]
-    pub dry_run: bool,
+    /// Work out and report the result without writing anything: `client` (the default)
+    /// renders and validates locally, `server` also has the API server check every object.
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client")]
+    pub dry_run: Option<DryRun>,
+    #[command(flatten)]
+    pub lifecycle: LifecycleFlags,
     /// Description recorded with the revision.
     #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
@@ -315,17 +319,31 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 struct Session {
     store: Box<dyn crate::storage::Store>,
-    target: Option<DirTarget>,
+    target: Option<Box<dyn Target>>,
     wait: LockWait,
 }
 
 impl Session {
+    /// Opens the store and picks the target: the folder of `--output-dir`, else the
+    /// configured cluster (none for a client-side dry run), else nothing.
     fn open(cli: &Cli, write: Option<&WriteFlags>) -> Result<Session> {
+        let target: Option<Box<dyn Target>> = match write {
+            None => None,
+            Some(w) => match (&w.output_dir, w.dry_run) {
+                (Some(dir), _) => Some(Box::new(DirTarget::new(dir))),
+                (None, Some(DryRun::Client)) => None,
+                (None, _) => kube_args::connect(cli, Some(&w.lifecycle))?
+                    .map(|t| Box::new(t) as Box<dyn Target>),
+            },
+        };
+        if write.is_some_and(|w| w.dry_run == Some(DryRun::Server)) && target.is_none() {
+            anyhow::bail!(
+                "--dry-run=server needs a cluster, and none is configured (give --kubeconfig, set KUBECONFIG, or use --dry-run=client)"
+            );
+        }
         Ok(Session {
             store: crate::storage::open(cli.store.as_deref())?,
-            target: write
-                .and_then(|w| w.output_dir.as_deref())
-                .map(DirTarget::new),
+            target,
             wait: match write.and_then(|w| w.wait_lock) {
                 Some(d) => LockWait::Up(d),
                 None => LockWait::FailFast,
@@ -336,9 +354,38 @@ impl Session {
     fn env(&self) -> Env<'_> {
         Env {
             store: self.store.as_ref(),
-            target: self.target.as_ref().map(|t| t as &dyn Target),
+            target: self.target.as_deref(),
             wait: self.wait,
         }
+    }
+
+    /// Where a write went, for the last line of a lifecycle command's output.
+    fn delivered(&self) -> String {
+        match &self.target {
+            Some(t) => format!(
+                "recorded in {} and applied to {}",
+                self.store.describe(),
+                t.describe()
+            ),
+            None => format!(
+                "recorded in {}; no cluster configured",
+                self.store.describe()
+            ),
+        }
+    }
+}
+
+/// Says where a lifecycle command's change went: on stdout after a table, on stderr when
+/// stdout carries JSON or YAML.
+fn report_delivery(session: &Session, format: OutputFormat, dry_run: bool) {
+    if dry_run {
+        return;
+    }
+    let line = session.delivered();
+    if format == OutputFormat::Table {
+        println!("{line}");
+    } else {
+        eprintln!("{line}");
     }
 }
 
@@ -383,10 +430,11 @@ pub fn install(cli: &Cli, args: &InstallArgs, m: Option<&ArgMatches>) -> Result<
     let session = Session::open(cli, Some(&args.write))?;
     let opts = InstallOptions {
         description: args.write.description.clone(),
-        dry_run: args.write.dry_run,
+        dry_run: args.write.dry_run.is_some(),
     };
     let done = release::install::install(&session.env(), &key, &input, &opts)?;
     print_done(&done, args.output, done.dry_run)?;
+    report_delivery(&session, args.output, done.dry_run);
     Ok(0)
 }
 
@@ -401,7 +449,7 @@ pub fn upgrade(cli: &Cli, args: &UpgradeArgs, m: Option<&ArgMatches>) -> Result<
         values_mode: args.modes.mode(),
         history_max: args.history_max,
         description: args.write.description.clone(),
-        dry_run: args.write.dry_run,
+        dry_run: args.write.dry_run.is_some(),
     };
     let done = release::upgrade::upgrade(&session.env(), &key, &input, &opts)?;
     if args.output == OutputFormat::Table && !done.dry_run {
@@ -415,6 +463,7 @@ pub fn upgrade(cli: &Cli, args: &UpgradeArgs, m: Option<&ArgMatches>) -> Result<
         }
     }
     print_done(&done, args.output, done.dry_run)?;
+    report_delivery(&session, args.output, done.dry_run);
     Ok(0)
 }
 
@@ -426,7 +475,7 @@ pub fn rollback(cli: &Cli, args: &RollbackArgs) -> Result<i32> {
         revision: args.revision,
         history_max: args.history_max,
         description: args.write.description.clone(),
-        dry_run: args.write.dry_run,
+        dry_run: args.write.dry_run.is_some(),
     };
     let done = release::rollback::rollback(&session.env(), &key, &opts)?;
     if args.output == OutputFormat::Table {
@@ -441,6 +490,7 @@ pub fn rollback(cli: &Cli, args: &RollbackArgs) -> Result<i32> {
                 done.revision.revision, key.name
             );
         }
+        report_delivery(&session, args.output, done.dry_run);
         return Ok(0);
     }
     output::print_structured(&release::status::report(&done.revision), args.output)?;
@@ -454,13 +504,14 @@ pub fn uninstall(cli: &Cli, args: &UninstallArgs) -> Result<i32> {
     let opts = UninstallOptions {
         keep_history: args.keep_history,
         description: args.write.description.clone(),
-        dry_run: args.write.dry_run,
+        dry_run: args.write.dry_run.is_some(),
     };
     release::uninstall::uninstall(&session.env(), &key, &opts)?;
-    if args.write.dry_run {
+    if args.write.dry_run.is_some() {
         println!("release \"{}\" would be uninstalled (dry run)", key.name);
     } else {
         println!("release \"{}\" uninstalled", key.name);
+        report_delivery(&session, OutputFormat::Table, false);
     }
     Ok(0)
 }

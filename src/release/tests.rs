@@ -370,11 +370,14 @@ fn records_are_private_and_human_readable() {
 struct BrokenTarget;
 
 impl crate::target::Target for BrokenTarget {
-    fn apply(&self, _: &ReleaseKey, _: &[crate::engine::Manifest]) -> anyhow::Result<()> {
+    fn apply(&self, _: &crate::target::Change) -> anyhow::Result<()> {
         anyhow::bail!("the output folder is full")
     }
-    fn remove(&self, _: &ReleaseKey) -> anyhow::Result<()> {
+    fn remove(&self, _: &ReleaseKey, _: &[crate::engine::Manifest]) -> anyhow::Result<()> {
         Ok(())
+    }
+    fn describe(&self) -> String {
+        "a broken folder".into()
     }
 }
 

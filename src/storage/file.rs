@@ -259,6 +259,10 @@ impl Store for FileStore {
         }
     }
 
+    fn describe(&self) -> String {
+        self.root.display().to_string()
+    }
+
     fn head(&self, key: &ReleaseKey) -> Result<Option<Head>> {
         self.head_from_disk(key)
     }

@@ -184,6 +184,11 @@ pub trait Store {
         Ok(())
     }
 
+    /// Where the store is, as people read it in messages ("recorded in ...").
+    fn describe(&self) -> String {
+        "the release store".to_string()
+    }
+
     /// Heads of all releases (of one namespace, or all), sorted by name then namespace,
     /// without reading any revision.
     fn list(&self, namespace: Option<&str>) -> Result<Vec<Head>>;

@@ -392,6 +392,10 @@ impl Store for PostgresStore {
         }
     }
 
+    fn describe(&self) -> String {
+        self.shown.clone()
+    }
+
     fn head(&self, key: &ReleaseKey) -> Result<Option<Head>> {
         let c = self.client.clone();
         let (ns, name) = (key.namespace.clone(), key.name.clone());

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::Target;
+use super::{Change, Target};
 use crate::engine::Manifest;
 use crate::storage::ReleaseKey;
 use crate::storage::fsutil::atomic_write;
@@ -59,7 +59,8 @@ fn read_managed(dir: &Path) -> BTreeSet<String> {
 }
 
 impl Target for DirTarget {
-    fn apply(&self, release: &ReleaseKey, manifests: &[Manifest]) -> Result<()> {
+    fn apply(&self, change: &Change) -> Result<()> {
+        let (release, manifests) = (change.release, change.manifests);
         let dir = self.release_dir(release);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create output folder `{}`", dir.display()))?;
@@ -92,7 +93,7 @@ impl Target for DirTarget {
         Ok(())
     }
 
-    fn remove(&self, release: &ReleaseKey) -> Result<()> {
+    fn remove(&self, release: &ReleaseKey, _manifests: &[Manifest]) -> Result<()> {
         let dir = self.release_dir(release);
         for name in read_managed(&dir) {
             let _ = std::fs::remove_file(dir.join(name));
@@ -101,6 +102,10 @@ impl Target for DirTarget {
         // Only an empty folder goes; anything a person added stays.
         let _ = std::fs::remove_dir(&dir);
         Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("folder `{}`", self.root.display())
     }
 }
 
@@ -119,19 +124,30 @@ mod tests {
         }
     }
 
+    fn change<'a>(key: &'a ReleaseKey, manifests: &'a [Manifest]) -> Change<'a> {
+        Change {
+            release: key,
+            action: crate::target::Action::Install,
+            manifests,
+            previous: &[],
+            previous_revision: None,
+            crds: &[],
+        }
+    }
+
     #[test]
     fn apply_writes_one_file_per_resource_and_removes_dropped_ones() {
         let tmp = tempfile::tempdir().unwrap();
         let t = DirTarget::new(tmp.path());
         let key = ReleaseKey::new("prod", "gw").unwrap();
-        t.apply(&key, &[m("Service", "gw"), m("ConfigMap", "gw-config")])
-            .unwrap();
+        let first = [m("Service", "gw"), m("ConfigMap", "gw-config")];
+        t.apply(&change(&key, &first)).unwrap();
         let dir = tmp.path().join("prod/gw");
         std::fs::write(dir.join("kustomization.yaml"), "resources: []\n").unwrap();
         assert!(dir.join("service-gw.yaml").is_file());
         assert!(dir.join("configmap-gw-config.yaml").is_file());
 
-        t.apply(&key, &[m("Service", "gw")]).unwrap();
+        t.apply(&change(&key, &[m("Service", "gw")])).unwrap();
         assert!(dir.join("service-gw.yaml").is_file());
         assert!(!dir.join("configmap-gw-config.yaml").exists());
         assert!(
@@ -139,7 +155,7 @@ mod tests {
             "foreign files stay"
         );
 
-        t.remove(&key).unwrap();
+        t.remove(&key, &[]).unwrap();
         assert!(!dir.join("service-gw.yaml").exists());
         assert!(dir.join("kustomization.yaml").is_file());
     }
