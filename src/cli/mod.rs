@@ -170,7 +170,7 @@ pub fn main() -> i32 {
         Command::Status(a) => release::status(&cli, a),
         Command::Get(a) => release::get(&cli, a),
         Command::Diff(a) => release::diff(&cli, a, sub),
-        Command::Store(a) => store::run(a),
+        Command::Store(a) => store::run(&cli, a),
         Command::Package(a) => package::package(a),
         Command::Repo(a) => package::repo(a),
         Command::Search(a) => package::search(a),

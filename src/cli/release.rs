@@ -342,7 +342,10 @@ impl Session {
             );
         }
         Ok(Session {
-            store: crate::storage::open(cli.store.as_deref())?,
+            store: crate::storage::location::open(
+                cli.store.as_deref(),
+                &super::kube_args::kube_options(cli),
+            )?,
             target,
             wait: match write.and_then(|w| w.wait_lock) {
                 Some(d) => LockWait::Up(d),
@@ -551,7 +554,8 @@ fn print_table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
 /// `stoke history`.
 pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32> {
     let key = key(cli, &args.release)?;
-    let store = crate::storage::open(cli.store.as_deref())?;
+    let store =
+        crate::storage::location::open(cli.store.as_deref(), &super::kube_args::kube_options(cli))?;
     let summaries = release::history::history(store.as_ref(), &key, Some(args.max))?;
     let rows: Vec<Row> = summaries.iter().map(|s| row(None, s)).collect();
     if args.output != OutputFormat::Table {
@@ -586,7 +590,8 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32> {
 
 /// `stoke list`.
 pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
-    let store = crate::storage::open(cli.store.as_deref())?;
+    let store =
+        crate::storage::location::open(cli.store.as_deref(), &super::kube_args::kube_options(cli))?;
     let filter = match &args.filter {
         Some(f) => Some(
             regex::Regex::new(f)
@@ -639,7 +644,8 @@ pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
 /// `stoke status`.
 pub fn status(cli: &Cli, args: &StatusArgs) -> Result<i32> {
     let key = key(cli, &args.release)?;
-    let store = crate::storage::open(cli.store.as_deref())?;
+    let store =
+        crate::storage::location::open(cli.store.as_deref(), &super::kube_args::kube_options(cli))?;
     let report = release::status::status(store.as_ref(), &key, args.revision)?;
     if args.output != OutputFormat::Table {
         return output::print_structured(&report, args.output).map(|_| 0);
@@ -651,7 +657,8 @@ pub fn status(cli: &Cli, args: &StatusArgs) -> Result<i32> {
 /// `stoke get`.
 pub fn get(cli: &Cli, args: &GetArgs) -> Result<i32> {
     let key = key(cli, &args.release)?;
-    let store = crate::storage::open(cli.store.as_deref())?;
+    let store =
+        crate::storage::location::open(cli.store.as_deref(), &super::kube_args::kube_options(cli))?;
     let rev: Revision = release::get::revision(store.as_ref(), &key, args.revision)?;
     let mut out = anstream::stdout();
     match args.what {
@@ -713,7 +720,10 @@ pub fn diff(cli: &Cli, args: &DiffArgs, m: Option<&ArgMatches>) -> Result<i32> {
     match &args.command {
         DiffCommand::Revision(a) => {
             let key = key(cli, &a.release)?;
-            let store = crate::storage::open(cli.store.as_deref())?;
+            let store = crate::storage::location::open(
+                cli.store.as_deref(),
+                &super::kube_args::kube_options(cli),
+            )?;
             let diffs = release::diff::diff_revisions(store.as_ref(), &key, a.from, a.to)?;
             print_diffs(&key, &diffs, a.output)
         }

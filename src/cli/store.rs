@@ -45,13 +45,14 @@ pub struct MigrateArgs {
 }
 
 /// Runs `stoke store ...`.
-pub fn run(args: &StoreArgs) -> Result<i32> {
+pub fn run(cli: &super::Cli, args: &StoreArgs) -> Result<i32> {
     match &args.command {
-        StoreCommand::Migrate(a) => migrate(a),
+        StoreCommand::Migrate(a) => migrate(cli, a),
     }
 }
 
-fn migrate(a: &MigrateArgs) -> Result<i32> {
+fn migrate(cli: &super::Cli, a: &MigrateArgs) -> Result<i32> {
+    let kube = super::kube_args::kube_options(cli);
     let from = Location::parse(&a.from)?;
     let to = Location::parse(&a.to)?;
     if from == to {
@@ -60,8 +61,8 @@ fn migrate(a: &MigrateArgs) -> Result<i32> {
             to.display()
         );
     }
-    let source = crate::storage::location::open_location(&from)?;
-    let dest = crate::storage::location::open_location(&to)?;
+    let source = crate::storage::location::open_location(&from, &kube)?;
+    let dest = crate::storage::location::open_location(&to, &kube)?;
     let wait = a.wait_lock.map_or(LockWait::FailFast, LockWait::Up);
     let report = crate::storage::migrate::migrate(source.as_ref(), dest.as_ref(), wait)?;
     match a.output {

@@ -94,23 +94,30 @@ pub fn redact_password(url: &str) -> String {
     }
 }
 
-/// Opens the store at `location` (text as given to `--store`), or the default file store.
-pub fn open(location: Option<&str>) -> Result<Box<dyn Store>> {
+/// Opens the store at `location` (text as given to `--store`), or the default file store;
+/// `kube` says which cluster `kubernetes` means.
+pub fn open(location: Option<&str>, kube: &crate::kube::KubeOptions) -> Result<Box<dyn Store>> {
     let location = match location {
         Some(text) => Location::parse(text)?,
         None => Location::File(super::default_location()?),
     };
-    open_location(&location)
+    open_location(&location, kube)
 }
 
 /// Opens a parsed location.
-pub fn open_location(location: &Location) -> Result<Box<dyn Store>> {
+pub fn open_location(
+    location: &Location,
+    kube: &crate::kube::KubeOptions,
+) -> Result<Box<dyn Store>> {
     match location {
         Location::File(path) => Ok(Box::new(super::file::FileStore::open(path)?)),
         Location::Postgres(url) => Ok(Box::new(super::postgres::PostgresStore::open(url)?)),
-        Location::Kubernetes => bail!(
-            "the Kubernetes store (`--store kubernetes`) is not available in this build of stoke yet: use a folder or postgres://... (see docs/store.md)"
-        ),
+        Location::Kubernetes => match crate::kube::Cluster::connect(kube)? {
+            Some(cluster) => Ok(Box::new(super::kubernetes::KubeStore::new(cluster))),
+            None => bail!(
+                "--store kubernetes needs a cluster, and none is configured: give --kubeconfig, set KUBECONFIG, or create ~/.kube/config"
+            ),
+        },
     }
 }
 

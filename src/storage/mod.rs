@@ -9,6 +9,7 @@
 
 pub mod file;
 pub mod fsutil;
+pub mod kubernetes;
 pub mod location;
 pub mod migrate;
 pub mod postgres;
@@ -133,6 +134,11 @@ impl ReleaseLock {
         &self.key
     }
 
+    /// The backend's lock object, for the backend that made it.
+    pub fn inner<T: 'static>(&self) -> Option<&T> {
+        self._inner.downcast_ref()
+    }
+
     /// Refuses a write to `key` under a lock taken for another release.
     pub fn check(&self, key: &ReleaseKey) -> Result<()> {
         if &self.key != key {
@@ -211,7 +217,7 @@ pub fn default_location() -> Result<PathBuf> {
 /// Opens the store at `location` (text as `--store` takes it; see [`location`]), or the
 /// default file store.
 pub fn open(location: Option<&str>) -> Result<Box<dyn Store>> {
-    location::open(location)
+    location::open(location, &crate::kube::KubeOptions::default())
 }
 
 #[cfg(test)]

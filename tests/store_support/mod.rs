@@ -6,8 +6,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-#[path = "../common/postgres.rs"]
-pub mod postgres;
+#[path = "../common/mod.rs"]
+pub mod common;
+pub use common::postgres;
 #[path = "../release_support/mod.rs"]
 pub mod release_support;
 
@@ -20,6 +21,20 @@ pub enum Backend {
     File,
     /// A database of its own on the shared test PostgreSQL server.
     Postgres,
+    /// Secrets and Leases on a real API server of its own (.ci/kube-up).
+    Kubernetes,
+}
+
+impl Backend {
+    /// Processes the random-kill test kills for this backend: 100 each for file and
+    /// PostgreSQL, 30 for Kubernetes (each kill leaves a lease that must run out, 3 s in
+    /// the tests), 230 in all.
+    pub fn kills(self) -> usize {
+        match self {
+            Backend::File | Backend::Postgres => 100,
+            Backend::Kubernetes => 30,
+        }
+    }
 }
 
 /// One empty store of a backend, the lifecycle chart, and the machines using them.
@@ -30,6 +45,8 @@ pub struct Site {
     pub location: String,
     /// The PostgreSQL database, for the PostgreSQL backend.
     pub database: Option<String>,
+    /// The API server, for the Kubernetes backend.
+    pub cluster: Option<common::kube::TestCluster>,
 }
 
 /// One computer: its own HOME and configuration folders, the shared store.
@@ -42,12 +59,21 @@ impl Site {
     /// A fresh store of `backend`.
     pub fn new(backend: Backend) -> Site {
         let world = World::new();
-        let (location, database) = match backend {
-            Backend::File => (world.store().display().to_string(), None),
+        let (location, database, cluster) = match backend {
+            Backend::File => (world.store().display().to_string(), None, None),
             Backend::Postgres => {
                 let pg = postgres::shared();
                 let db = pg.create_database();
-                (pg.url(&db), Some(db))
+                (pg.url(&db), Some(db), None)
+            }
+            Backend::Kubernetes => {
+                let c = common::kube::TestCluster::start();
+                let body = serde_json::json!({
+                    "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "plant-2"}
+                });
+                c.request("admin", "POST", "/api/v1/namespaces", Some(&body))
+                    .expect(201);
+                ("kubernetes".to_string(), None, Some(c))
             }
         };
         Site {
@@ -55,6 +81,7 @@ impl Site {
             backend,
             location,
             database,
+            cluster,
         }
     }
 
@@ -101,7 +128,11 @@ impl Site {
 
     /// The store, opened through the library as the binary opens it.
     pub fn open(&self) -> Box<dyn stoke::storage::Store> {
-        stoke::storage::open(Some(&self.location)).expect("the store opens")
+        let kube = stoke::kube::KubeOptions {
+            kubeconfig: self.cluster.as_ref().map(|c| c.kubeconfig().to_path_buf()),
+            context: None,
+        };
+        stoke::storage::location::open(Some(&self.location), &kube).expect("the store opens")
     }
 
     /// Overwrites revision `revision` of `release` (namespace default) with bytes that are
@@ -124,6 +155,17 @@ impl Site {
                         "UPDATE stoke_revisions SET record = '{{\"format\": 1, \"name\": tru', summary = 'garbage' WHERE namespace = 'default' AND name = '{release}' AND revision = {revision}"
                     ),
                 );
+            }
+            Backend::Kubernetes => {
+                let c = self.cluster.as_ref().unwrap();
+                let body = serde_json::json!({"data": {"release": "bm90IGd6aXA="}});
+                c.request(
+                    "admin",
+                    "PATCH",
+                    &format!("/api/v1/namespaces/default/secrets/stoke.v1.{release}.v{revision}"),
+                    Some(&body),
+                )
+                .expect(200);
             }
         }
     }
@@ -171,8 +213,20 @@ impl Site {
 
 impl Machine<'_> {
     /// The command for stoke on this machine.
+    ///
+    /// On Kubernetes a process that died holding a release's lease blocks it until the
+    /// lease expires (3 s here), so writes there wait for the lock unless the test says
+    /// otherwise with its own `--wait-lock`.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = self.site.world.command(args);
+        let writes = matches!(
+            args.first().copied(),
+            Some("install" | "upgrade" | "rollback" | "uninstall")
+        );
+        let mut args: Vec<&str> = args.to_vec();
+        if self.site.backend == Backend::Kubernetes && writes && !args.contains(&"--wait-lock") {
+            args.extend(["--wait-lock", "30s"]);
+        }
+        let mut c = self.site.world.command(&args);
         c.env("STOKE_STORE", &self.site.location)
             .env("HOME", &self.home)
             .env("XDG_CONFIG_HOME", self.home.join(".config"))
@@ -180,6 +234,10 @@ impl Machine<'_> {
             .env("XDG_DATA_HOME", self.home.join(".data"))
             .env_remove("KUBECONFIG")
             .env_remove("PGPASSWORD");
+        if let Some(cluster) = &self.site.cluster {
+            c.env("KUBECONFIG", cluster.kubeconfig())
+                .env("STOKE_KUBE_LEASE_SECONDS", "3");
+        }
         c
     }
 
