@@ -231,7 +231,7 @@ pub fn template(cli: &Cli, args: &TemplateArgs, m: Option<&ArgMatches>) -> Resul
 pub fn values(args: &ValuesArgs, m: Option<&ArgMatches>) -> Result<i32> {
     let chart = crate::chart::load::load(&args.chart)?;
     let user = crate::values::read_user_values(&options(&args.values, m))?;
-    let computed = crate::values::compute_full(&chart, &user)?;
+    let computed = crate::resolve::compute_values(&chart, &user)?;
     for w in &computed.warnings {
         print_warning(w);
     }

@@ -83,7 +83,7 @@ impl IndexFile {
         let doc: serde_yaml::Value = serde_yaml::from_slice(bytes).map_err(|e| {
             anyhow::anyhow!(
                 "the repository index is not valid YAML: {}",
-                crate::yamlpos::describe_yaml_error(origin, &e)
+                crate::yaml::pos::describe_yaml_error(origin, &e)
             )
         })?;
         let Some(map) = doc.as_mapping() else {
@@ -353,7 +353,7 @@ pub fn index_directory(dir: &Path, opts: &IndexOptions) -> Result<(IndexFile, Ve
                 let mtime = std::fs::metadata(&path)
                     .and_then(|m| m.modified())
                     .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
-                rfc3339(mtime)
+                crate::timestamp::Timestamp::from_system_time(mtime).rfc3339_nanos()
             });
         let url = match &opts.url {
             Some(base) => format!("{}/{rel}", base.trim_end_matches('/')),
@@ -384,7 +384,7 @@ pub fn index_directory(dir: &Path, opts: &IndexOptions) -> Result<(IndexFile, Ve
         }
     }
     index.sort();
-    index.generated = rfc3339(std::time::SystemTime::now());
+    index.generated = crate::timestamp::Timestamp::now().rfc3339_nanos();
     Ok((index, warnings))
 }
 
@@ -427,36 +427,6 @@ pub fn package_metadata(bytes: &[u8], origin: &Path) -> Result<Metadata> {
         );
     }
     Ok(meta)
-}
-
-/// Formats a time as RFC 3339 in UTC with nanoseconds, as Go's time marshals it.
-pub fn rfc3339(t: std::time::SystemTime) -> String {
-    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, day) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60,
-        d.subsec_nanos()
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
-/// (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
@@ -544,11 +514,5 @@ mod tests {
         let out = i.to_yaml().unwrap();
         assert!(out.contains("import-values:\n"), "{out}");
         assert!(out.contains("repository: https://x"), "{out}");
-    }
-
-    #[test]
-    fn rfc3339_formats_a_known_instant() {
-        let t = std::time::UNIX_EPOCH + std::time::Duration::new(1_700_000_000, 5);
-        assert_eq!(rfc3339(t), "2023-11-14T22:13:20.000000005Z");
     }
 }

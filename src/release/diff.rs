@@ -10,8 +10,9 @@ use similar::TextDiff;
 
 use super::upgrade::{Plan, UpgradeOptions};
 use super::{ChartInput, Env};
-use crate::engine::Manifest;
-use crate::storage::{ReleaseKey, Store};
+use crate::manifest::Manifest;
+use crate::record::ReleaseKey;
+use crate::storage::Store;
 
 /// How a resource changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

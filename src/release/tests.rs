@@ -6,14 +6,15 @@ use std::path::PathBuf;
 use serde_json::{Map, Value, json};
 
 use super::install::{InstallOptions, install};
-use super::record::Status;
 use super::rollback::{RollbackOptions, rollback};
 use super::uninstall::{UninstallOptions, uninstall};
 use super::upgrade::{UpgradeOptions, ValuesMode, upgrade};
 use super::*;
 use crate::chart::{Chart, ChartFile};
+use crate::record::ReleaseKey;
+use crate::record::Status;
 use crate::storage::file::FileStore;
-use crate::storage::{LockWait, ReleaseKey, Store};
+use crate::storage::{LockWait, Store};
 use crate::values::UserValues;
 
 fn chart(version: &str) -> Chart {
@@ -370,7 +371,7 @@ fn records_are_private_and_human_readable() {
 struct BrokenTarget;
 
 impl crate::target::Target for BrokenTarget {
-    fn apply(&self, _: &ReleaseKey, _: &[crate::engine::Manifest]) -> anyhow::Result<()> {
+    fn apply(&self, _: &ReleaseKey, _: &[crate::manifest::Manifest]) -> anyhow::Result<()> {
         anyhow::bail!("the output folder is full")
     }
     fn remove(&self, _: &ReleaseKey) -> anyhow::Result<()> {

@@ -262,7 +262,7 @@ fn install(chart_dir: &Path, fetched: &[(String, String, Vec<u8>)]) -> Result<()
     }
     for (name, version, bytes) in fetched {
         let target = charts.join(format!("{name}-{version}.tgz"));
-        crate::package::write_atomically(&target, bytes)?;
+        crate::fsutil::AtomicWrite::PUBLIC.write(&target, bytes)?;
     }
     Ok(())
 }
@@ -315,9 +315,9 @@ pub fn update(paths: &Paths, chart_dir: &Path, skip_refresh: bool) -> Result<Loc
     let lock = LockFile {
         digest: lock_digest(&meta.dependencies, &locked),
         dependencies: locked,
-        generated: crate::package::index::rfc3339(std::time::SystemTime::now()),
+        generated: crate::timestamp::Timestamp::now().rfc3339_nanos(),
     };
-    crate::package::write_atomically(
+    crate::fsutil::AtomicWrite::PUBLIC.write(
         &chart_dir.join("Chart.lock"),
         serde_yaml::to_string(&lock)?.as_bytes(),
     )?;
@@ -336,7 +336,7 @@ pub fn build(paths: &Paths, chart_dir: &Path) -> Result<LockFile> {
     let lock: LockFile = serde_yaml::from_str(&text).map_err(|e| {
         anyhow::anyhow!(
             "{} (delete it and run `stoke dependency update`)",
-            crate::yamlpos::describe_yaml_error(&lock_path.display().to_string(), &e)
+            crate::yaml::pos::describe_yaml_error(&lock_path.display().to_string(), &e)
         )
     })?;
     let meta = read_metadata(chart_dir)?;

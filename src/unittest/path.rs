@@ -246,7 +246,7 @@ fn parse_filter(body: &str) -> std::result::Result<Filter, String> {
             } else {
                 let y: serde_yaml::Value = serde_yaml::from_str(lit)
                     .map_err(|_| format!("cannot read the filter value `{lit}`"))?;
-                crate::values::yaml_to_json(y)
+                crate::yaml::yaml_to_json(y)
             };
             Some((equal, value))
         }

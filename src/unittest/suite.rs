@@ -7,7 +7,7 @@ use anyhow::{Result, anyhow, bail};
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
-use crate::yamlpos::KeyLines;
+use crate::yaml::pos::KeyLines;
 
 /// One suite: the tests of one YAML document in a suite file.
 #[derive(Debug, Clone, Default)]
@@ -439,7 +439,7 @@ impl Ctx<'_> {
                 for (k, val) in m {
                     let key = self.string(path, k)?;
                     super::path::set_path(&key).map_err(|e| self.err(&join(path, &key), e))?;
-                    out.push((key, crate::values::yaml_to_json(val.clone())));
+                    out.push((key, crate::yaml::yaml_to_json(val.clone())));
                 }
                 Ok(out)
             }
@@ -538,7 +538,7 @@ impl Ctx<'_> {
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let at = format!("{path}.objects[{i}]");
-            let obj = crate::values::yaml_to_json(item.clone());
+            let obj = crate::yaml::yaml_to_json(item.clone());
             for (field, ptr) in [
                 ("apiVersion", "/apiVersion"),
                 ("kind", "/kind"),
@@ -570,7 +570,7 @@ impl Ctx<'_> {
             path: sel_path,
             value: f
                 .take("value")
-                .map(|v| crate::values::yaml_to_json(v.clone())),
+                .map(|v| crate::yaml::yaml_to_json(v.clone())),
             match_many: self.bool(&join(path, "matchMany"), f.take("matchMany"))?,
             skip_empty_templates: self.bool(
                 &join(path, "skipEmptyTemplates"),
@@ -810,7 +810,7 @@ impl Ctx<'_> {
             super::path::Path::parse(&s).map_err(|e| self.err(&p("path"), e))?;
             Ok(s)
         };
-        let json = |v: Option<&Yaml>| v.map(|v| crate::values::yaml_to_json(v.clone()));
+        let json = |v: Option<&Yaml>| v.map(|v| crate::yaml::yaml_to_json(v.clone()));
         let base = type_name
             .trim_start_matches("not")
             .trim_start_matches("isNot")
