@@ -6,6 +6,7 @@
 
 pub mod chart;
 pub mod cli;
+pub mod diff;
 pub mod engine;
 pub mod failpoint;
 pub mod fsutil;
