@@ -9,6 +9,7 @@ use serde::Serialize;
 use similar::TextDiff;
 
 use crate::manifest::Manifest;
+use crate::yaml::Yaml;
 
 /// How a resource changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -101,16 +102,14 @@ fn masked_pair(a: Option<&Manifest>, b: Option<&Manifest>) -> (String, String) {
         );
     }
     let parse = |m: Option<&Manifest>| {
-        m.map(|m| {
-            serde_yaml::from_str::<serde_yaml::Value>(&m.body).unwrap_or(serde_yaml::Value::Null)
-        })
+        m.map(|m| crate::yaml::try_from_str::<Yaml>(&m.body).unwrap_or(Yaml::Null))
     };
     let (mut ya, mut yb) = (parse(a), parse(b));
     let other_a = ya.clone();
     let other_b = yb.clone();
-    let text = |y: &Option<serde_yaml::Value>| {
+    let text = |y: &Option<Yaml>| {
         y.as_ref()
-            .map(|v| serde_yaml::to_string(v).unwrap_or_default())
+            .map(|v| crate::yaml::to_string(v).unwrap_or_default())
             .unwrap_or_default()
     };
     if let Some(v) = ya.as_mut() {
@@ -122,7 +121,7 @@ fn masked_pair(a: Option<&Manifest>, b: Option<&Manifest>) -> (String, String) {
     (text(&ya), text(&yb))
 }
 
-fn secret_len(field: &str, v: &serde_yaml::Value) -> usize {
+fn secret_len(field: &str, v: &Yaml) -> usize {
     let s = v.as_str().unwrap_or_default();
     if field == "data" {
         use base64::Engine;
@@ -137,7 +136,7 @@ fn secret_len(field: &str, v: &serde_yaml::Value) -> usize {
 
 /// Replaces every value under `data` and `stringData` of a Secret with a mask that tells
 /// the size and whether it differs from the same key in `other`.
-pub fn mask_secret(secret: &mut serde_yaml::Value, other: Option<&serde_yaml::Value>, side: &str) {
+pub fn mask_secret(secret: &mut Yaml, other: Option<&Yaml>, side: &str) {
     for field in ["data", "stringData"] {
         let theirs = other.and_then(|o| o.get(field));
         let Some(map) = secret.get_mut(field).and_then(|d| d.as_mapping_mut()) else {
@@ -151,7 +150,7 @@ pub fn mask_secret(secret: &mut serde_yaml::Value, other: Option<&serde_yaml::Va
             } else {
                 format!("(masked, {len} bytes, {side} value)")
             };
-            *v = serde_yaml::Value::String(mask);
+            *v = Yaml::String(mask);
         }
     }
 }

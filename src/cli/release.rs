@@ -655,7 +655,7 @@ fn values_yaml(values: &serde_json::Map<String, serde_json::Value>) -> Result<St
     if values.is_empty() {
         return Ok("null\n".into());
     }
-    Ok(serde_yaml::to_string(values)?)
+    crate::yaml::to_string(values)
 }
 
 /// `stoke diff`.

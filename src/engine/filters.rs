@@ -89,7 +89,7 @@ fn to_pretty_json(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {
 }
 
 fn from_yaml(text: &str, _: Kwargs, _: &State) -> TeraResult<Value> {
-    let doc: serde_yaml::Value = serde_yaml::from_str(text)
+    let doc: crate::yaml::Yaml = crate::yaml::try_from_str(text)
         .map_err(|e| Error::message(format!("from_yaml: the text is not valid YAML: {e}")))?;
     Ok(from_json(&crate::yaml::yaml_to_json(doc)))
 }

@@ -267,7 +267,7 @@ fn manifests(manifests: &[Manifest], out: &mut Vec<Finding>) {
 }
 
 fn required_fields(m: &Manifest, out: &mut Vec<Finding>) {
-    let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&m.body) else {
+    let Ok(doc) = crate::yaml::try_from_str::<crate::yaml::Yaml>(&m.body) else {
         return;
     };
     let doc = crate::yaml::yaml_to_json(doc);

@@ -80,10 +80,15 @@ impl IndexFile {
                 MAX_INDEX_SIZE >> 20
             );
         }
-        let doc: serde_yaml::Value = serde_yaml::from_slice(bytes).map_err(|e| {
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            anyhow::anyhow!(
+                "the repository index is not valid YAML: {origin}: it is not UTF-8 text"
+            )
+        })?;
+        let doc: crate::yaml::Yaml = crate::yaml::try_from_str(text).map_err(|e| {
             anyhow::anyhow!(
                 "the repository index is not valid YAML: {}",
-                crate::yaml::pos::describe_yaml_error(origin, &e)
+                e.describe(origin)
             )
         })?;
         let Some(map) = doc.as_mapping() else {
@@ -108,8 +113,8 @@ impl IndexFile {
             .to_string();
         let mut warnings = Vec::new();
         let entries = match map.get("entries") {
-            None | Some(serde_yaml::Value::Null) => return Ok((index, warnings)),
-            Some(serde_yaml::Value::Mapping(m)) => m,
+            None | Some(crate::yaml::Yaml::Null) => return Ok((index, warnings)),
+            Some(crate::yaml::Yaml::Mapping(m)) => m,
             Some(_) => bail!("repository index {origin}: `entries` is not a mapping"),
         };
         for (name, versions) in entries {
@@ -254,12 +259,12 @@ impl IndexFile {
     /// The index as Helm writes it: YAML with keys in alphabetical order.
     pub fn to_yaml(&self) -> Result<String> {
         let value = serde_json::to_value(self)?;
-        Ok(serde_yaml::to_string(&sorted_yaml(value))?)
+        crate::yaml::to_string(&sorted_yaml(value))
     }
 }
 
-fn parse_entry(name: &str, v: &serde_yaml::Value) -> Result<ChartVersion> {
-    let cv: ChartVersion = serde_yaml::from_value(v.clone()).context("malformed entry")?;
+fn parse_entry(name: &str, v: &crate::yaml::Yaml) -> Result<ChartVersion> {
+    let cv: ChartVersion = crate::yaml::from_yaml(v.clone()).context("malformed entry")?;
     if cv.metadata.name != name {
         bail!("its name `{}` differs from its key", cv.metadata.name);
     }
@@ -272,19 +277,19 @@ fn parse_entry(name: &str, v: &serde_yaml::Value) -> Result<ChartVersion> {
 }
 
 /// Converts JSON to YAML with every mapping's keys sorted, whatever order serde_json keeps.
-fn sorted_yaml(v: serde_json::Value) -> serde_yaml::Value {
+fn sorted_yaml(v: serde_json::Value) -> crate::yaml::Yaml {
+    use crate::yaml::Yaml as Y;
     use serde_json::Value as J;
-    use serde_yaml::Value as Y;
     match v {
         J::Null => Y::Null,
         J::Bool(b) => Y::Bool(b),
-        J::Number(n) => serde_yaml::to_value(n).unwrap_or(Y::Null),
+        J::Number(n) => crate::yaml::to_yaml(&n).unwrap_or(Y::Null),
         J::String(s) => Y::String(s),
         J::Array(a) => Y::Sequence(a.into_iter().map(sorted_yaml).collect()),
         J::Object(o) => {
             let mut pairs: Vec<(String, J)> = o.into_iter().collect();
             pairs.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut m = serde_yaml::Mapping::new();
+            let mut m = crate::yaml::Mapping::new();
             for (k, v) in pairs {
                 m.insert(Y::String(k), sorted_yaml(v));
             }

@@ -121,7 +121,7 @@ pub fn build_archive(chart_dir: &Path, opts: &PackageOptions) -> Result<(String,
 /// Replaces `version` and/or `appVersion` in Chart.yaml, keeping every other key (comments
 /// are lost, as with Helm).
 fn rewrite_chart_yaml(text: &str, opts: &PackageOptions, origin: &Path) -> Result<String> {
-    let mut doc: serde_yaml::Value = serde_yaml::from_str(text)
+    let mut doc: crate::yaml::Yaml = crate::yaml::try_from_str(text)
         .with_context(|| format!("{} is not valid YAML", origin.display()))?;
     let map = doc
         .as_mapping_mut()
@@ -135,7 +135,7 @@ fn rewrite_chart_yaml(text: &str, opts: &PackageOptions, origin: &Path) -> Resul
     if let Some(v) = &opts.app_version {
         map.insert("appVersion".into(), v.as_str().into());
     }
-    Ok(serde_yaml::to_string(&doc)?)
+    crate::yaml::to_string(&doc)
 }
 
 /// Every file of the chart that `.helmignore` keeps, as (relative path, contents), sorted

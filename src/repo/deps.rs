@@ -319,7 +319,7 @@ pub fn update(paths: &Paths, chart_dir: &Path, skip_refresh: bool) -> Result<Loc
     };
     crate::fsutil::AtomicWrite::PUBLIC.write(
         &chart_dir.join("Chart.lock"),
-        serde_yaml::to_string(&lock)?.as_bytes(),
+        crate::yaml::to_string(&lock)?.as_bytes(),
     )?;
     Ok(lock)
 }
@@ -333,12 +333,8 @@ pub fn build(paths: &Paths, chart_dir: &Path) -> Result<LockFile> {
     }
     let text = std::fs::read_to_string(&lock_path)
         .with_context(|| format!("cannot read `{}`", lock_path.display()))?;
-    let lock: LockFile = serde_yaml::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{} (delete it and run `stoke dependency update`)",
-            crate::yaml::pos::describe_yaml_error(&lock_path.display().to_string(), &e)
-        )
-    })?;
+    let lock: LockFile = crate::yaml::from_str(&text, &lock_path.display().to_string())
+        .map_err(|e| anyhow::anyhow!("{e} (delete it and run `stoke dependency update`)"))?;
     let meta = read_metadata(chart_dir)?;
     if lock_digest(&meta.dependencies, &lock.dependencies) != lock.digest {
         bail!(

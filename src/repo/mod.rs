@@ -79,12 +79,8 @@ impl RepoFile {
     /// Reads the repositories file; a missing file is an empty list.
     pub fn load(path: &Path) -> Result<RepoFile> {
         match std::fs::read_to_string(path) {
-            Ok(text) => serde_yaml::from_str(&text).map_err(|e| {
-                anyhow::anyhow!(
-                    "{} (fix or delete the file)",
-                    crate::yaml::pos::describe_yaml_error(&path.display().to_string(), &e)
-                )
-            }),
+            Ok(text) => crate::yaml::from_str(&text, &path.display().to_string())
+                .map_err(|e| anyhow::anyhow!("{e} (fix or delete the file)")),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(RepoFile {
                 api_version: "v1".into(),
                 repositories: Vec::new(),
@@ -101,7 +97,7 @@ impl RepoFile {
         }
         let mut out = self.clone();
         out.api_version = "v1".into();
-        crate::fsutil::AtomicWrite::PUBLIC.write(path, serde_yaml::to_string(&out)?.as_bytes())
+        crate::fsutil::AtomicWrite::PUBLIC.write(path, crate::yaml::to_string(&out)?.as_bytes())
     }
 
     /// The repository called `name`.

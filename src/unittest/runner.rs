@@ -354,7 +354,7 @@ fn run_test(
                 .pointer("/metadata/namespace")
                 .and_then(Json::as_str)
                 .map(str::to_string),
-            body: serde_yaml::to_string(o).unwrap_or_default(),
+            body: crate::yaml::to_string(o).unwrap_or_default(),
         })
         .collect();
     let rendered = render(&chart, merged, &render_opts, &scope.rendered)?;
@@ -566,8 +566,8 @@ fn parse_documents(template: &str, text: &str) -> Result<Vec<Doc>> {
         if engine::manifest::is_blank(&doc) {
             continue;
         }
-        let y: serde_yaml::Value = serde_yaml::from_str(&doc).map_err(|e| {
-            let line = e.location().map_or(start, |l| l.line() + start - 1);
+        let y: crate::yaml::Yaml = crate::yaml::try_from_str(&doc).map_err(|e| {
+            let line = e.line().map_or(start, |l| l + start - 1);
             anyhow::anyhow!(
                 "{template}: the rendered output is not valid YAML near output line {line}: {e}"
             )

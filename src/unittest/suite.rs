@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::yaml::Yaml;
 use anyhow::{Result, anyhow, bail};
 use serde_json::Value as Json;
-use serde_yaml::Value as Yaml;
 
 use crate::yaml::pos::KeyLines;
 
@@ -275,21 +275,15 @@ pub fn parse_text(text: &str, file: &Path) -> Result<Vec<Suite>> {
             continue;
         }
         let origin = file.display().to_string();
-        let yaml: Yaml = serde_yaml::from_str(&doc).map_err(|e| {
+        let yaml: Yaml = crate::yaml::try_from_str(&doc).map_err(|e| {
             // Lines in the error are relative to the document; shift them to the file.
-            let shifted = match e.location() {
-                Some(loc) => {
-                    let msg = e.to_string();
-                    let msg = msg
-                        .rfind(" at line ")
-                        .map_or(msg.clone(), |i| msg[..i].to_string());
-                    format!(
-                        "{origin}:{}:{}: invalid YAML: {msg}",
-                        loc.line() + start - 1,
-                        loc.column()
-                    )
-                }
-                None => format!("{origin}: invalid YAML: {e}"),
+            let shifted = match (e.line(), e.column()) {
+                (Some(line), Some(column)) => format!(
+                    "{origin}:{}:{column}: invalid YAML: {}",
+                    line + start - 1,
+                    e.message()
+                ),
+                _ => format!("{origin}: invalid YAML: {e}"),
             };
             anyhow!(shifted)
         })?;
@@ -341,7 +335,7 @@ impl Ctx<'_> {
         for (k, val) in m {
             let key = match k {
                 Yaml::String(s) => s.clone(),
-                other => serde_yaml::to_string(other)
+                other => crate::yaml::to_string(other)
                     .unwrap_or_default()
                     .trim()
                     .to_string(),
