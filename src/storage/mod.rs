@@ -8,6 +8,7 @@
 //! [`ReleaseLock`]; readers never lock and see each record either whole-old or whole-new.
 
 pub mod file;
+pub mod memory;
 
 /// The atomic writer moved to [`crate::fsutil`]; this path stays for code written against it.
 pub use crate::fsutil;
