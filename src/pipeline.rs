@@ -46,7 +46,7 @@ pub fn render_chart(
 }
 
 /// Refuses to render for a cluster the chart's `kubeVersion` excludes.
-pub fn check_kube_version(chart: &Chart, kube: &semver::Version) -> Result<()> {
+pub(crate) fn check_kube_version(chart: &Chart, kube: &semver::Version) -> Result<()> {
     if let Some(constraint) = &chart.metadata.kube_version {
         let c = crate::chart::version::parse_constraint(constraint)?;
         if !c.matches(kube) {
@@ -61,7 +61,7 @@ pub fn check_kube_version(chart: &Chart, kube: &semver::Version) -> Result<()> {
 
 /// Keeps only manifests (and notes) from the templates named in `paths`; a path is
 /// relative to the chart (`templates/x.yaml`) or includes the chart path.
-pub fn show_only(rendered: &mut Rendered, chart: &Chart, paths: &[String]) -> Result<()> {
+pub(crate) fn show_only(rendered: &mut Rendered, chart: &Chart, paths: &[String]) -> Result<()> {
     if paths.is_empty() {
         return Ok(());
     }
@@ -96,7 +96,7 @@ pub fn show_only(rendered: &mut Rendered, chart: &Chart, paths: &[String]) -> Re
 
 /// Writes each template's manifests to `dir/<template path>`, as `helm template
 /// --output-dir` does.
-pub fn write_output_dir(rendered: &Rendered, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+pub(crate) fn write_output_dir(rendered: &Rendered, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let mut written: Vec<std::path::PathBuf> = Vec::new();
     let mut by_file: std::collections::BTreeMap<&str, String> = Default::default();
     for m in &rendered.manifests {

@@ -54,7 +54,7 @@ thread_local! {
 }
 
 /// Takes (and clears) the warnings raised on this thread since the last call.
-pub fn take_warnings() -> Vec<String> {
+pub(crate) fn take_warnings() -> Vec<String> {
     WARNINGS.with(|w| std::mem::take(&mut *w.borrow_mut()))
 }
 
@@ -74,10 +74,11 @@ fn warn(kwargs: Kwargs, _: &State) -> TeraResult<String> {
 
 /// The names of the context variables that every template sees, passed on to `tpl` and
 /// to components called through `include`.
-pub const CONTEXT_NAMES: [&str; 5] = ["values", "release", "chart", "capabilities", "template"];
+pub(crate) const CONTEXT_NAMES: [&str; 5] =
+    ["values", "release", "chart", "capabilities", "template"];
 
 /// Registers every function on `tera`.
-pub fn register(tera: &mut Tera, scope: &FunctionScope) {
+pub(crate) fn register(tera: &mut Tera, scope: &FunctionScope) {
     tera.register_function("fail", fail);
     tera.register_function("warn", warn);
     tera.register_function("semver_compare", semver_compare);

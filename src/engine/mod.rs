@@ -49,13 +49,13 @@ pub struct Rendered {
 
 impl Rendered {
     /// All manifests as one multi-document YAML stream, each under a `# Source:` line.
-    pub fn manifest_text(&self) -> String {
+    pub(crate) fn manifest_text(&self) -> String {
         crate::manifest::manifest_text(&self.manifests)
     }
 }
 
 /// Whether a template file is a helper (never rendered on its own).
-pub fn is_helper(template_name: &str) -> bool {
+pub(crate) fn is_helper(template_name: &str) -> bool {
     let base = template_name.rsplit('/').next().unwrap_or(template_name);
     base.starts_with('_')
 }
@@ -96,7 +96,7 @@ pub struct RawRender {
 
 /// Renders every template to text without checking the output; for tools that look at
 /// documents per template (unit tests) or at the raw text.
-pub fn render_raw(
+pub(crate) fn render_raw(
     chart: &ResolvedChart,
     values: &Map<String, Json>,
     opts: &RenderOptions,
@@ -124,7 +124,7 @@ pub fn render_raw(
 
 /// Parses every template's output back into manifests, in template order. (Splitting the
 /// work across threads was measured slower on two cores: the parser allocates heavily.)
-pub fn parse_outputs(outputs: &[(String, String)]) -> Result<Vec<Manifest>> {
+pub(crate) fn parse_outputs(outputs: &[(String, String)]) -> Result<Vec<Manifest>> {
     let mut all = Vec::new();
     for (name, text) in outputs {
         all.extend(manifest::parse_output(name, text)?);
@@ -167,12 +167,6 @@ fn render_tree(
         render_tree(sub, &sub_values, opts, false, outputs, out)?;
     }
     Ok(())
-}
-
-/// Compiles the chart's templates now (they are otherwise compiled on first render), so
-/// clones that render only some templates share one instance built from all of them.
-pub fn precompile(chart: &Chart) -> Result<()> {
-    compiled(chart).map(|_| ())
 }
 
 /// Compiled templates of every chart rendered in this process, by chart identity.

@@ -47,7 +47,7 @@ pub struct UserValues {
 
 impl UserValues {
     /// Where the value at `path` was given last: `file:line` or the `--set` argument.
-    pub fn origin_of(&self, path: &str) -> Option<String> {
+    pub(crate) fn origin_of(&self, path: &str) -> Option<String> {
         for src in self.sources.iter().rev() {
             if lookup(&src.values, &strip_indices(path)).is_some() {
                 return Some(match src.lines.line_of(path) {
@@ -112,11 +112,6 @@ fn read_values_file(path: &Path) -> Result<(String, String)> {
     Ok((text, path.display().to_string()))
 }
 
-/// The merged user-supplied values of `opts`.
-pub fn user_values(opts: &ValuesOptions) -> Result<Map<String, Value>> {
-    Ok(read_user_values(opts)?.merged)
-}
-
 /// The result of computing a chart's values.
 #[derive(Debug, Clone, Default)]
 pub struct Computed {
@@ -131,7 +126,7 @@ pub struct Computed {
 /// Coalesces `user` over the defaults of a chart tree whose dependencies are resolved
 /// (see [`crate::resolve`]), checks the schemas, and finds keys the chart does not define,
 /// pointing schema violations at the file and line that set the value.
-pub fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
+pub(crate) fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
     let mut warnings = Vec::new();
     let values = coalesce::coalesce(tree, &user.merged, &mut warnings)?;
     let mut unknown = Vec::new();
