@@ -1,5 +1,6 @@
 # Shared by .ci/kube-up, .ci/kube-down and .ci/kube-user (sourced, not run).
 # Expects $src to be this folder (.ci/kube).
+: "${src:?lib.sh needs \$src, the .ci/kube folder}"
 
 log() { echo "kube: $*" >&2; }
 die() {
