@@ -218,6 +218,7 @@ pub fn new_revision(
         computed_values: outcome.computed.values,
         notes: outcome.rendered.notes,
         manifests: outcome.rendered.manifests,
+        labels: Default::default(),
     }
 }
 
