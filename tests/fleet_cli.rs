@@ -458,3 +458,29 @@ fn diff_never_shows_secret_values() {
         diff.stdout
     );
 }
+
+#[test]
+fn the_shipped_example_fleet_renders() {
+    let root = repo();
+    let run = stoke(
+        &root,
+        &["fleet", "template", "-f", "examples/fleet/fleet.yaml"],
+    )
+    .expect(0);
+    let keys: Vec<String> = sections(&run.stdout).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        keys,
+        [
+            "plant-detroit/detroit-press",
+            "plant-detroit/detroit-paint",
+            "plant-monterrey/monterrey-assembly",
+            "plant-lyon/lyon-bottling",
+            "plant-pilsen/pilsen-brewhouse"
+        ]
+    );
+    assert!(
+        run.stdout.contains("value: \"Europe/Paris\""),
+        "the set: entry applies"
+    );
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+}

@@ -118,7 +118,7 @@ fn one(
     if exists {
         // Only an existing release needs the comparison; a new one is installed at once
         // and rendered only once.
-        let plan = plan_release(fenv, fleet, release, &chart, opts)?;
+        let plan = plan_release(fenv, fleet, release, charts, opts)?;
         if plan.state == State::Unchanged {
             return Ok(Applied {
                 name: release.key.name.clone(),
@@ -133,7 +133,7 @@ fn one(
     }
     let input = ChartInput {
         chart: &chart,
-        values: crate::values::read_user_values(&release.values_options())?,
+        values: charts.user_values(release)?,
         capabilities: opts.capabilities.clone(),
     };
     let done = crate::release::upgrade::upgrade(

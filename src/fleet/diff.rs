@@ -9,7 +9,6 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{ChartSet, Fleet, FleetEnv, FleetOptions, FleetRelease, Selector, run};
-use crate::chart::Chart;
 use crate::release::ChartInput;
 use crate::release::diff::{ResourceDiff, diff_manifests};
 use crate::release::record::{Revision, Status};
@@ -81,12 +80,13 @@ pub(crate) fn plan_release(
     fenv: &FleetEnv,
     fleet: &Fleet,
     release: &FleetRelease,
-    chart: &Chart,
+    charts: &ChartSet,
     opts: &FleetOptions,
 ) -> Result<ReleaseDiff> {
+    let chart = charts.get(release)?;
     let input = ChartInput {
-        chart,
-        values: crate::values::read_user_values(&release.values_options())?,
+        chart: &chart,
+        values: charts.user_values(release)?,
         capabilities: opts.capabilities.clone(),
     };
     let mut uopts = upgrade_options(fleet, release);
@@ -203,12 +203,7 @@ pub fn diff(
     run::for_each_ordered(
         &releases,
         opts.threads,
-        |r| {
-            charts
-                .get(r)
-                .and_then(|chart| plan_release(fenv, fleet, r, &chart, opts))
-                .map_err(|e| super::at(r, e))
-        },
+        |r| plan_release(fenv, fleet, r, charts, opts).map_err(|e| super::at(r, e)),
         |i, result| sink(&releases[i].key, result),
     );
     for (key, rev) in removed(fenv.store, fleet, selector)? {

@@ -19,22 +19,25 @@ pub mod spec;
 pub mod status;
 pub mod template;
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, anyhow};
 
 use crate::chart::Chart;
 use crate::engine::{Capabilities, ReleaseInfo, RenderOptions};
 use crate::pipeline::Outcome;
+use crate::values::{UserValues, ValuesSource};
 pub use spec::{FLEET_LABEL, Fleet, FleetRelease, Selector};
 
 /// The charts a fleet uses, each loaded once and compiled once, shared by every release
-/// that names it (clones of a [`Chart`] share its compiled templates and schema).
+/// that names it (clones of a [`Chart`] share its compiled templates and schema); and the
+/// values files, each read and parsed once however many releases list it.
 #[derive(Default)]
 pub struct ChartSet {
     charts: BTreeMap<ChartId, Result<Arc<Chart>, String>>,
+    values: Mutex<HashMap<PathBuf, Arc<ValuesSource>>>,
 }
 
 /// A chart as a fleet names it: the reference and the version constraint.
@@ -67,6 +70,31 @@ impl ChartSet {
                 release.chart
             )),
         }
+    }
+
+    /// The user values of `release`, combined exactly as `stoke template` combines its
+    /// `-f` and `--set` arguments, from files parsed at most once per fleet run.
+    pub fn user_values(&self, release: &FleetRelease) -> Result<UserValues> {
+        crate::values::read_user_values_with(&release.values_options(), &|path| {
+            self.values_file(path)
+        })
+    }
+
+    fn values_file(&self, path: &Path) -> Result<Arc<ValuesSource>> {
+        let cached = self.lock_values().get(path).cloned();
+        if let Some(source) = cached {
+            return Ok(source);
+        }
+        // Read outside the lock; two threads may both read a file the first time, and
+        // either copy is the same.
+        let source = Arc::new(crate::values::read_values_source(path)?);
+        self.lock_values()
+            .insert(path.to_path_buf(), source.clone());
+        Ok(source)
+    }
+
+    fn lock_values(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Arc<ValuesSource>>> {
+        self.values.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// How many distinct charts were loaded (failed ones included).
@@ -117,13 +145,14 @@ impl Default for FleetOptions {
 }
 
 /// Renders one release exactly as `stoke template NAME CHART -n NAMESPACE` with the
-/// release's values files and `set:` entries would.
+/// release's values files and `set:` entries would (`user` from
+/// [`ChartSet::user_values`]).
 pub fn render_release(
     release: &FleetRelease,
     chart: &Chart,
+    user: &UserValues,
     capabilities: &Capabilities,
 ) -> Result<Outcome> {
-    let user = crate::values::read_user_values(&release.values_options())?;
     let opts = RenderOptions {
         release: ReleaseInfo {
             name: release.key.name.clone(),
@@ -136,7 +165,7 @@ pub fn render_release(
         capabilities: capabilities.clone(),
         deployed: Vec::new(),
     };
-    crate::pipeline::render_chart(chart, &user, &opts, false)
+    crate::pipeline::render_chart(chart, user, &opts, false)
 }
 
 /// Prefixes an error with where the release is written in the fleet file.

@@ -49,7 +49,8 @@ fn one(
     target: Option<&DirTarget>,
 ) -> Result<Templated> {
     let chart = charts.get(release)?;
-    let outcome = super::render_release(release, &chart, &opts.capabilities)?;
+    let user = charts.user_values(release)?;
+    let outcome = super::render_release(release, &chart, &user, &opts.capabilities)?;
     let warnings = crate::release::warnings_of(&outcome);
     let resources = outcome.rendered.manifests.len();
     match target {
