@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::storage::ReleaseKey;
 use crate::values::{SetKind, ValuesOptions};
-use crate::yamlpos::KeyLines;
+use crate::yaml::pos::KeyLines;
 
 /// The label every release applied from a fleet carries, naming the fleet; `fleet apply
 /// --prune` finds the releases that left the file by it.
@@ -116,7 +116,7 @@ pub fn load(path: &Path, default_namespace: &str) -> Result<Fleet> {
 /// Parses fleet file `text` read from `path`.
 pub fn parse(text: &str, path: &Path, default_namespace: &str) -> Result<Fleet> {
     let origin = path.display().to_string();
-    let doc = crate::values::parse_values_yaml(text, &origin)
+    let doc = crate::yaml::parse_values_yaml(text, &origin)
         .with_context(|| format!("cannot read fleet file `{origin}`"))?;
     let lines = KeyLines::scan(text);
     let at_path = |p: &str| -> String {
@@ -196,7 +196,7 @@ pub fn parse(text: &str, path: &Path, default_namespace: &str) -> Result<Fleet> 
                 other => bail!(
                     "{}: label `{k}` of release {key} must be a string, found {}",
                     at_path(&format!("{entry}.labels.{k}")),
-                    crate::values::kind_name(&other)
+                    crate::yaml::kind_name(&other)
                 ),
             };
             if k == FLEET_LABEL {
@@ -270,7 +270,7 @@ fn set_key_order(text: &str) -> Vec<Vec<String>> {
             d.deserialize_map(Visit)
         }
     }
-    serde_yaml::from_str::<Probe>(text)
+    crate::yaml::try_from_str::<Probe>(text)
         .map(|p| p.releases.into_iter().map(|r| r.set.0).collect())
         .unwrap_or_default()
 }

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
 
-use super::record::{Revision, Status};
 use super::{ChartInput, Done, Env, Locked};
 use crate::engine::ReleaseInfo;
-use crate::storage::ReleaseKey;
+use crate::record::ReleaseKey;
+use crate::record::{Revision, Status};
 
 /// Options of an install.
 #[derive(Debug, Clone, Default)]
