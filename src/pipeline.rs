@@ -118,3 +118,12 @@ pub(crate) fn write_output_dir(rendered: &Rendered, dir: &Path) -> Result<Vec<st
     }
     Ok(written)
 }
+
+/// Leaves `big` (a loaded chart, its compiled templates, rendered output) for the operating
+/// system to reclaim at exit instead of freeing it piece by piece: commands call this on
+/// their way out, where tearing down large structures is a measurable share of a short
+/// process's CPU time (docs/fleet.md, "Cold start"). Only for values the process no longer
+/// needs and that hold no buffered output or locks.
+pub fn skip_teardown<T>(big: T) {
+    std::mem::forget(big);
+}

@@ -69,20 +69,38 @@ fn strip_indices(path: &str) -> String {
 
 /// Reads the values files and applies the `--set` family, in Helm's order.
 pub fn read_user_values(opts: &ValuesOptions) -> Result<UserValues> {
+    read_user_values_with(opts, &|path| {
+        read_values_source(path).map(std::sync::Arc::new)
+    })
+}
+
+/// Reads and parses one values file (`-` is standard input).
+pub fn read_values_source(path: &Path) -> Result<ValuesSource> {
+    let (text, origin) = read_values_file(path)?;
+    let values = crate::yaml::parse_values_yaml(&text, &origin)?;
+    Ok(ValuesSource {
+        origin,
+        values,
+        lines: KeyLines::scan(&text),
+    })
+}
+
+/// [`read_user_values`] with the files obtained from `read` (e.g. a cache shared by the
+/// releases of a fleet that use the same files), combined exactly as the command line
+/// combines them.
+pub fn read_user_values_with(
+    opts: &ValuesOptions,
+    read: &dyn Fn(&Path) -> Result<std::sync::Arc<ValuesSource>>,
+) -> Result<UserValues> {
     let mut out = UserValues::default();
     for file in &opts.files {
-        let (text, origin) = read_values_file(file)?;
-        let values = crate::yaml::parse_values_yaml(&text, &origin)?;
+        let source = read(file)?;
         crate::merge::deep_merge(
             &mut out.merged,
-            values.clone(),
+            source.values.clone(),
             crate::merge::Conflict::Overwrite,
         );
-        out.sources.push(ValuesSource {
-            origin,
-            values,
-            lines: KeyLines::scan(&text),
-        });
+        out.sources.push((*source).clone());
     }
     for (kind, arg) in &opts.sets {
         let flag = kind.flag();
