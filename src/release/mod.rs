@@ -71,10 +71,21 @@ pub struct Done {
 /// Stops the process at a named point when `STOKE_FAILPOINT` names it: a test-only way to
 /// reproduce a crash at an exact step of the write protocol. Costs one environment lookup
 /// per process.
+/// `NAME@N` stops at the N-th time the point is reached (to cut a multi-file write half-way).
 pub fn failpoint(name: &str) {
-    static ACTIVE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let active = ACTIVE.get_or_init(|| std::env::var("STOKE_FAILPOINT").ok());
-    if active.as_deref() == Some(name) {
+    static ACTIVE: std::sync::OnceLock<Option<(String, u64)>> = std::sync::OnceLock::new();
+    static HITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let active = ACTIVE.get_or_init(|| {
+        let v = std::env::var("STOKE_FAILPOINT").ok()?;
+        Some(match v.split_once('@') {
+            Some((n, k)) => (n.to_string(), k.parse().unwrap_or(1)),
+            None => (v, 1),
+        })
+    });
+    if let Some((point, nth)) = active
+        && point == name
+        && HITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1 == *nth
+    {
         eprintln!("stoke: failpoint `{name}` reached; exiting as if killed");
         std::process::exit(86);
     }
@@ -94,7 +105,33 @@ pub struct Locked {
 pub fn lock_and_recover(env: &Env, key: &ReleaseKey) -> Result<Locked> {
     let lock = env.store.lock(key, env.wait)?;
     let (head, latest) = recover(env.store, &lock)?;
+    if let Some(target) = env.target {
+        repair_target(env.store, target, key, head.as_ref(), latest.as_ref())?;
+    }
     Ok(Locked { lock, head, latest })
+}
+
+/// Brings the target back to the deployed revision (or to nothing when none is deployed).
+/// An earlier operation may have been killed or run out of disk half-way through writing
+/// it; applying is idempotent and skips files that are already right, so on an intact
+/// target this only reads.
+fn repair_target(
+    store: &dyn Store,
+    target: &dyn Target,
+    key: &ReleaseKey,
+    head: Option<&Head>,
+    latest: Option<&Revision>,
+) -> Result<()> {
+    let deployed = match (head.and_then(|h| h.deployed), latest) {
+        (Some(d), Some(l)) if d == l.revision => Some(l.clone()),
+        (Some(d), _) => Some(load(store, key, d)?),
+        (None, _) => None,
+    };
+    match deployed {
+        Some(rev) => target.apply(key, &rev.manifests),
+        None => target.remove(key),
+    }
+    .context("cannot bring the output folder back to the deployed revision")
 }
 
 /// Reads the head and latest revision without locking (for dry runs and diffs).
@@ -285,6 +322,9 @@ pub fn perform(
             summary: rev.summary(),
         };
         env.store.write_head(lock, &failed_head)?;
+        // Put the previous deployed revision back at once; should that fail too (the disk
+        // is still full), the next operation's repair does it.
+        let _ = repair_target(env.store, target, lock.key(), Some(&failed_head), None);
         return Err(e);
     }
     finalize(env, lock, head, rev, done_description)
