@@ -7,6 +7,7 @@
 pub mod chart;
 pub mod cli;
 pub mod engine;
+pub mod limits;
 pub mod lint;
 pub mod package;
 pub mod pipeline;

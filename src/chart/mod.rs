@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod deps;
 pub mod ignore;
+pub mod links;
 pub mod load;
 pub mod metadata;
 pub mod version;
