@@ -29,8 +29,9 @@ pub struct Walker {
 
 /// What an entry of the folder is, after following an (inside) link.
 pub enum Entry {
-    /// A folder to descend into.
-    Dir,
+    /// A folder to descend into. For a subchart linked in from elsewhere (`charts/x ->
+    /// ../../x`), the linked chart's own folder, which bounds the links below it.
+    Dir(Option<PathBuf>),
     /// A regular file of this size.
     File(u64),
     /// Anything else (FIFO, socket, device): not part of a chart.
@@ -51,9 +52,14 @@ impl Walker {
         })
     }
 
-    /// Classifies `path` (found at `depth` below the root), refusing links that leave the
-    /// chart and link loops.
-    pub fn entry(&self, path: &Path, depth: usize) -> Result<Entry> {
+    /// The canonical chart root links must stay inside.
+    pub fn canonical_root(&self) -> &Path {
+        &self.canonical_root
+    }
+
+    /// Classifies `path` (found at `depth` below the root), refusing links that leave
+    /// `within` (the canonical folder of the chart being walked) and link loops.
+    pub fn entry(&self, path: &Path, depth: usize, within: &Path) -> Result<Entry> {
         if depth > MAX_DEPTH {
             bail!(
                 "`{}` is nested more than {MAX_DEPTH} folders deep (a loop of symbolic links?)",
@@ -69,13 +75,18 @@ impl Walker {
                     path.display()
                 )
             })?;
-            if !target.starts_with(&self.canonical_root) {
-                bail!(
-                    "`{}` is a symbolic link to `{}`, outside the chart folder `{}`; links in a chart may only point inside it (copy the file into the chart instead)",
-                    path.display(),
-                    target.display(),
-                    self.root.display()
-                );
+            let mut linked_chart = None;
+            if !target.starts_with(within) {
+                if is_linked_subchart(path, &target) {
+                    linked_chart = Some(target.clone());
+                } else {
+                    bail!(
+                        "`{}` is a symbolic link to `{}`, outside the chart folder `{}`; links in a chart may only point inside it, or be a subchart `charts/NAME` linked to a chart folder (copy the file into the chart instead)",
+                        path.display(),
+                        target.display(),
+                        self.root.display()
+                    );
+                }
             }
             let meta = std::fs::metadata(path)
                 .with_context(|| format!("cannot read `{}`", path.display()))?;
@@ -89,12 +100,15 @@ impl Walker {
                     target.display()
                 );
             }
+            if meta.is_dir() {
+                return Ok(Entry::Dir(linked_chart));
+            }
             meta
         } else {
             own
         };
         Ok(if meta.is_dir() {
-            Entry::Dir
+            Entry::Dir(None)
         } else if meta.is_file() {
             Entry::File(meta.len())
         } else {
@@ -128,4 +142,19 @@ impl Walker {
         }
         Ok(data)
     }
+}
+
+/// `charts/NAME -> some/other/chart`: a dependency linked in from a checkout of several
+/// charts side by side. Allowed when the link sits directly in the `charts/` folder of a
+/// chart and points at a folder with a Chart.yaml; that chart is then walked with its own
+/// folder as the bound for the links inside it.
+fn is_linked_subchart(link: &Path, target: &Path) -> bool {
+    let in_charts = link
+        .parent()
+        .is_some_and(|p| p.file_name().is_some_and(|n| n == "charts"));
+    let parent_is_chart = link
+        .parent()
+        .and_then(Path::parent)
+        .is_some_and(|c| c.join("Chart.yaml").is_file());
+    in_charts && parent_is_chart && target.join("Chart.yaml").is_file()
 }

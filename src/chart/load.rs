@@ -59,7 +59,8 @@ pub fn load_dir(dir: &Path) -> Result<Chart> {
     };
     let mut files = Vec::new();
     let mut walker = super::links::Walker::new(dir)?;
-    walk(dir, "", &rules, &mut files, &mut walker, 0)?;
+    let within = walker.canonical_root().to_path_buf();
+    walk(dir, "", &rules, &mut files, &mut walker, 0, &within)?;
     from_files(files, dir.to_path_buf(), None)
 }
 
@@ -70,6 +71,7 @@ fn walk(
     out: &mut Vec<ChartFile>,
     walker: &mut super::links::Walker,
     depth: usize,
+    within: &Path,
 ) -> Result<()> {
     use super::links::Entry;
     let dir = if rel.is_empty() {
@@ -93,12 +95,15 @@ fn walk(
             format!("{rel}/{name}")
         };
         // Links inside the chart are followed, links leaving it refused (chart/links.rs).
-        let kind = walker.entry(&entry.path(), depth)?;
-        if rules.is_ignored(&rel_path, matches!(kind, Entry::Dir)) {
+        let kind = walker.entry(&entry.path(), depth, within)?;
+        if rules.is_ignored(&rel_path, matches!(kind, Entry::Dir(_))) {
             continue;
         }
         match kind {
-            Entry::Dir => walk(root, &rel_path, rules, out, walker, depth + 1)?,
+            Entry::Dir(linked) => {
+                let bound = linked.as_deref().unwrap_or(within);
+                walk(root, &rel_path, rules, out, walker, depth + 1, bound)?
+            }
             Entry::File(size) => {
                 let data = walker.read(&entry.path(), size)?;
                 out.push(ChartFile {

@@ -199,7 +199,8 @@ pub fn collect_files(chart_dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     };
     let mut out = Vec::new();
     let mut walker = crate::chart::links::Walker::new(chart_dir)?;
-    walk(chart_dir, "", &rules, &mut out, &mut walker, 0)?;
+    let within = walker.canonical_root().to_path_buf();
+    walk(chart_dir, "", &rules, &mut out, &mut walker, 0, &within)?;
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
@@ -211,6 +212,7 @@ fn walk(
     out: &mut Vec<(String, Vec<u8>)>,
     walker: &mut crate::chart::links::Walker,
     depth: usize,
+    within: &Path,
 ) -> Result<()> {
     use crate::chart::links::Entry;
     let dir = root.join(rel);
@@ -231,8 +233,8 @@ fn walk(
             format!("{rel}/{name}")
         };
         // Links inside the chart are followed, links leaving it refused (chart/links.rs).
-        let kind = walker.entry(&entry.path(), depth)?;
-        if rules.is_ignored(&rel_path, matches!(kind, Entry::Dir)) {
+        let kind = walker.entry(&entry.path(), depth, within)?;
+        if rules.is_ignored(&rel_path, matches!(kind, Entry::Dir(_))) {
             continue;
         }
         // Helm never packages hidden files under templates/.
@@ -240,7 +242,10 @@ fn walk(
             continue;
         }
         match kind {
-            Entry::Dir => walk(root, &rel_path, rules, out, walker, depth + 1)?,
+            Entry::Dir(linked) => {
+                let bound = linked.as_deref().unwrap_or(within);
+                walk(root, &rel_path, rules, out, walker, depth + 1, bound)?
+            }
             Entry::File(size) => {
                 let data = walker.read(&entry.path(), size)?;
                 out.push((rel_path, data));
