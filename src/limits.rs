@@ -128,8 +128,22 @@ pub const RENDER_OUTPUT_BYTES: Limit = Limit {
 /// Most loop iterations one render may run, all loops of all templates together.
 pub const RENDER_ITERATIONS: Limit = Limit {
     env: "STOKE_MAX_RENDER_ITERATIONS",
-    default: 10_000_000,
+    default: 1_000_000,
     unit: "loop iterations",
+};
+
+/// Longest one render may take, in seconds of wall-clock time.
+pub const RENDER_SECONDS: Limit = Limit {
+    env: "STOKE_MAX_RENDER_SECONDS",
+    default: 60,
+    unit: "seconds",
+};
+
+/// Most memory one render may add to the process (resident set growth).
+pub const RENDER_MEMORY_BYTES: Limit = Limit {
+    env: "STOKE_MAX_RENDER_MEMORY_BYTES",
+    default: 1024 * MIB,
+    unit: "bytes",
 };
 
 /// Largest release record the store reads (a revision holds the rendered manifests).
@@ -150,6 +164,8 @@ pub const ALL: &[Limit] = &[
     VALUE_DEPTH,
     RENDER_OUTPUT_BYTES,
     RENDER_ITERATIONS,
+    RENDER_SECONDS,
+    RENDER_MEMORY_BYTES,
     RECORD_BYTES,
 ];
 
