@@ -1,4 +1,4 @@
-//! The release lifecycle: the [`record::Revision`] record and one module per action.
+//! The release lifecycle: one module per action on [`crate::record::Revision`] records.
 //!
 //! Every write follows the same protocol so that a crash at any moment leaves a store the
 //! next operation can continue from (docs/store.md walks through each crash point):
@@ -17,8 +17,6 @@ pub mod get;
 pub mod history;
 pub mod install;
 pub mod list;
-pub mod mask;
-pub mod record;
 pub mod rollback;
 pub mod status;
 pub mod uninstall;
@@ -30,11 +28,15 @@ mod tests;
 use anyhow::{Context, Result, bail};
 
 use crate::chart::Chart;
-use crate::engine::{Capabilities, Manifest, ReleaseInfo, RenderOptions};
-use crate::storage::{Head, LockWait, ReleaseKey, ReleaseLock, Store};
+use crate::engine::{Capabilities, ReleaseInfo, RenderOptions};
+use crate::manifest::Manifest;
+/// The record types moved to [`crate::record`]; this path stays for code written against it.
+pub use crate::record;
+use crate::record::{Head, ReleaseKey, Revision, Status};
+use crate::storage::{LockWait, ReleaseLock, Store};
 use crate::target::Target;
+use crate::timestamp::now_rfc3339;
 use crate::values::UserValues;
-use record::{Revision, Status, now_rfc3339};
 
 /// What every action works with.
 pub struct Env<'a> {
@@ -69,28 +71,7 @@ pub struct Done {
     pub installed: bool,
 }
 
-/// Stops the process at a named point when `STOKE_FAILPOINT` names it: a test-only way to
-/// reproduce a crash at an exact step of the write protocol. Costs one environment lookup
-/// per process.
-/// `NAME@N` stops at the N-th time the point is reached (to cut a multi-file write half-way).
-pub fn failpoint(name: &str) {
-    static ACTIVE: std::sync::OnceLock<Option<(String, u64)>> = std::sync::OnceLock::new();
-    static HITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let active = ACTIVE.get_or_init(|| {
-        let v = std::env::var("STOKE_FAILPOINT").ok()?;
-        Some(match v.split_once('@') {
-            Some((n, k)) => (n.to_string(), k.parse().unwrap_or(1)),
-            None => (v, 1),
-        })
-    });
-    if let Some((point, nth)) = active
-        && point == name
-        && HITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1 == *nth
-    {
-        eprintln!("stoke: failpoint `{name}` reached; exiting as if killed");
-        std::process::exit(86);
-    }
-}
+pub use crate::failpoint::failpoint;
 
 /// The state of a release under its lock, after [`recover`].
 pub struct Locked {
@@ -242,7 +223,7 @@ pub fn new_revision(
 ) -> Revision {
     let now = now_rfc3339();
     Revision {
-        format: crate::storage::FORMAT_VERSION,
+        format: crate::record::FORMAT_VERSION,
         name: key.name.clone(),
         namespace: key.namespace.clone(),
         revision: number,

@@ -9,8 +9,8 @@ use rustix::fs::Mode;
 
 use super::Target;
 use super::safe::{self, OutDir};
-use crate::engine::Manifest;
-use crate::storage::ReleaseKey;
+use crate::manifest::Manifest;
+use crate::record::ReleaseKey;
 
 /// The list of files this target wrote into a release folder, so it only ever deletes its
 /// own files and never, say, a `kustomization.yaml` someone added.

@@ -8,8 +8,8 @@ pub mod safe;
 
 use anyhow::Result;
 
-use crate::engine::Manifest;
-use crate::storage::ReleaseKey;
+use crate::manifest::Manifest;
+use crate::record::ReleaseKey;
 
 /// A place the resources of a release are delivered to.
 pub trait Target {

@@ -35,14 +35,7 @@ pub struct OutDir {
     path: PathBuf,
 }
 
-/// Whether a manifest body holds a Secret, so its file must be private. A `kind: List` can
-/// carry Secrets among its items, so any document mentioning the kind counts.
-pub fn holds_secret(kind: &str, body: &str) -> bool {
-    kind == "Secret"
-        || body
-            .lines()
-            .any(|l| l.trim_start().trim_start_matches("- ").trim() == "kind: Secret")
-}
+pub use crate::mask::holds_secret;
 
 fn link_refused(path: &Path) -> anyhow::Error {
     anyhow::anyhow!(
@@ -194,7 +187,7 @@ impl OutDir {
                     .with_context(|| format!("cannot flush `{}` to disk", path.display()))?;
             }
             drop(file);
-            crate::release::failpoint("outdir-before-rename");
+            crate::failpoint::failpoint("outdir-before-rename");
             rustix::fs::renameat(&self.fd, tmp.as_str(), &self.fd, name)
                 .map_err(std::io::Error::from)
                 .with_context(|| format!("cannot replace `{}`", path.display()))?;
@@ -307,15 +300,5 @@ mod tests {
         let d = OutDir::open_root(&root).unwrap();
         let e = d.subdir("ns", true).unwrap_err().to_string();
         assert!(e.contains("symbolic link"), "{e}");
-    }
-
-    #[test]
-    fn secrets_are_recognised_alone_and_inside_lists() {
-        assert!(holds_secret("Secret", ""));
-        assert!(holds_secret(
-            "List",
-            "items:\n- apiVersion: v1\n  kind: Secret\n"
-        ));
-        assert!(!holds_secret("ConfigMap", "data:\n  kind: Secretive\n"));
     }
 }

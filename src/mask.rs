@@ -3,10 +3,18 @@
 //! record is asking for its secrets. A Secret may also travel inside a `kind: List` (or any
 //! `*List`), so list items are masked too.
 
-use serde_yaml::Value;
+use crate::manifest::Manifest;
+use crate::yaml::Yaml as Value;
 
-use crate::engine::Manifest;
-use crate::target::safe::holds_secret;
+/// Whether a manifest body holds a Secret, so it must be masked when shown and written
+/// private. A `kind: List` can carry Secrets among its items, so any document with an item
+/// of that kind counts.
+pub fn holds_secret(kind: &str, body: &str) -> bool {
+    kind == "Secret"
+        || body
+            .lines()
+            .any(|l| l.trim_start().trim_start_matches("- ").trim() == "kind: Secret")
+}
 
 /// The manifests with every Secret's `data` and `stringData` values masked.
 pub fn mask_manifests(manifests: &[Manifest]) -> Vec<Manifest> {
@@ -26,12 +34,12 @@ pub fn mask_manifests(manifests: &[Manifest]) -> Vec<Manifest> {
 /// compared with, if any). A body that does not parse is replaced entirely: it cannot be
 /// shown safely.
 pub fn masked_body(body: &str, other: Option<&str>, side: &str) -> String {
-    let Ok(mut doc) = serde_yaml::from_str::<Value>(body) else {
+    let Ok(mut doc) = crate::yaml::try_from_str::<Value>(body) else {
         return "(a Secret that does not parse as YAML; masked entirely)\n".into();
     };
-    let theirs = other.and_then(|o| serde_yaml::from_str::<Value>(o).ok());
+    let theirs = other.and_then(|o| crate::yaml::try_from_str::<Value>(o).ok());
     mask_document(&mut doc, theirs.as_ref(), side);
-    serde_yaml::to_string(&doc).unwrap_or_default()
+    crate::yaml::to_string(&doc).unwrap_or_default()
 }
 
 fn is_secret(v: &Value) -> bool {
@@ -104,6 +112,16 @@ pub fn mask_secret(secret: &mut Value, other: Option<&Value>, side: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_recognised_alone_and_inside_lists() {
+        assert!(holds_secret("Secret", ""));
+        assert!(holds_secret(
+            "List",
+            "items:\n- apiVersion: v1\n  kind: Secret\n"
+        ));
+        assert!(!holds_secret("ConfigMap", "data:\n  kind: Secretive\n"));
+    }
 
     #[test]
     fn secrets_inside_lists_are_masked() {
