@@ -2,6 +2,7 @@
 //! chart defaults, schema checks, and warnings for keys the chart does not define.
 
 pub mod coalesce;
+pub mod lenient;
 pub mod schema;
 pub mod strvals;
 pub mod unknown;
@@ -146,7 +147,7 @@ pub fn compute_full(chart: &Chart, user: &UserValues) -> Result<Computed> {
 /// [`compute_full`] for a chart tree whose dependencies are already resolved.
 pub fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
     let mut warnings = Vec::new();
-    let values = coalesce::coalesce(tree, &user.merged, &mut warnings)?;
+    let mut values = coalesce::coalesce(tree, &user.merged, &mut warnings)?;
     let mut unknown = Vec::new();
     if !user.sources.is_empty() {
         let defaults = coalesce::coalesce(tree, &Map::new(), &mut Vec::new())?;
@@ -162,6 +163,9 @@ pub fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
             ));
         }
     }
+    lenient::relax_tree(tree, &mut values, &mut warnings, &|path| {
+        user.origin_of(path)
+    })?;
     // A schema refusal often comes from a typo; name the likely culprits with it.
     schema::enforce(tree, &values, &|path| user.origin_of(path)).map_err(|e| {
         if unknown.is_empty() {

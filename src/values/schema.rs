@@ -74,7 +74,10 @@ fn check_into(
 
 /// The chart's schema compiled, kept in the chart's schema cache: compiling costs far
 /// more than validating.
-fn compiled(chart: &Chart, schema: &Value) -> Result<std::sync::Arc<jsonschema::Validator>> {
+pub(super) fn compiled(
+    chart: &Chart,
+    schema: &Value,
+) -> Result<std::sync::Arc<jsonschema::Validator>> {
     if let Some(v) = chart
         .schema_cache
         .0
