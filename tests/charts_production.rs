@@ -697,6 +697,11 @@ fn template_renders_the_gwinfo_test_hook_as_helm_does() {
     let docs = documents(&run.stdout);
     let pod = find(&docs, "Pod", "site-ignition-test-gwinfo");
     assert_eq!(pod["metadata"]["annotations"]["helm.sh/hook"], "test");
+    // After every manifest of the release, where `helm template` prints hooks.
+    assert_eq!(
+        docs.last().unwrap()["metadata"]["name"],
+        "site-ignition-test-gwinfo"
+    );
     assert_eq!(pod["spec"]["restartPolicy"], "Never");
     let c = &pod["spec"]["containers"][0];
     assert_eq!(strings(&c["command"])[..2], ["bash", "-c"]);
