@@ -531,6 +531,10 @@ fn hardened_values_put_every_container_of_every_render_under_restricted_pod_secu
     }
     renders.push(("charts/ignition".into(), vec![ALL, "values/hardened.yaml"]));
     renders.push((
+        "charts/ignition".into(),
+        vec!["tests/production/sidecars.yaml", "values/hardened.yaml"],
+    ));
+    renders.push((
         "charts/ignition-scaleout".into(),
         vec![
             "values/scaleout.yaml",
@@ -564,6 +568,8 @@ fn hardened_values_put_every_container_of_every_render_under_restricted_pod_secu
         "rotate-certs",
         "restart-on-renewal",
         "gwinfo",
+        "log-shipper",
+        "wait-for-database",
     ];
     for name in expected {
         assert!(
