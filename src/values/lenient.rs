@@ -31,6 +31,10 @@ pub fn relax_tree(
     warnings: &mut Vec<String>,
     origin_of: &dyn Fn(&str) -> Option<String>,
 ) -> Result<()> {
+    // The usual case, values that match, costs one (cached) validation and nothing more.
+    if super::schema::check_tree(chart, values)?.is_empty() {
+        return Ok(());
+    }
     relax_into(chart, values, "", warnings, origin_of)
 }
 
@@ -43,8 +47,12 @@ fn relax_into(
 ) -> Result<()> {
     if let Some(schema) = &chart.schema {
         let schema_file = chart.origin.join("values.schema.json");
-        let validator = super::schema::compiled(chart, schema)
-            .map_err(|e| anyhow!("{}: {e}", schema_file.display()))?;
+        let validator = jsonschema::validator_for(schema).map_err(|e| {
+            anyhow!(
+                "{}: the schema itself is invalid: {e}",
+                schema_file.display()
+            )
+        })?;
         let mut instance = Value::Object(std::mem::take(values));
         let readings = readings(&validator, schema, &instance);
         for reading in readings {

@@ -74,10 +74,7 @@ fn check_into(
 
 /// The chart's schema compiled, kept in the chart's schema cache: compiling costs far
 /// more than validating.
-pub(super) fn compiled(
-    chart: &Chart,
-    schema: &Value,
-) -> Result<std::sync::Arc<jsonschema::Validator>> {
+fn compiled(chart: &Chart, schema: &Value) -> Result<std::sync::Arc<jsonschema::Validator>> {
     if let Some(v) = chart
         .schema_cache
         .0
