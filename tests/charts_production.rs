@@ -1007,3 +1007,44 @@ fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         }
     }
 }
+
+#[test]
+fn production_values_pass_strict_lint() {
+    let cases: [(&str, &[&str]); 5] = [
+        ("charts/ignition", &[ALL]),
+        ("charts/ignition", &[ALL, "values/hardened.yaml"]),
+        (
+            "charts/ignition",
+            &["values/redundant.yaml", "values/hardened.yaml"],
+        ),
+        (
+            "charts/ignition-scaleout",
+            &[
+                "values/scaleout.yaml",
+                ALL_SCALEOUT,
+                "values/hardened-scaleout.yaml",
+            ],
+        ),
+        (
+            "charts/ignition-scaleout",
+            &["values/scaleout-eks.yaml", "values/hardened-scaleout.yaml"],
+        ),
+    ];
+    for (chart, files) in cases {
+        let mut args = vec!["lint", chart, "--strict"];
+        for f in files {
+            args.extend(["-f", f]);
+        }
+        let run = stoke_in(&repo(), &args);
+        assert_eq!(
+            run.code, 0,
+            "{chart} {files:?}:\n{}\n{}",
+            run.stdout, run.stderr
+        );
+        assert!(
+            !run.stdout.contains("[WARNING]") && !run.stdout.contains("[ERROR]"),
+            "{chart} {files:?}:\n{}",
+            run.stdout
+        );
+    }
+}
