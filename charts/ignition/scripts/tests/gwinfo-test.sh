@@ -5,12 +5,13 @@
 #
 #   gwinfo-test.sh [-a attempts] [-w seconds] url=RedundancyStatus...
 #
-# Each target is retried up to `attempts` times, `seconds` apart (default 60 x 5s), since a
-# gateway can take minutes to start. TLS certificates are not verified: the gateways use a
+# Each target is retried up to `attempts` times, `seconds` apart (default 24 x 5s, with 5s per
+# request: at most four minutes, inside the five minutes `stoke test` and `helm test` wait by
+# default), since a gateway can take minutes to start. TLS certificates are not verified: the gateways use a
 # private CA, and the test asks whether they run, not who signed them.
 set -euo pipefail
 
-attempts=60
+attempts=24
 pause=5
 
 usage() {
@@ -36,7 +37,7 @@ for target in "$@"; do
   last="no answer"
   ok=false
   for (( try = 1; try <= attempts; try++ )); do
-    if body="$(curl --fail --silent --show-error --insecure --max-time 10 "${url}" 2>&1)"; then
+    if body="$(curl --fail --silent --show-error --insecure --max-time 5 "${url}" 2>&1)"; then
       last="${body}"
       if [[ ";${body};" == *";ContextStatus=RUNNING;"* && ";${body};" == *";RedundancyStatus=${want};"* ]]; then
         ok=true
