@@ -1048,3 +1048,109 @@ fn production_values_pass_strict_lint() {
         );
     }
 }
+
+/// Each pod template of a render as a bare Pod the API server can judge: the StatefulSet's claim
+/// templates become claim volumes, as the StatefulSet controller would make them.
+fn as_pods(docs: &[Value]) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for (i, (where_, spec)) in pod_specs(docs).into_iter().enumerate() {
+        let mut spec: serde_json::Value = serde_json::to_value(spec).unwrap();
+        let owner = docs
+            .iter()
+            .find(|d| {
+                format!(
+                    "{}/{}",
+                    d["kind"].as_str().unwrap(),
+                    d["metadata"]["name"].as_str().unwrap()
+                ) == where_
+            })
+            .unwrap();
+        for claim in owner["spec"]["volumeClaimTemplates"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            let name = claim["metadata"]["name"].as_str().unwrap();
+            let volumes = spec["volumes"].as_array_mut().unwrap();
+            volumes.push(serde_json::json!({"name": name, "persistentVolumeClaim": {"claimName": format!("{name}-0")}}));
+        }
+        let pod = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": format!("pod-{i}")},
+            "spec": spec,
+        });
+        out.push((where_, pod));
+    }
+    out
+}
+
+#[test]
+fn a_real_api_server_enforcing_restricted_admits_every_hardened_pod_and_refuses_the_defaults() {
+    use common::kube::TestCluster;
+    let cluster = TestCluster::shared();
+    let ns = cluster.namespace("restricted");
+    cluster
+        .request(
+            "admin",
+            "PATCH",
+            &format!("/api/v1/namespaces/{ns}"),
+            Some(&serde_json::json!({"metadata": {"labels": {
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/enforce-version": "latest",
+            }}})),
+        )
+        .expect(200);
+    // Server-side dry runs: admission (Pod Security included) judges each Pod, nothing is kept.
+    let judge = |pod: &serde_json::Value| {
+        cluster.request(
+            "admin",
+            "POST",
+            &format!("/api/v1/namespaces/{ns}/pods?dryRun=All"),
+            Some(pod),
+        )
+    };
+    let hardened: [(&str, &[&str]); 3] = [
+        ("charts/ignition", &[ALL, "values/hardened.yaml"]),
+        (
+            "charts/ignition",
+            &["tests/production/sidecars.yaml", "values/hardened.yaml"],
+        ),
+        (
+            "charts/ignition-scaleout",
+            &[
+                "values/scaleout.yaml",
+                ALL_SCALEOUT,
+                "values/hardened-scaleout.yaml",
+            ],
+        ),
+    ];
+    let mut admitted = 0;
+    for (chart, files) in hardened {
+        let (docs, _) = render(chart, files, &[]);
+        for (where_, pod) in as_pods(&docs) {
+            let answer = judge(&pod);
+            assert_eq!(
+                answer.status, 201,
+                "{chart} {files:?} {where_}: {}",
+                answer.body
+            );
+            admitted += 1;
+        }
+    }
+    assert!(admitted >= 15, "only {admitted} pods were judged");
+
+    // The defaults are the official chart's, which restricted refuses: the check has teeth.
+    let (docs, _) = render("charts/ignition", &[ALL], &[]);
+    let (where_, pod) = as_pods(&docs)
+        .into_iter()
+        .find(|(w, _)| w.starts_with("StatefulSet/"))
+        .unwrap();
+    let answer = judge(&pod);
+    assert_eq!(answer.status, 403, "{where_}: {}", answer.body);
+    assert!(
+        answer.body.contains("violates PodSecurity"),
+        "{}",
+        answer.body
+    );
+}
