@@ -1154,3 +1154,178 @@ fn a_real_api_server_enforcing_restricted_admits_every_hardened_pod_and_refuses_
         answer.body
     );
 }
+
+/// Runs restart-on-renewal.sh as the cert-restart CronJob's pod would: with the token of its
+/// ServiceAccount, against the API server at `server`, over the given certificate folders.
+fn restart_job(
+    server: &str,
+    account: &std::path::Path,
+    statefulset: &str,
+    certs: &[&std::path::Path],
+) -> common::Run {
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg(repo().join("charts/ignition/scripts/optional/restart-on-renewal.sh"))
+        .args(["-s", statefulset])
+        .args(certs)
+        .env("KUBERNETES_API", server)
+        .env("SERVICE_ACCOUNT_DIR", account);
+    cmd.output().unwrap().into()
+}
+
+#[test]
+fn a_renewed_certificate_rolls_the_statefulset_on_a_real_api_server_with_the_chart_rbac() {
+    use common::kube::TestCluster;
+    let cluster = TestCluster::shared();
+    let ns = cluster.namespace("renewal");
+    let (docs, _) = render(
+        "charts/ignition",
+        &[],
+        &[
+            "-n",
+            &ns,
+            "--set",
+            "certManager.enabled=true,certManager.restartOnRenewal.enabled=true",
+        ],
+    );
+    // The chart's own RBAC objects and StatefulSet, as the release would create them.
+    for (kind, name, path) in [
+        (
+            "ServiceAccount",
+            "site-ignition-cert-restart",
+            "api/v1/namespaces/{ns}/serviceaccounts",
+        ),
+        (
+            "Role",
+            "site-ignition-cert-restart",
+            "apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles",
+        ),
+        (
+            "RoleBinding",
+            "site-ignition-cert-restart",
+            "apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings",
+        ),
+        (
+            "StatefulSet",
+            "site-ignition-gateway",
+            "apis/apps/v1/namespaces/{ns}/statefulsets",
+        ),
+    ] {
+        let body = serde_json::to_value(find(&docs, kind, name)).unwrap();
+        let answer = cluster.request(
+            "admin",
+            "POST",
+            &format!("/{}", path.replace("{ns}", &ns)),
+            Some(&body),
+        );
+        assert_eq!(answer.status, 201, "{kind} {name}: {}", answer.body);
+    }
+    // The token the CronJob's pod would get for its ServiceAccount.
+    let token = cluster
+        .request(
+            "admin",
+            "POST",
+            &format!("/api/v1/namespaces/{ns}/serviceaccounts/site-ignition-cert-restart/token"),
+            Some(&serde_json::json!({
+                "apiVersion": "authentication.k8s.io/v1",
+                "kind": "TokenRequest",
+                "spec": {"expirationSeconds": 600}
+            })),
+        )
+        .expect(201)
+        .json()["status"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    let account = tmp.path().join("serviceaccount");
+    std::fs::create_dir_all(&account).unwrap();
+    std::fs::write(account.join("token"), token).unwrap();
+    std::fs::write(account.join("namespace"), &ns).unwrap();
+    std::fs::copy(cluster.dir().join("ca.crt"), account.join("ca.crt")).unwrap();
+    let (leaf, ca) = (
+        tmp.path().join("gan-tls"),
+        tmp.path().join("gan-issuer-tls"),
+    );
+    for (dir, text) in [(&leaf, "leaf, first year"), (&ca, "the CA")] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("tls.crt"), text).unwrap();
+    }
+    let statefulset = || {
+        cluster
+            .request(
+                "admin",
+                "GET",
+                &format!("/apis/apps/v1/namespaces/{ns}/statefulsets/site-ignition-gateway"),
+                None,
+            )
+            .expect(200)
+            .json()
+    };
+    let generation = |sts: &serde_json::Value| sts["metadata"]["generation"].as_i64().unwrap();
+    let before = statefulset();
+
+    let first = restart_job(
+        cluster.server(),
+        &account,
+        "site-ignition-gateway",
+        &[&leaf, &ca],
+    );
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    assert!(first.stdout.contains("Recorded"), "{}", first.stdout);
+    let recorded = statefulset();
+    let seen = recorded["metadata"]["annotations"]["stoke.dev/certificates-seen"]
+        .as_str()
+        .expect("the fingerprint is recorded")
+        .to_string();
+    assert_eq!(
+        generation(&recorded),
+        generation(&before),
+        "recording restarts nothing"
+    );
+
+    let again = restart_job(
+        cluster.server(),
+        &account,
+        "site-ignition-gateway",
+        &[&leaf, &ca],
+    );
+    assert!(
+        again.stdout.contains("unchanged"),
+        "{}{}",
+        again.stdout,
+        again.stderr
+    );
+
+    // cert-manager renews the leaf: the pod template changes, so the pods roll.
+    std::fs::write(leaf.join("tls.crt"), "leaf, second year").unwrap();
+    let renewed = restart_job(
+        cluster.server(),
+        &account,
+        "site-ignition-gateway",
+        &[&leaf, &ca],
+    );
+    assert_eq!(renewed.code, 0, "{}{}", renewed.stdout, renewed.stderr);
+    let rolled = statefulset();
+    let now_seen = rolled["metadata"]["annotations"]["stoke.dev/certificates-seen"]
+        .as_str()
+        .unwrap();
+    assert_ne!(now_seen, seen);
+    assert_eq!(
+        rolled["spec"]["template"]["metadata"]["annotations"]["stoke.dev/certificates"],
+        now_seen
+    );
+    assert_eq!(
+        generation(&rolled),
+        generation(&before) + 1,
+        "a new pod template revision"
+    );
+
+    // The Role reaches this StatefulSet only.
+    let other = restart_job(cluster.server(), &account, "another-gateway", &[&leaf, &ca]);
+    assert_ne!(other.code, 0);
+    assert!(
+        other.stderr.contains("cannot read StatefulSet"),
+        "{}",
+        other.stderr
+    );
+}
