@@ -1329,3 +1329,78 @@ fn a_renewed_certificate_rolls_the_statefulset_on_a_real_api_server_with_the_cha
         other.stderr
     );
 }
+
+/// The API path that creates `kind` objects of `api_version` in `ns`; None for cert-manager's
+/// kinds, which the test cluster does not serve.
+fn collection(api_version: &str, kind: &str, ns: &str) -> Option<String> {
+    if api_version.starts_with("cert-manager.io/") {
+        return None;
+    }
+    let resource = match kind {
+        "ServiceAccount" => "serviceaccounts",
+        "Secret" => "secrets",
+        "ConfigMap" => "configmaps",
+        "Service" => "services",
+        "Pod" => "pods",
+        "PersistentVolumeClaim" => "persistentvolumeclaims",
+        "StatefulSet" => "statefulsets",
+        "CronJob" => "cronjobs",
+        "Job" => "jobs",
+        "Ingress" => "ingresses",
+        "NetworkPolicy" => "networkpolicies",
+        "PodDisruptionBudget" => "poddisruptionbudgets",
+        "Role" => "roles",
+        "RoleBinding" => "rolebindings",
+        other => panic!("no API path known for {api_version} {other}; add it here"),
+    };
+    let base = if api_version == "v1" {
+        "/api/v1".to_string()
+    } else {
+        format!("/apis/{api_version}")
+    };
+    Some(format!("{base}/namespaces/{ns}/{resource}?dryRun=All"))
+}
+
+#[test]
+fn a_real_api_server_accepts_every_object_of_every_shipped_and_production_render() {
+    use common::kube::TestCluster;
+    let cluster = TestCluster::shared();
+    let ns = cluster.namespace("accepts");
+    let mut renders: Vec<(&str, Vec<&str>)> = COMBINATIONS
+        .iter()
+        .map(|(chart, values)| (*chart, vec![*values]))
+        .collect();
+    renders.push(("charts/ignition", vec![ALL, "values/hardened.yaml"]));
+    renders.push((
+        "charts/ignition-scaleout",
+        vec![
+            "values/scaleout.yaml",
+            ALL_SCALEOUT,
+            "values/hardened-scaleout.yaml",
+        ],
+    ));
+    let mut sent = 0;
+    for (chart, files) in &renders {
+        let (docs, _) = render(chart, files, &["-n", &ns]);
+        for d in &docs {
+            let (api, kind) = (
+                d["apiVersion"].as_str().unwrap(),
+                d["kind"].as_str().unwrap(),
+            );
+            let Some(path) = collection(api, kind, &ns) else {
+                continue;
+            };
+            let body = serde_json::to_value(d).unwrap();
+            let answer = cluster.request("admin", "POST", &path, Some(&body));
+            assert_eq!(
+                answer.status,
+                201,
+                "{chart} {files:?}: {kind} {}: {}",
+                d["metadata"]["name"].as_str().unwrap(),
+                answer.body
+            );
+            sent += 1;
+        }
+    }
+    assert!(sent > 80, "only {sent} objects were sent");
+}
