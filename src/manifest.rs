@@ -21,7 +21,7 @@ pub struct Manifest {
 }
 
 /// Helm's install order: kinds earlier in the list are applied first; unknown kinds last.
-pub const INSTALL_ORDER: &[&str] = &[
+pub(crate) const INSTALL_ORDER: &[&str] = &[
     "PriorityClass",
     "Namespace",
     "NetworkPolicy",
@@ -74,7 +74,7 @@ fn kind_rank(kind: &str) -> usize {
 ///
 /// Hooks (documents annotated `helm.sh/hook`, such as test Pods) come after every other
 /// document, in the same order among themselves, as `helm template` prints them.
-pub fn sort_for_install(manifests: &mut [Manifest]) {
+pub(crate) fn sort_for_install(manifests: &mut [Manifest]) {
     manifests.sort_by_cached_key(|m| {
         let rank = kind_rank(&m.kind);
         let unknown = if rank == INSTALL_ORDER.len() {
@@ -98,7 +98,7 @@ pub fn is_hook(manifest: &Manifest) -> bool {
 
 /// The manifests as one multi-document YAML stream, each under a `# Source:` line, as
 /// `stoke template` prints them.
-pub fn manifest_text(manifests: &[Manifest]) -> String {
+pub(crate) fn manifest_text(manifests: &[Manifest]) -> String {
     let mut out = String::new();
     for m in manifests {
         out.push_str("---\n# Source: ");

@@ -2,6 +2,7 @@
 //! handler calls the library and prints what it returns.
 
 mod chart_cmds;
+mod fleet;
 pub mod output;
 mod package;
 mod release;
@@ -119,6 +120,11 @@ pub enum Command {
         after_help = "Examples:\n  stoke diff revision gw 2 3\n  stoke diff upgrade gw charts/ignition -f values/redundant.yaml"
     )]
     Diff(release::DiffArgs),
+    /// Render, compare, apply and report many releases declared in one fleet file.
+    #[command(
+        after_help = "Examples:\n  stoke fleet template -f examples/fleet/fleet.yaml --output-dir gitops/\n  stoke fleet diff -f fleet.yaml -l region=eu\n  stoke fleet apply -f fleet.yaml --prune"
+    )]
+    Fleet(fleet::FleetArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -160,6 +166,7 @@ pub fn main() -> i32 {
         Command::Search(a) => package::search(a),
         Command::Pull(a) => package::pull(a),
         Command::Dependency(a) => package::dependency(a),
+        Command::Fleet(a) => fleet::run(&cli, a),
     };
     match result {
         Ok(code) => code,
