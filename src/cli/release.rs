@@ -372,7 +372,14 @@ fn print_done(done: &release::Done, format: OutputFormat, show_manifest: bool) -
     let mut out = anstream::stdout();
     write!(out, "{}", report.to_text())?;
     if show_manifest {
-        write!(out, "MANIFEST:\n{}", done.revision.manifest_text())?;
+        // A dry run shows what would be applied, but never the Secret values themselves
+        // (`get manifest` prints the stored revision as it is).
+        let masked = crate::engine::Rendered {
+            manifests: crate::mask::mask_manifests(&done.revision.manifests),
+            notes: None,
+            warnings: Vec::new(),
+        };
+        write!(out, "MANIFEST:\n{}", masked.manifest_text())?;
     }
     Ok(())
 }

@@ -94,7 +94,7 @@ fn plan(
 }
 
 /// The install under an already held lock (also used by `upgrade --install`).
-pub fn install_locked(
+pub(crate) fn install_locked(
     env: &Env,
     key: &ReleaseKey,
     locked: Locked,

@@ -82,7 +82,7 @@ pub fn current(
 }
 
 /// Computes the user values of the new revision.
-pub fn combine_values(
+pub(crate) fn combine_values(
     mode: ValuesMode,
     given: &Map<String, Value>,
     current: &Revision,
@@ -112,7 +112,7 @@ pub fn combine_values(
 }
 
 /// Renders the upgrade of `current` (revision `number`) without writing.
-pub fn plan(
+pub(crate) fn plan(
     key: &ReleaseKey,
     number: u64,
     current: &Revision,
@@ -180,7 +180,7 @@ pub enum Plan {
 }
 
 /// Plans an upgrade without taking the lock or writing.
-pub fn plan_only(
+pub(crate) fn plan_only(
     env: &Env,
     key: &ReleaseKey,
     input: &ChartInput,

@@ -16,7 +16,7 @@ pub struct Violation {
 
 /// Validates the values of `chart` and of each subchart (against its own section) with
 /// their schemas. Returns every violation, grouped per chart.
-pub fn check_tree(
+pub(crate) fn check_tree(
     chart: &Chart,
     values: &Map<String, Value>,
 ) -> Result<Vec<(String, Vec<Violation>)>> {
@@ -125,7 +125,7 @@ fn violations(
 
 /// Turns a JSON pointer into the dotted path users write (`a.b[0].c`), looking at the
 /// values to tell list indices from keys that happen to be digits.
-pub fn pointer_to_path(instance: &Value, pointer: &str) -> String {
+pub(crate) fn pointer_to_path(instance: &Value, pointer: &str) -> String {
     let mut out = String::new();
     let mut cur = Some(instance);
     for raw in pointer.split('/').skip(1) {
@@ -148,7 +148,7 @@ pub fn pointer_to_path(instance: &Value, pointer: &str) -> String {
 }
 
 /// Fails with one message listing every violation.
-pub fn enforce(
+pub(crate) fn enforce(
     chart: &Chart,
     values: &Map<String, Value>,
     locate: &dyn Fn(&str) -> Option<String>,
