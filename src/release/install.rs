@@ -15,6 +15,8 @@ pub struct InstallOptions {
     pub description: Option<String>,
     /// Render and report without writing anything.
     pub dry_run: bool,
+    /// Labels to record on the release (`--labels`; none when `None`).
+    pub labels: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// Installs `input` as release `key`.
@@ -76,7 +78,7 @@ fn plan(
     } else {
         (Status::PendingInstall, "Initial install underway")
     };
-    let rev = super::new_revision(
+    let mut rev = super::new_revision(
         key,
         number,
         input.chart,
@@ -85,6 +87,7 @@ fn plan(
         (status, description),
         None,
     );
+    rev.labels = opts.labels.clone().unwrap_or_default();
     Ok((rev, warnings))
 }
 

@@ -16,7 +16,9 @@ pub mod diff;
 pub mod get;
 pub mod history;
 pub mod install;
+pub mod labels;
 pub mod list;
+pub mod names;
 pub mod rollback;
 pub mod status;
 pub mod uninstall;
@@ -211,6 +213,7 @@ pub fn new_revision(
         computed_values: outcome.computed.values,
         notes: outcome.rendered.notes,
         manifests: outcome.rendered.manifests,
+        labels: Default::default(),
     }
 }
 

@@ -38,6 +38,8 @@ pub struct UpgradeOptions {
     pub description: Option<String>,
     /// Render and report without writing anything.
     pub dry_run: bool,
+    /// `--labels`: merged over the current revision's labels; `None` removes a label.
+    pub label_changes: std::collections::BTreeMap<String, Option<String>>,
 }
 
 impl Default for UpgradeOptions {
@@ -48,6 +50,7 @@ impl Default for UpgradeOptions {
             history_max: 10,
             description: None,
             dry_run: false,
+            label_changes: Default::default(),
         }
     }
 }
@@ -152,6 +155,7 @@ pub fn plan(
         Some(current.first_deployed.clone()),
     );
     rev.chart = crate::record::ChartInfo::of(input.chart);
+    rev.labels = super::labels::merged(&current.labels, &opts.label_changes);
     Ok((rev, warnings))
 }
 
@@ -198,6 +202,7 @@ pub fn plan_only(
             let iopts = InstallOptions {
                 description: opts.description.clone(),
                 dry_run: true,
+                labels: Some(super::labels::for_install(&opts.label_changes)),
             };
             let done = super::install::install(env, key, input, &iopts)?;
             Ok(Plan::Install(Box::new(done.revision), done.warnings))
@@ -243,6 +248,7 @@ pub fn upgrade(
         let iopts = InstallOptions {
             description: opts.description.clone(),
             dry_run: false,
+            labels: Some(super::labels::for_install(&opts.label_changes)),
         };
         return install_locked(env, key, locked, input, &iopts);
     }

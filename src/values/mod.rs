@@ -23,6 +23,8 @@ pub struct ValuesOptions {
     pub files: Vec<PathBuf>,
     /// `--set`-family arguments, in the order given; applied after the files.
     pub sets: Vec<(SetKind, String)>,
+    /// `--skip-schema-validation`: do not check the values against values.schema.json.
+    pub skip_schema_validation: bool,
 }
 
 /// One place user values came from, kept to point messages at lines.
@@ -43,6 +45,8 @@ pub struct UserValues {
     pub merged: Map<String, Value>,
     /// Each file and `--set` argument on its own.
     pub sources: Vec<ValuesSource>,
+    /// The user asked not to check the values against the charts' schemas.
+    pub skip_schema_validation: bool,
 }
 
 impl UserValues {
@@ -69,7 +73,10 @@ fn strip_indices(path: &str) -> String {
 
 /// Reads the values files and applies the `--set` family, in Helm's order.
 pub fn read_user_values(opts: &ValuesOptions) -> Result<UserValues> {
-    let mut out = UserValues::default();
+    let mut out = UserValues {
+        skip_schema_validation: opts.skip_schema_validation,
+        ..UserValues::default()
+    };
     for file in &opts.files {
         let (text, origin) = read_values_file(file)?;
         let values = crate::yaml::parse_values_yaml(&text, &origin)?;
@@ -150,13 +157,15 @@ pub fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
         }
     }
     // A schema refusal often comes from a typo; name the likely culprits with it.
-    schema::enforce(tree, &values, &|path| user.origin_of(path)).map_err(|e| {
-        if unknown.is_empty() {
-            return e;
-        }
-        let hints: Vec<String> = unknown.iter().map(|u| format!("  - {u}")).collect();
-        anyhow::anyhow!("{e}\nkeys the chart does not define:\n{}", hints.join("\n"))
-    })?;
+    if !user.skip_schema_validation {
+        schema::enforce(tree, &values, &|path| user.origin_of(path)).map_err(|e| {
+            if unknown.is_empty() {
+                return e;
+            }
+            let hints: Vec<String> = unknown.iter().map(|u| format!("  - {u}")).collect();
+            anyhow::anyhow!("{e}\nkeys the chart does not define:\n{}", hints.join("\n"))
+        })?;
+    }
     Ok(Computed {
         values,
         warnings,
