@@ -2,6 +2,7 @@
 //! handler calls the library and prints what it returns.
 
 mod chart_cmds;
+mod fleet;
 mod hints;
 mod info;
 pub mod output;
@@ -133,6 +134,11 @@ pub enum Command {
     /// Print the settings stoke runs with (store, repository files) and their variables.
     #[command(after_help = "Examples:\n  stoke env\n  stoke env STOKE_STORE")]
     Env(info::EnvArgs),
+    /// Render, compare, apply and report many releases declared in one fleet file.
+    #[command(
+        after_help = "Examples:\n  stoke fleet template -f examples/fleet/fleet.yaml --output-dir gitops/\n  stoke fleet diff -f fleet.yaml -l region=eu\n  stoke fleet apply -f fleet.yaml --prune"
+    )]
+    Fleet(fleet::FleetArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -180,6 +186,7 @@ pub fn main() -> i32 {
         Command::Dependency(a) => package::dependency(a),
         Command::Version(a) => info::version(a),
         Command::Env(a) => info::env(&cli, a),
+        Command::Fleet(a) => fleet::run(&cli, a),
     };
     match result {
         Ok(code) => code,

@@ -498,7 +498,14 @@ fn print_done(done: &release::Done, format: OutputFormat, show_manifest: bool) -
     let mut out = anstream::stdout();
     write!(out, "{}", report.to_text())?;
     if show_manifest {
-        write!(out, "MANIFEST:\n{}", done.revision.manifest_text())?;
+        // A dry run shows what would be applied, but never the Secret values themselves
+        // (`get manifest` prints the stored revision as it is).
+        let masked = crate::engine::Rendered {
+            manifests: crate::mask::mask_manifests(&done.revision.manifests),
+            notes: None,
+            warnings: Vec::new(),
+        };
+        write!(out, "MANIFEST:\n{}", masked.manifest_text())?;
     }
     Ok(())
 }
@@ -545,6 +552,7 @@ pub fn upgrade(cli: &Cli, args: &UpgradeArgs, m: Option<&ArgMatches>) -> Result<
         description: args.write.description.clone(),
         dry_run: args.write.dry_run,
         label_changes: release::labels::parse_labels(args.labels.iter().map(String::as_str))?,
+        ..UpgradeOptions::default()
     };
     let done = release::upgrade::upgrade(&session.env(), &key, &input, &opts)?;
     if args.output == OutputFormat::Table && !done.dry_run {

@@ -142,7 +142,8 @@ pub struct Revision {
     /// manifest as `stoke template` prints it.
     pub manifests: Vec<Manifest>,
     /// Labels recorded on the release, as Helm's release labels (`install --labels`,
-    /// selectable with `list -l`); carried from revision to revision.
+    /// selectable with `list -l`; a fleet records its selection labels and its own name
+    /// here, see docs/fleet.md); carried from revision to revision.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub labels: std::collections::BTreeMap<String, String>,
 }

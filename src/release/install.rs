@@ -1,6 +1,8 @@
 //! `stoke install`: the first revision of a release (or a new one after an uninstall that
 //! kept history, as Helm's install --replace allows).
 
+use std::collections::BTreeMap;
+
 use anyhow::{Result, bail};
 
 use super::{ChartInput, Done, Env, Locked};
@@ -15,8 +17,8 @@ pub struct InstallOptions {
     pub description: Option<String>,
     /// Render and report without writing anything.
     pub dry_run: bool,
-    /// Labels to record on the release (`--labels`; none when `None`).
-    pub labels: Option<std::collections::BTreeMap<String, String>>,
+    /// Labels to record on the release (none when `None`).
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 /// Installs `input` as release `key`.
@@ -92,7 +94,7 @@ fn plan(
 }
 
 /// The install under an already held lock (also used by `upgrade --install`).
-pub fn install_locked(
+pub(crate) fn install_locked(
     env: &Env,
     key: &ReleaseKey,
     locked: Locked,

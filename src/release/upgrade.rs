@@ -1,5 +1,7 @@
 //! `stoke upgrade`: a new revision from a chart and values, with Helm's values modes.
 
+use std::collections::BTreeMap;
+
 use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
@@ -38,8 +40,12 @@ pub struct UpgradeOptions {
     pub description: Option<String>,
     /// Render and report without writing anything.
     pub dry_run: bool,
-    /// `--labels`: merged over the current revision's labels; `None` removes a label.
-    pub label_changes: std::collections::BTreeMap<String, Option<String>>,
+    /// Labels of the new revision, replacing the current ones (a fleet's); `None` keeps
+    /// the current revision's, with `label_changes` applied.
+    pub labels: Option<BTreeMap<String, String>>,
+    /// `--labels`: merged over the current revision's labels; a `None` value removes a
+    /// label (Helm's upgrade semantics).
+    pub label_changes: BTreeMap<String, Option<String>>,
 }
 
 impl Default for UpgradeOptions {
@@ -50,6 +56,7 @@ impl Default for UpgradeOptions {
             history_max: 10,
             description: None,
             dry_run: false,
+            labels: None,
             label_changes: Default::default(),
         }
     }
@@ -80,7 +87,7 @@ pub fn current(
 }
 
 /// Computes the user values of the new revision.
-pub fn combine_values(
+pub(crate) fn combine_values(
     mode: ValuesMode,
     given: &Map<String, Value>,
     current: &Revision,
@@ -110,7 +117,7 @@ pub fn combine_values(
 }
 
 /// Renders the upgrade of `current` (revision `number`) without writing.
-pub fn plan(
+pub(crate) fn plan(
     key: &ReleaseKey,
     number: u64,
     current: &Revision,
@@ -155,7 +162,10 @@ pub fn plan(
         Some(current.first_deployed.clone()),
     );
     rev.chart = crate::record::ChartInfo::of(input.chart);
-    rev.labels = super::labels::merged(&current.labels, &opts.label_changes);
+    rev.labels = match &opts.labels {
+        Some(labels) => labels.clone(),
+        None => super::labels::merged(&current.labels, &opts.label_changes),
+    };
     Ok((rev, warnings))
 }
 
@@ -175,7 +185,7 @@ pub enum Plan {
 }
 
 /// Plans an upgrade without taking the lock or writing.
-pub fn plan_only(
+pub(crate) fn plan_only(
     env: &Env,
     key: &ReleaseKey,
     input: &ChartInput,
@@ -202,7 +212,10 @@ pub fn plan_only(
             let iopts = InstallOptions {
                 description: opts.description.clone(),
                 dry_run: true,
-                labels: Some(super::labels::for_install(&opts.label_changes)),
+                labels: opts
+                    .labels
+                    .clone()
+                    .or_else(|| Some(super::labels::for_install(&opts.label_changes))),
             };
             let done = super::install::install(env, key, input, &iopts)?;
             Ok(Plan::Install(Box::new(done.revision), done.warnings))
@@ -248,7 +261,10 @@ pub fn upgrade(
         let iopts = InstallOptions {
             description: opts.description.clone(),
             dry_run: false,
-            labels: Some(super::labels::for_install(&opts.label_changes)),
+            labels: opts
+                .labels
+                .clone()
+                .or_else(|| Some(super::labels::for_install(&opts.label_changes))),
         };
         return install_locked(env, key, locked, input, &iopts);
     }
