@@ -10,7 +10,7 @@ use crate::values::{SetKind, ValuesOptions};
 /// `-f` and the `--set` family.
 #[derive(Debug, Clone, Args, Default)]
 pub struct ValuesFlags {
-    /// Values file (repeatable; later files win; `-` reads stdin).
+    /// Values file or http(s):// URL (repeatable; later files win; `-` reads stdin).
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Set values: `a.b=1,c[0]=x` (typed: numbers, true/false, null).

@@ -136,6 +136,9 @@ fn read_values_file(path: &Path) -> Result<(String, String)> {
     if path.as_os_str() == "-" {
         return Ok((input::read_stdin()?, "<stdin>".into()));
     }
+    if let Some(url) = path.to_str().filter(|p| input::is_url(p)) {
+        return Ok((input::read_url(url)?, url.to_string()));
+    }
     let text = input::read_regular_file(path, "values file")?;
     Ok((text, path.display().to_string()))
 }
