@@ -56,6 +56,12 @@ pub struct LintArgs {
     /// Fail on warnings too (unknown values keys among them).
     #[arg(long)]
     pub strict: bool,
+    /// Also lint every chart below each chart's charts/ folder.
+    #[arg(long)]
+    pub with_subcharts: bool,
+    /// Print only warnings and errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -65,10 +71,12 @@ pub struct LintArgs {
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
 pub struct TemplateArgs {
-    /// Release name.
+    /// Release name (optional, as in Helm: `template CHART` renders as `release-name`).
     pub release: String,
     /// Chart directory, packaged .tgz, or REPO/CHART from a configured repository.
-    pub chart: PathBuf,
+    pub chart: Option<PathBuf>,
+    #[command(flatten)]
+    pub naming: super::release::NamingFlags,
     #[command(flatten)]
     pub source: super::package::ChartSourceFlags,
     #[command(flatten)]
@@ -151,8 +159,13 @@ pub fn lint(cli: &Cli, args: &LintArgs, m: Option<&ArgMatches>) -> Result<i32> {
         capabilities: args.cluster.capabilities()?,
         deployed: Vec::new(),
     };
-    let reports: Vec<_> = args
-        .charts
+    let mut charts = args.charts.clone();
+    if args.with_subcharts {
+        for c in &args.charts {
+            charts.extend(crate::lint::subchart_paths(c));
+        }
+    }
+    let reports: Vec<_> = charts
         .iter()
         .map(|c| crate::lint::lint(c, &values, &opts))
         .collect();
@@ -163,14 +176,34 @@ pub fn lint(cli: &Cli, args: &LintArgs, m: Option<&ArgMatches>) -> Result<i32> {
     }
     let mut out = anstream::stdout();
     for r in &reports {
+        let shown: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| !args.quiet || f.severity != Severity::Info)
+            .collect();
+        if args.quiet && shown.is_empty() {
+            continue;
+        }
         writeln!(out, "==> Linting {}", r.chart)?;
-        for f in &r.findings {
+        for f in shown {
             let label = match f.severity {
                 Severity::Info => styled("[INFO]", anstyle::AnsiColor::Blue),
                 Severity::Warning => styled("[WARNING]", anstyle::AnsiColor::Yellow),
                 Severity::Error => styled("[ERROR]", anstyle::AnsiColor::Red),
             };
             writeln!(out, "{label} {}: {}", f.location, f.message)?;
+        }
+        let strict = r.strict_failures(args.strict);
+        if !strict.is_empty() {
+            writeln!(
+                out,
+                "{} failed only because --strict fails on warnings; these {} warning(s) did it:",
+                r.chart,
+                strict.len()
+            )?;
+            for f in strict {
+                writeln!(out, "  - {}: {}", f.location, f.message)?;
+            }
         }
         writeln!(out)?;
     }
@@ -183,12 +216,20 @@ pub fn lint(cli: &Cli, args: &LintArgs, m: Option<&ArgMatches>) -> Result<i32> {
 }
 
 pub fn template(cli: &Cli, args: &TemplateArgs, m: Option<&ArgMatches>) -> Result<i32> {
-    let chart_path = super::package::resolve_chart(&args.chart, &args.source)?;
+    let (given, chart_ref) =
+        super::release::release_and_chart(&args.release, args.chart.as_deref());
+    if let (Some(name), true) = (given, args.naming.makes_name()) {
+        anyhow::bail!(
+            "both a release name (`{name}`) and --generate-name/--name-template were given; give one or the other"
+        );
+    }
+    let chart_path = super::package::resolve_chart(&chart_ref, &args.source)?;
     let chart = crate::chart::load::load(&chart_path)?;
+    let name = args.naming.name(given, chart.name())?;
     let user = crate::values::read_user_values(&options(&args.values, m))?;
     let opts = RenderOptions {
         release: ReleaseInfo {
-            name: args.release.clone(),
+            name,
             namespace: cli.namespace.clone(),
             revision: 1,
             is_install: !args.is_upgrade,

@@ -60,6 +60,7 @@ impl FleetRelease {
         ValuesOptions {
             files: self.values.clone(),
             sets: self.sets.clone(),
+            ..ValuesOptions::default()
         }
     }
 

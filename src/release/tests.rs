@@ -50,6 +50,7 @@ fn values(v: Value) -> UserValues {
             _ => Map::new(),
         },
         sources: Vec::new(),
+        ..UserValues::default()
     }
 }
 

@@ -52,3 +52,25 @@ pub fn read_stdin() -> Result<String> {
 pub fn read_set_file(path: &str) -> Result<String> {
     read_regular_file(Path::new(path), "--set-file file")
 }
+
+/// Whether a `-f` argument names a values file over HTTP(S) rather than a path.
+pub fn is_url(arg: &str) -> bool {
+    arg.starts_with("https://") || arg.starts_with("http://")
+}
+
+/// Downloads a values file given as `-f https://...`, with the same size cap as a local
+/// values file ([`crate::limits::VALUES_FILE_BYTES`]).
+pub fn read_url(url: &str) -> Result<String> {
+    let limit = crate::limits::VALUES_FILE_BYTES.get();
+    let what = "values file";
+    let data = crate::repo::fetch::fetch(url, limit, what).map_err(|e| {
+        // The download stops at the cap; say so in the words (and with the variable) a
+        // local file that is too large gets.
+        if e.chain().any(|c| c.to_string().contains("-byte limit")) {
+            crate::limits::VALUES_FILE_BYTES.exceeded(format!("{what} {url} is larger"))
+        } else {
+            e
+        }
+    })?;
+    String::from_utf8(data).with_context(|| format!("{what} {url} is not UTF-8 text"))
+}

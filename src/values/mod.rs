@@ -25,6 +25,8 @@ pub struct ValuesOptions {
     pub files: Vec<PathBuf>,
     /// `--set`-family arguments, in the order given; applied after the files.
     pub sets: Vec<(SetKind, String)>,
+    /// `--skip-schema-validation`: do not check the values against values.schema.json.
+    pub skip_schema_validation: bool,
 }
 
 /// One place user values came from, kept to point messages at lines.
@@ -45,6 +47,8 @@ pub struct UserValues {
     pub merged: Map<String, Value>,
     /// Each file and `--set` argument on its own.
     pub sources: Vec<ValuesSource>,
+    /// The user asked not to check the values against the charts' schemas.
+    pub skip_schema_validation: bool,
 }
 
 impl UserValues {
@@ -94,7 +98,10 @@ pub fn read_user_values_with(
     opts: &ValuesOptions,
     read: &dyn Fn(&Path) -> Result<std::sync::Arc<ValuesSource>>,
 ) -> Result<UserValues> {
-    let mut out = UserValues::default();
+    let mut out = UserValues {
+        skip_schema_validation: opts.skip_schema_validation,
+        ..UserValues::default()
+    };
     for file in &opts.files {
         let source = read(file)?;
         crate::merge::deep_merge(
@@ -129,6 +136,9 @@ pub fn read_user_values_with(
 fn read_values_file(path: &Path) -> Result<(String, String)> {
     if path.as_os_str() == "-" {
         return Ok((input::read_stdin()?, "<stdin>".into()));
+    }
+    if let Some(url) = path.to_str().filter(|p| input::is_url(p)) {
+        return Ok((input::read_url(url)?, url.to_string()));
     }
     let text = input::read_regular_file(path, "values file")?;
     Ok((text, path.display().to_string()))
@@ -173,13 +183,15 @@ pub(crate) fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Comput
         user.origin_of(path)
     })?;
     // A schema refusal often comes from a typo; name the likely culprits with it.
-    schema::enforce(tree, &values, &|path| user.origin_of(path)).map_err(|e| {
-        if unknown.is_empty() {
-            return e;
-        }
-        let hints: Vec<String> = unknown.iter().map(|u| format!("  - {u}")).collect();
-        anyhow::anyhow!("{e}\nkeys the chart does not define:\n{}", hints.join("\n"))
-    })?;
+    if !user.skip_schema_validation {
+        schema::enforce(tree, &values, &|path| user.origin_of(path)).map_err(|e| {
+            if unknown.is_empty() {
+                return e;
+            }
+            let hints: Vec<String> = unknown.iter().map(|u| format!("  - {u}")).collect();
+            anyhow::anyhow!("{e}\nkeys the chart does not define:\n{}", hints.join("\n"))
+        })?;
+    }
     Ok(Computed {
         values,
         warnings,
