@@ -63,7 +63,7 @@ pub fn is_url(arg: &str) -> bool {
 pub fn read_url(url: &str) -> Result<String> {
     let limit = crate::limits::VALUES_FILE_BYTES.get();
     let what = "values file";
-    let data = crate::repo::fetch::fetch(url, limit, what).map_err(|e| {
+    let data = crate::fetch::fetch(url, limit, what).map_err(|e| {
         // The download stops at the cap; say so in the words (and with the variable) a
         // local file that is too large gets.
         if e.chain().any(|c| c.to_string().contains("-byte limit")) {
