@@ -2,6 +2,7 @@
 //! handler calls the library and prints what it returns.
 
 mod chart_cmds;
+mod dist;
 pub mod output;
 mod package;
 mod release;
@@ -119,6 +120,21 @@ pub enum Command {
         after_help = "Examples:\n  stoke diff revision gw 2 3\n  stoke diff upgrade gw charts/ignition -f values/redundant.yaml"
     )]
     Diff(release::DiffArgs),
+    /// Upload a packaged chart to an OCI registry (as Helm stores charts).
+    #[command(
+        after_help = "Examples:\n  stoke push dist/ignition-1.2.0.tgz oci://registry.example.com/charts\n  stoke install gw oci://registry.example.com/charts/ignition --version '^1.2'"
+    )]
+    Push(dist::PushArgs),
+    /// Log in to or out of an OCI registry.
+    #[command(
+        after_help = "Example:\n  stoke registry login registry.example.com -u ci --password-stdin"
+    )]
+    Registry(dist::RegistryArgs),
+    /// Check a packaged chart against its provenance (.prov) file.
+    #[command(
+        after_help = "Example:\n  stoke verify dist/ignition-1.2.0.tgz --keyring ~/.gnupg/pubring.gpg"
+    )]
+    Verify(dist::VerifyArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -160,6 +176,9 @@ pub fn main() -> i32 {
         Command::Search(a) => package::search(a),
         Command::Pull(a) => package::pull(a),
         Command::Dependency(a) => package::dependency(a),
+        Command::Push(a) => dist::push(a),
+        Command::Registry(a) => dist::registry(a),
+        Command::Verify(a) => dist::verify(a),
     };
     match result {
         Ok(code) => code,
