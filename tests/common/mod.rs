@@ -2,6 +2,8 @@
 //! runner for the built `stoke` binary.
 #![allow(dead_code)]
 
+pub mod kube;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
