@@ -500,3 +500,77 @@ fn a_tls_registry_is_trusted_through_its_ca_file() {
         );
     }
 }
+
+#[test]
+fn a_registry_with_bearer_token_auth_is_used_through_its_token_service() {
+    let Some(tokens) = dist_support::TokenServer::start() else {
+        return;
+    };
+    let Some(reg) = Registry::start_with_tokens(&tokens) else {
+        return;
+    };
+    let env = Env::new();
+    // A wrong password is refused by the token service the challenge names.
+    let err = env.fails_in(
+        &[
+            "registry",
+            "login",
+            &reg.host,
+            "-u",
+            USER,
+            "--password-stdin",
+            "--plain-http",
+        ],
+        "wrong\n",
+    );
+    assert!(err.contains("refused the credentials"), "{err}");
+    assert!(err.contains("token service"), "{err}");
+    login(&env, &reg, &["--plain-http"]);
+
+    let pkg = package(&env, "gw", "1.6.0");
+    env.ok(&["push", &pkg, &reg.url("charts"), "--plain-http"]);
+    env.ok(&[
+        "pull",
+        &reg.url("charts/gw"),
+        "--version",
+        "^1",
+        "--plain-http",
+        "-d",
+        "dl",
+    ]);
+    assert_eq!(
+        sha256(&env.path("dl/gw-1.6.0.tgz")),
+        sha256(&env.path(&pkg))
+    );
+    // Without a login the token service grants nothing and the registry refuses.
+    let stranger = Env::new();
+    let err = stranger.fails(&["pull", &reg.url("charts/gw"), "--plain-http"]);
+    assert!(err.contains("refused the credentials"), "{err}");
+    let requests = tokens.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|q| q.contains("scope=repository%3Acharts%2Fgw%3Apull%2Cpush")),
+        "no push-scoped token was requested: {requests:?}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|q| q.contains("service=stoke-test-registry")),
+        "{requests:?}"
+    );
+    if have_helm() {
+        std::fs::create_dir_all(env.path("helm-dl")).unwrap();
+        env.helm(
+            &format!(
+                "c = h.RegistryClient(plain_http=True, credentials_file=cfg)\nc.pull({:?}, version='1.6.0', destination='helm-dl', plain_http=True)\nprint(json.dumps(True))",
+                reg.url("charts/gw")
+            ),
+            &[],
+        );
+        assert_eq!(
+            sha256(&env.path("helm-dl/gw-1.6.0.tgz")),
+            sha256(&env.path(&pkg))
+        );
+    }
+}

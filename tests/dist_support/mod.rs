@@ -340,6 +340,28 @@ impl Registry {
             .unwrap();
         assert!(out.status.success(), "htpasswd failed");
         std::fs::write(dir.path().join("htpasswd"), &out.stdout).unwrap();
+        let auth = format!(
+            "auth:\n  htpasswd:\n    realm: stoke-test\n    path: {}\n",
+            dir.path().join("htpasswd").display()
+        );
+        Some(Registry::serve(dir, with_tls, &auth))
+    }
+
+    /// A registry that sends clients to `token`'s service (`WWW-Authenticate: Bearer`).
+    pub fn start_with_tokens(token: &TokenServer) -> Option<Registry> {
+        if !have("docker-registry", &["--version"]) {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let auth = format!(
+            "auth:\n  token:\n    realm: {}/token\n    service: {TOKEN_SERVICE}\n    issuer: {TOKEN_ISSUER}\n    rootcertbundle: {}\n",
+            token.url,
+            token.cert.display()
+        );
+        Some(Registry::serve(dir, false, &auth))
+    }
+
+    fn serve(dir: tempfile::TempDir, with_tls: bool, auth: &str) -> Registry {
         let tls = with_tls.then(|| Tls::make(&dir.path().join("tls")));
         let port = free_port();
         let tls_block = match &tls {
@@ -351,9 +373,8 @@ impl Registry {
             None => String::new(),
         };
         let config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{tls_block}auth:\n  htpasswd:\n    realm: stoke-test\n    path: {}\n",
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{tls_block}{auth}",
             dir.path().join("data").display(),
-            dir.path().join("htpasswd").display()
         );
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
@@ -374,12 +395,12 @@ impl Registry {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Some(Registry {
+        Registry {
             child,
             host: format!("127.0.0.1:{port}"),
             tls,
             _dir: dir,
-        })
+        }
     }
 
     /// `oci://HOST/PATH`.
@@ -506,4 +527,144 @@ pub fn keys() -> Option<&'static Keys> {
         Some(keys)
     })
     .as_ref()
+}
+
+pub const TOKEN_SERVICE: &str = "stoke-test-registry";
+pub const TOKEN_ISSUER: &str = "stoke-test-issuer";
+
+/// The token service docker-registry's `token` auth sends clients to: it checks basic
+/// auth for USER/PASSWORD and issues RS256 JWTs (signed with openssl, certificate in
+/// `x5c`) granting the requested scopes. Killed on drop.
+pub struct TokenServer {
+    child: Child,
+    pub url: String,
+    pub cert: PathBuf,
+    /// Every token request's query string, for the test to inspect.
+    pub log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+const TOKEN_SERVER: &str = r#"
+import base64, http.server, json, subprocess, sys, time, urllib.parse, uuid
+port, key, cert_der, user, password, log = sys.argv[1:7]
+port = int(port)
+expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+x5c = base64.b64encode(open(cert_der, "rb").read()).decode()
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        url = urllib.parse.urlparse(self.path)
+        with open(log, "a") as f:
+            f.write(url.query + "\n")
+        if self.headers.get("Authorization") != expected:
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        q = urllib.parse.parse_qs(url.query)
+        access = []
+        for scope in q.get("scope", []):
+            for one in scope.split(" "):
+                kind, name, actions = one.split(":", 2)
+                access.append({"type": kind, "name": name, "actions": actions.split(",")})
+        now = int(time.time())
+        header = {"typ": "JWT", "alg": "RS256", "x5c": [x5c]}
+        claims = {"iss": "stoke-test-issuer", "sub": user, "aud": q.get("service", [""])[0],
+                  "exp": now + 600, "nbf": now - 60, "iat": now, "jti": uuid.uuid4().hex,
+                  "access": access}
+        signing_input = b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())
+        sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=signing_input.encode(),
+                             capture_output=True, check=True).stdout
+        token = signing_input + "." + b64(sig)
+        body = json.dumps({"token": token, "access_token": token, "expires_in": 600,
+                           "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+"#;
+
+impl TokenServer {
+    /// None (skipped) when openssl is missing outside CI.
+    pub fn start() -> Option<TokenServer> {
+        if !have("openssl", &["version"]) {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        openssl(
+            dir.path(),
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "token.key",
+                "-out",
+                "token.crt",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=stoke test token issuer",
+            ],
+        );
+        openssl(
+            dir.path(),
+            &[
+                "x509",
+                "-in",
+                "token.crt",
+                "-outform",
+                "DER",
+                "-out",
+                "token.der",
+            ],
+        );
+        let port = free_port();
+        let log = dir.path().join("requests.log");
+        let child = Command::new("python3")
+            .args(["-c", TOKEN_SERVER, &port.to_string()])
+            .arg(dir.path().join("token.key"))
+            .arg(dir.path().join("token.der"))
+            .args([USER, PASSWORD])
+            .arg(&log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 is needed for the token service");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "token service did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(TokenServer {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            cert: dir.path().join("token.crt"),
+            log,
+            _dir: dir,
+        })
+    }
+
+    /// The query strings of the token requests so far.
+    pub fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
