@@ -574,3 +574,93 @@ fn a_registry_with_bearer_token_auth_is_used_through_its_token_service() {
         );
     }
 }
+
+#[test]
+fn dependency_build_verifies_oci_dependencies_against_their_provenance() {
+    let Some(k) = keys() else { return };
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let env = Env::new();
+    login(&env, &reg, &["--plain-http"]);
+    let src = portable_chart(env.dir.path(), "db", "0.4.0");
+    env.ok(&[
+        "package",
+        src.to_str().unwrap(),
+        "-d",
+        "dist",
+        "--sign",
+        "--key",
+        "Plant Signer",
+        "--keyring",
+        k.secring.to_str().unwrap(),
+    ]);
+    env.ok(&[
+        "push",
+        "dist/db-0.4.0.tgz",
+        &reg.url("signed"),
+        "--plain-http",
+    ]);
+    let unsigned = package(&env, "cache", "1.0.0");
+    env.ok(&["push", &unsigned, &reg.url("unsigned"), "--plain-http"]);
+    let site = |name: &str, dep: &str, repo: &str| {
+        let dir = env.path(name);
+        std::fs::create_dir_all(dir.join("templates")).unwrap();
+        std::fs::write(
+            dir.join("Chart.yaml"),
+            format!(
+                "apiVersion: v2\nname: {name}\nversion: 1.0.0\ndependencies:\n  - name: {dep}\n    version: \"*\"\n    repository: {}\n",
+                reg.url(repo)
+            ),
+        )
+        .unwrap();
+        dir
+    };
+    let good = site("good", "db", "signed");
+    let pubring = k.pubring.to_str().unwrap();
+    env.ok(&[
+        "dependency",
+        "update",
+        "good",
+        "--plain-http",
+        "--verify",
+        "--keyring",
+        pubring,
+    ]);
+    std::fs::remove_dir_all(good.join("charts")).unwrap();
+    env.ok(&[
+        "dependency",
+        "build",
+        "good",
+        "--plain-http",
+        "--verify",
+        "--keyring",
+        pubring,
+    ]);
+    assert!(good.join("charts/db-0.4.0.tgz").is_file());
+    std::fs::remove_dir_all(good.join("charts")).unwrap();
+    let err = env.fails(&[
+        "dependency",
+        "build",
+        "good",
+        "--plain-http",
+        "--verify",
+        "--keyring",
+        k.other_pubring.to_str().unwrap(),
+    ]);
+    assert!(err.contains("dependency `db`"), "{err}");
+    assert!(err.contains("does not verify with any key"), "{err}");
+    assert!(!good.join("charts/db-0.4.0.tgz").exists());
+
+    site("loose", "cache", "unsigned");
+    let err = env.fails(&[
+        "dependency",
+        "update",
+        "loose",
+        "--plain-http",
+        "--verify",
+        "--keyring",
+        pubring,
+    ]);
+    assert!(err.contains("no provenance layer"), "{err}");
+}
