@@ -17,8 +17,9 @@ struct AuthServer {
 }
 
 const SERVER: &str = r#"
-import base64, functools, http.server, sys
+import base64, functools, http.server, ssl, sys
 port, root, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+tls = sys.argv[5:]
 expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 class H(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *a): pass
@@ -30,20 +31,42 @@ class H(http.server.SimpleHTTPRequestHandler):
             self.end_headers()
             return
         super().do_GET()
-http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(H, directory=root)).serve_forever()
+server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(H, directory=root))
+if tls:
+    cert, key, client_ca = tls
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(client_ca)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
 "#;
 
 impl AuthServer {
     fn start(root: &std::path::Path, user: &str, password: &str) -> AuthServer {
+        AuthServer::start_tls(root, user, password, None)
+    }
+
+    /// With `tls`, serves HTTPS and demands a client certificate from its CA.
+    fn start_tls(
+        root: &std::path::Path,
+        user: &str,
+        password: &str,
+        tls: Option<&dist_support::Tls>,
+    ) -> AuthServer {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new("python3")
-            .args(["-c", SERVER, &port.to_string()])
+        let mut cmd = Command::new("python3");
+        cmd.args(["-c", SERVER, &port.to_string()])
             .arg(root)
-            .args([user, password])
+            .args([user, password]);
+        if let Some(t) = tls {
+            cmd.arg(&t.cert).arg(&t.key).arg(&t.ca);
+        }
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -54,9 +77,10 @@ impl AuthServer {
             assert!(Instant::now() < deadline, "auth server did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
+        let scheme = if tls.is_some() { "https" } else { "http" };
         AuthServer {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!("{scheme}://127.0.0.1:{port}"),
         }
     }
 }
@@ -163,4 +187,46 @@ fn pull_with_repo_url_takes_credentials_on_the_command_line() {
     );
     let err = env.fails(&["pull", "gw", "--repo", &server.url]);
     assert!(err.contains("401"), "{err}");
+}
+
+#[test]
+fn an_https_repository_is_trusted_through_its_ca_and_given_a_client_certificate() {
+    if !dist_support::have("openssl", &["version"]) {
+        return;
+    }
+    let env = Env::new();
+    let src = portable_chart(env.dir.path(), "gw", "2.0.0");
+    env.ok(&["package", src.to_str().unwrap(), "-d", "srv"]);
+    let tls = dist_support::Tls::make(&env.path("tls"));
+    let server = AuthServer::start_tls(&env.path("srv"), "reader", "hunter2", Some(&tls));
+    env.ok(&["repo", "index", "srv", "--url", &server.url]);
+    let (ca, cert, key) = (
+        tls.ca.to_str().unwrap(),
+        tls.client_cert.to_str().unwrap(),
+        tls.client_key.to_str().unwrap(),
+    );
+    let base = [
+        "repo",
+        "add",
+        "secure",
+        &server.url,
+        "--username",
+        "reader",
+        "--password-stdin",
+    ];
+    let err = env.fails_in(&base, "hunter2\n");
+    assert!(err.contains("--ca-file"), "{err}");
+    let mut with_ca = base.to_vec();
+    with_ca.extend(["--ca-file", ca]);
+    // The CA is trusted now, but the server still wants a client certificate.
+    let err = env.fails_in(&with_ca, "hunter2\n");
+    assert!(err.contains("cannot download"), "{err}");
+    let mut full = with_ca.clone();
+    full.extend(["--cert-file", cert, "--key-file", key]);
+    env.ok_in(&full, "hunter2\n");
+    env.ok(&["pull", "secure/gw", "-d", "dl"]);
+    assert_eq!(
+        sha256(&env.path("dl/gw-2.0.0.tgz")),
+        sha256(&env.path("srv/gw-2.0.0.tgz"))
+    );
 }

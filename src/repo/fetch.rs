@@ -150,9 +150,19 @@ fn fetch_http(
     if let Some(a) = authorization {
         req = req.header("Authorization", a);
     }
-    let mut resp = req.call().with_context(|| {
-        format!("cannot download {what} from {url} (is the address right and reachable?)")
-    })?;
+    let mut resp = match req.call() {
+        Ok(r) => r,
+        Err(e) => {
+            let text = e.to_string().to_lowercase();
+            let hint = if text.contains("certificate") || text.contains("tls") {
+                "TLS failed: trust the server's CA with --ca-file, or give a client certificate with --cert-file/--key-file if it demands one"
+            } else {
+                "is the address right and reachable?"
+            };
+            return Err(anyhow::Error::new(e))
+                .with_context(|| format!("cannot download {what} from {url} ({hint})"));
+        }
+    };
     let status = resp.status();
     if status.as_u16() == 401 {
         bail!(
