@@ -245,8 +245,45 @@ fn a_signed_chart_travels_with_its_provenance_both_ways() {
         std::fs::read(env.path("dl/gw-3.0.0.tgz.prov")).unwrap(),
         std::fs::read(env.path("dist/gw-3.0.0.tgz.prov")).unwrap()
     );
-    // Helm finds the provenance layer where it keeps it: pulling it with Helm and
-    // verifying with Helm succeeds.
+    // The manifest in the registry has Helm's shape: Helm's config media type, the
+    // provenance layer first, then the chart, and Helm's annotations.
+    let manifest = env.helm(
+        &format!(
+            "import urllib.request, base64\nreq = urllib.request.Request('http://{}/v2/signed/gw/manifests/3.0.0', headers={{'Accept': 'application/vnd.oci.image.manifest.v1+json', 'Authorization': 'Basic ' + base64.b64encode(b'{USER}:{PASSWORD}').decode()}})\nprint(urllib.request.urlopen(req).read().decode())",
+            reg.host
+        ),
+        &[],
+    );
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.cncf.helm.config.v1+json"
+    );
+    let layers: Vec<&str> = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["mediaType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        layers,
+        [
+            "application/vnd.cncf.helm.chart.provenance.v1.prov",
+            "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+        ]
+    );
+    assert_eq!(
+        manifest["annotations"]["org.opencontainers.image.title"],
+        "gw"
+    );
+    assert_eq!(
+        manifest["annotations"]["org.opencontainers.image.version"],
+        "3.0.0"
+    );
+    assert_eq!(
+        manifest["annotations"]["org.opencontainers.image.authors"],
+        "Plant Ops (ops@example.com)"
+    );
+    // Helm pulls the chart stoke pushed.
     std::fs::create_dir_all(env.path("helm-dl")).unwrap();
     env.helm(
         &format!(

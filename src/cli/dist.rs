@@ -125,8 +125,10 @@ pub struct RegistryArgs {
 /// Registry subcommands.
 #[derive(Debug, Subcommand)]
 pub enum RegistryCommand {
-    /// Log in to an OCI registry; the credentials are checked, then stored (mode 0600) in
-    /// Helm's registry config.json, so Helm uses them too.
+    /// Log in to an OCI registry (the login is shared with Helm).
+    ///
+    /// The credentials are checked with the registry, then stored (mode 0600) in Helm's
+    /// registry config.json, so Helm uses them too.
     #[command(
         after_help = "Example:\n  echo \"$TOKEN\" | stoke registry login registry.example.com -u ci --password-stdin\n\nCredentials file: $STOKE_REGISTRY_CONFIG, else $HELM_REGISTRY_CONFIG, else\n~/.config/helm/registry/config.json (Docker's config.json format)."
     )]
