@@ -134,8 +134,7 @@ fn display(p: &Option<PathBuf>) -> String {
 /// Writes `bytes` to `path` through a temporary file created with mode 0600 (and its folder
 /// with 0700 when missing), so a secret is never readable by others, not even for a moment.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+    use std::os::unix::fs::DirBuilderExt as _;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -145,23 +144,5 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("cannot create `{}`", dir.display()))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    let written = f.write_all(bytes).and_then(|()| f.sync_all());
-    drop(f);
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("cannot write `{}`", path.display()));
-    }
-    Ok(())
+    crate::fsutil::AtomicWrite::PRIVATE.write(path, bytes)
 }

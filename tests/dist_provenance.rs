@@ -108,6 +108,32 @@ fn helm_signs_and_stoke_verifies() {
         "store",
     ]);
     assert!(out.contains("hist"), "{out}");
+    // So does upgrade; a package without its .prov is refused before anything changes.
+    env.ok(&[
+        "upgrade",
+        "hist",
+        "dist/historian-0.3.0.tgz",
+        "--verify",
+        "--keyring",
+        k.pubring.to_str().unwrap(),
+        "--store",
+        "store",
+    ]);
+    std::fs::remove_file(env.path("dist/historian-0.3.0.tgz.prov")).unwrap();
+    let err = env.fails(&[
+        "upgrade",
+        "hist",
+        "dist/historian-0.3.0.tgz",
+        "--verify",
+        "--keyring",
+        k.pubring.to_str().unwrap(),
+        "--store",
+        "store",
+    ]);
+    assert!(err.contains("has no provenance file"), "{err}");
+    let history = env.ok(&["history", "hist", "--store", "store", "-o", "json"]);
+    let revisions: serde_json::Value = serde_json::from_str(&history).unwrap();
+    assert_eq!(revisions.as_array().unwrap().len(), 2, "{history}");
 }
 
 #[test]

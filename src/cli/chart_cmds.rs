@@ -240,7 +240,7 @@ pub fn template(cli: &Cli, args: &TemplateArgs, m: Option<&ArgMatches>) -> Resul
 pub fn values(args: &ValuesArgs, m: Option<&ArgMatches>) -> Result<i32> {
     let chart = crate::chart::load::load(&args.chart)?;
     let user = crate::values::read_user_values(&options(&args.values, m))?;
-    let computed = crate::values::compute_full(&chart, &user)?;
+    let computed = crate::resolve::compute_values(&chart, &user)?;
     for w in &computed.warnings {
         print_warning(w);
     }
@@ -264,7 +264,7 @@ pub fn show(args: &ShowArgs) -> Result<i32> {
         .iter()
         .find(|f| f.name.eq_ignore_ascii_case("README.md") || f.name.eq_ignore_ascii_case("README"))
         .map(|f| String::from_utf8_lossy(&f.data).into_owned());
-    let chart_yaml = serde_yaml::to_string(&chart.metadata)?;
+    let chart_yaml = crate::yaml::to_string(&chart.metadata)?;
     let mut out = std::io::stdout().lock();
     match args.what {
         ShowWhat::Chart => write!(out, "{chart_yaml}")?,

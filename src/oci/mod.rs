@@ -184,7 +184,7 @@ fn annotations(meta: &crate::chart::metadata::Metadata) -> BTreeMap<String, Stri
     );
     put(
         "org.opencontainers.image.created",
-        Some(&crate::package::index::rfc3339(std::time::SystemTime::now())),
+        Some(&crate::timestamp::now_rfc3339()),
     );
     for (k, v) in &meta.annotations {
         if k != "org.opencontainers.image.title" && k != "org.opencontainers.image.version" {

@@ -71,7 +71,7 @@ fn yaml_key(name: &str) -> String {
 /// with their keys sorted, empty ones left out.
 pub fn metadata_yaml(meta: &crate::chart::metadata::Metadata) -> Result<String> {
     let value = sorted(serde_json::to_value(meta)?);
-    Ok(serde_yaml::to_string(&value)?)
+    crate::yaml::to_string(&value)
 }
 
 fn sorted(v: serde_json::Value) -> serde_json::Value {
@@ -218,7 +218,7 @@ fn parse_files(plain: &str) -> Result<std::collections::BTreeMap<String, String>
     let Some((_, sums)) = plain.split_once("\n...\n") else {
         bail!("the `...` line that separates the metadata from the file digests is missing");
     };
-    let sums: Sums = serde_yaml::from_str(sums)?;
+    let sums: Sums = crate::yaml::from_str(sums, "the provenance file")?;
     Ok(sums.files)
 }
 
@@ -235,7 +235,7 @@ pub fn sign_file(
     let name = file_name(archive)?;
     let prov = sign(&bytes, &name, key_name, secring, passphrase.as_deref())?;
     let path = prov_path(archive);
-    crate::package::write_atomically(&path, prov.as_bytes())?;
+    crate::fsutil::AtomicWrite::PUBLIC.write(&path, prov.as_bytes())?;
     Ok(path)
 }
 

@@ -3,10 +3,10 @@
 
 use anyhow::{Result, bail};
 
-use super::record::{Revision, Status};
 use super::{ChartInput, Done, Env, Locked};
 use crate::engine::ReleaseInfo;
-use crate::storage::ReleaseKey;
+use crate::record::ReleaseKey;
+use crate::record::{Revision, Status};
 
 /// Options of an install.
 #[derive(Debug, Clone, Default)]

@@ -131,12 +131,8 @@ impl RepoFile {
     /// Reads the repositories file; a missing file is an empty list.
     pub fn load(path: &Path) -> Result<RepoFile> {
         match std::fs::read_to_string(path) {
-            Ok(text) => serde_yaml::from_str(&text).map_err(|e| {
-                anyhow::anyhow!(
-                    "{} (fix or delete the file)",
-                    crate::yamlpos::describe_yaml_error(&path.display().to_string(), &e)
-                )
-            }),
+            Ok(text) => crate::yaml::from_str(&text, &path.display().to_string())
+                .map_err(|e| anyhow::anyhow!("{e} (fix or delete the file)")),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(RepoFile {
                 api_version: "v1".into(),
                 repositories: Vec::new(),
@@ -154,7 +150,7 @@ impl RepoFile {
         let mut out = self.clone();
         out.api_version = "v1".into();
         // The file may hold repository passwords.
-        crate::transport::write_private(path, serde_yaml::to_string(&out)?.as_bytes())
+        crate::transport::write_private(path, crate::yaml::to_string(&out)?.as_bytes())
     }
 
     /// The repository called `name`.
@@ -315,7 +311,7 @@ fn normalise_url(url: &str) -> Result<String> {
 fn write_cache(paths: &Paths, name: &str, bytes: &[u8]) -> Result<()> {
     std::fs::create_dir_all(&paths.cache)
         .with_context(|| format!("cannot create `{}`", paths.cache.display()))?;
-    crate::package::write_atomically(&paths.index_cache(name), bytes)
+    crate::fsutil::AtomicWrite::PUBLIC.write(&paths.index_cache(name), bytes)
 }
 
 /// `repo remove`: forgets repositories and deletes their cached index.
@@ -752,13 +748,13 @@ pub fn pull_with(
         target
     } else {
         let target = dest.join(&file_name);
-        crate::package::write_atomically(&target, &bytes)?;
+        crate::fsutil::AtomicWrite::PUBLIC.write(&target, &bytes)?;
         target
     };
     if let Some(p) = &prov
         && (opts.prov || src.verify_keyring.is_some())
     {
-        crate::package::write_atomically(&dest.join(format!("{file_name}.prov")), p)?;
+        crate::fsutil::AtomicWrite::PUBLIC.write(&dest.join(format!("{file_name}.prov")), p)?;
     }
     Ok(Pulled {
         path,

@@ -231,9 +231,9 @@ fn save(
     let dir = paths.cache.join("charts");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
     let target = dir.join(file_name);
-    crate::package::write_atomically(&target, bytes)?;
+    crate::fsutil::AtomicWrite::PUBLIC.write(&target, bytes)?;
     if let Some(p) = prov {
-        crate::package::write_atomically(&crate::provenance::prov_path(&target), p)?;
+        crate::fsutil::AtomicWrite::PUBLIC.write(&crate::provenance::prov_path(&target), p)?;
     }
     Ok(Located {
         path: target,

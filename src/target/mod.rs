@@ -7,8 +7,8 @@ pub mod dir;
 
 use anyhow::Result;
 
-use crate::engine::Manifest;
-use crate::storage::ReleaseKey;
+use crate::manifest::Manifest;
+use crate::record::ReleaseKey;
 
 /// A place the resources of a release are delivered to.
 pub trait Target {
