@@ -3,6 +3,7 @@
 
 mod chart_cmds;
 mod dist;
+mod fleet;
 pub mod output;
 mod package;
 mod release;
@@ -135,6 +136,11 @@ pub enum Command {
         after_help = "Example:\n  stoke verify dist/ignition-1.2.0.tgz --keyring ~/.gnupg/pubring.gpg"
     )]
     Verify(dist::VerifyArgs),
+    /// Render, compare, apply and report many releases declared in one fleet file.
+    #[command(
+        after_help = "Examples:\n  stoke fleet template -f examples/fleet/fleet.yaml --output-dir gitops/\n  stoke fleet diff -f fleet.yaml -l region=eu\n  stoke fleet apply -f fleet.yaml --prune"
+    )]
+    Fleet(fleet::FleetArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -179,6 +185,7 @@ pub fn main() -> i32 {
         Command::Push(a) => dist::push(a),
         Command::Registry(a) => dist::registry(a),
         Command::Verify(a) => dist::verify(a),
+        Command::Fleet(a) => fleet::run(&cli, a),
     };
     match result {
         Ok(code) => code,

@@ -27,7 +27,7 @@ pub struct Paths {
 
 impl Paths {
     /// Paths from the environment (XDG base directories).
-    pub fn from_env() -> Result<Paths> {
+    pub(crate) fn from_env() -> Result<Paths> {
         let home = || {
             std::env::var_os("HOME")
                 .map(PathBuf::from)
@@ -51,7 +51,7 @@ impl Paths {
     }
 
     /// The cached index of repository `name`.
-    pub fn index_cache(&self, name: &str) -> PathBuf {
+    pub(crate) fn index_cache(&self, name: &str) -> PathBuf {
         self.cache.join(format!("{name}-index.yaml"))
     }
 }
@@ -142,7 +142,7 @@ impl RepoFile {
     }
 
     /// Writes the repositories file, creating its folder.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    pub(crate) fn save(&self, path: &Path) -> Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create `{}`", dir.display()))?;
@@ -373,7 +373,7 @@ pub fn update(paths: &Paths, names: &[String]) -> Result<Vec<UpdateResult>> {
 }
 
 /// The cached index of repository `name` (run `repo update` to refresh it).
-pub fn cached_index(paths: &Paths, name: &str) -> Result<IndexFile> {
+pub(crate) fn cached_index(paths: &Paths, name: &str) -> Result<IndexFile> {
     let path = paths.index_cache(name);
     if !path.is_file() {
         bail!("repository `{name}` has no cached index (run `stoke repo update {name}`)");
@@ -529,7 +529,7 @@ pub fn download_verified_for(repo: &Repository, entry: &ChartVersion) -> Result<
 }
 
 /// Splits `REPO/CHART`.
-pub fn split_reference(reference: &str) -> Result<(&str, &str)> {
+pub(crate) fn split_reference(reference: &str) -> Result<(&str, &str)> {
     match reference.split_once('/') {
         Some((repo, chart)) if !repo.is_empty() && !chart.is_empty() && !chart.contains('/') => {
             Ok((repo, chart))
@@ -542,7 +542,7 @@ pub fn split_reference(reference: &str) -> Result<(&str, &str)> {
 
 /// Finds and downloads `REPO/CHART` at the newest version satisfying `constraint`, using
 /// the cached index (fetched once if missing).
-pub fn fetch_chart(
+pub(crate) fn fetch_chart(
     paths: &Paths,
     reference: &str,
     constraint: Option<&str>,
@@ -798,7 +798,7 @@ pub fn listing(file: &RepoFile) -> Vec<serde_json::Value> {
 
 /// Writes checked archive files below `target`. Paths were validated by the archive reader
 /// (relative, no `..`), so they cannot leave `target`.
-pub fn extract(files: &[crate::chart::ChartFile], target: &Path) -> Result<()> {
+pub(crate) fn extract(files: &[crate::chart::ChartFile], target: &Path) -> Result<()> {
     for f in files {
         let path = target.join(&f.name);
         if let Some(dir) = path.parent() {
