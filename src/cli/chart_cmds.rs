@@ -45,10 +45,13 @@ impl ClusterFlags {
 
 /// Arguments of `stoke lint`.
 #[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
 pub struct LintArgs {
-    /// Chart directory or packaged .tgz (repeatable).
+    /// Chart directory, packaged .tgz, REPO/CHART or oci:// reference (repeatable).
     #[arg(required = true)]
     pub charts: Vec<PathBuf>,
+    #[command(flatten)]
+    pub source: super::package::ChartSourceFlags,
     #[command(flatten)]
     pub values: ValuesFlags,
     #[command(flatten)]
@@ -127,12 +130,15 @@ pub enum ShowWhat {
 
 /// Arguments of `stoke show`.
 #[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
 pub struct ShowArgs {
     /// What to show.
     #[arg(value_enum)]
     pub what: ShowWhat,
-    /// Chart directory or packaged .tgz.
+    /// Chart directory, packaged .tgz, REPO/CHART, package URL or oci:// reference.
     pub chart: PathBuf,
+    #[command(flatten)]
+    pub source: super::package::ChartSourceFlags,
 }
 
 /// Arguments of `stoke completion`.
@@ -167,8 +173,11 @@ pub fn lint(cli: &Cli, args: &LintArgs, m: Option<&ArgMatches>) -> Result<i32> {
     }
     let reports: Vec<_> = charts
         .iter()
-        .map(|c| crate::lint::lint(c, &values, &opts))
-        .collect();
+        .map(|c| {
+            super::package::resolve_chart(c, &args.source)
+                .map(|p| crate::lint::lint(&p, &values, &opts))
+        })
+        .collect::<Result<_>>()?;
     let failed = reports.iter().filter(|r| r.failed(args.strict)).count();
     if args.output != OutputFormat::Table {
         output::print_structured(&reports, args.output)?;
@@ -293,7 +302,8 @@ pub fn values(args: &ValuesArgs, m: Option<&ArgMatches>) -> Result<i32> {
 }
 
 pub fn show(args: &ShowArgs) -> Result<i32> {
-    let chart = crate::chart::load::load(&args.chart)?;
+    let chart =
+        crate::chart::load::load(&super::package::resolve_chart(&args.chart, &args.source)?)?;
     let readme = chart
         .files
         .iter()

@@ -2,6 +2,7 @@
 //! handler calls the library and prints what it returns.
 
 mod chart_cmds;
+mod dist;
 mod fleet;
 mod hints;
 mod info;
@@ -134,6 +135,21 @@ pub enum Command {
     /// Print the settings stoke runs with (store, repository files) and their variables.
     #[command(after_help = "Examples:\n  stoke env\n  stoke env STOKE_STORE")]
     Env(info::EnvArgs),
+    /// Upload a packaged chart to an OCI registry (as Helm stores charts).
+    #[command(
+        after_help = "Examples:\n  stoke push dist/ignition-1.2.0.tgz oci://registry.example.com/charts\n  stoke install gw oci://registry.example.com/charts/ignition --version '^1.2'"
+    )]
+    Push(dist::PushArgs),
+    /// Log in to or out of an OCI registry.
+    #[command(
+        after_help = "Example:\n  stoke registry login registry.example.com -u ci --password-stdin"
+    )]
+    Registry(dist::RegistryArgs),
+    /// Check a packaged chart against its provenance (.prov) file.
+    #[command(
+        after_help = "Example:\n  stoke verify dist/ignition-1.2.0.tgz --keyring ~/.gnupg/pubring.gpg"
+    )]
+    Verify(dist::VerifyArgs),
     /// Render, compare, apply and report many releases declared in one fleet file.
     #[command(
         after_help = "Examples:\n  stoke fleet template -f examples/fleet/fleet.yaml --output-dir gitops/\n  stoke fleet diff -f fleet.yaml -l region=eu\n  stoke fleet apply -f fleet.yaml --prune"
@@ -186,6 +202,9 @@ pub fn main() -> i32 {
         Command::Dependency(a) => package::dependency(a),
         Command::Version(a) => info::version(a),
         Command::Env(a) => info::env(&cli, a),
+        Command::Push(a) => dist::push(a),
+        Command::Registry(a) => dist::registry(a),
+        Command::Verify(a) => dist::verify(a),
         Command::Fleet(a) => fleet::run(&cli, a),
     };
     match result {
