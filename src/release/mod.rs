@@ -341,10 +341,22 @@ pub fn perform_with(
             Status::PendingRollback => Action::Rollback,
             _ => Action::Upgrade,
         };
+        // A failed revision after the deployed one may have left objects of its own in
+        // the cluster; they are pruned like the deployed revision's.
+        let mut stale = Vec::new();
+        if let Some(h) = head
+            && Some(h.latest) != h.deployed
+            && h.latest != rev.revision
+            && let Some(failed) = env.store.revision(lock.key(), h.latest)?
+            && failed.status == Status::Failed
+        {
+            stale = failed.manifests;
+        }
         let change = Change {
             release: lock.key(),
             action,
             manifests: &rev.manifests,
+            stale: &stale,
             previous: deployed.as_ref().map_or(&[], |d| d.manifests.as_slice()),
             previous_revision: deployed.as_ref().map(|d| d.revision),
             crds,

@@ -145,13 +145,14 @@ impl ClusterTarget {
     }
 
     /// Refuses objects that belong to someone else (unless `--take-ownership`); returns
-    /// the identities of those that already exist.
+    /// the identities of those that already exist, and of those adopted.
     async fn check_ownership(
         &self,
         objs: &[Prepared],
         release: &ReleaseKey,
-    ) -> Result<BTreeSet<Id>> {
+    ) -> Result<(BTreeSet<Id>, BTreeSet<Id>)> {
         let mut existing = BTreeSet::new();
+        let mut adopted = BTreeSet::new();
         let mut refusals = Vec::new();
         for p in objs {
             let Some(live) = self.cluster.get_live(p).await? else {
@@ -166,6 +167,7 @@ impl ClusterTarget {
             };
             if self.opts.take_ownership {
                 say(&format!("taking ownership of {} ({whose})", p.id));
+                adopted.insert(p.id.clone());
             } else {
                 refusals.push(format!("  - {} {whose}", p.id));
             }
@@ -178,7 +180,7 @@ impl ClusterTarget {
                 refusals.join("\n")
             );
         }
-        Ok(existing)
+        Ok((existing, adopted))
     }
 
     async fn install_crds(&self, crds: &[Manifest], release: &ReleaseKey) -> Result<()> {
@@ -421,7 +423,9 @@ impl ClusterTarget {
         Ok(())
     }
 
-    async fn deliver(&self, c: &Change<'_>, with_hooks: bool) -> Result<()> {
+    /// Delivers `c`. `recovering`: putting a recorded revision back after a crash, which
+    /// runs no hooks, does not wait and is not undone on failure.
+    async fn deliver(&self, c: &Change<'_>, recovering: bool) -> Result<()> {
         let release = c.release;
         if self.opts.create_namespace && self.cluster.ensure_namespace(&release.namespace).await? {
             say(&format!("created namespace {}", release.namespace));
@@ -431,7 +435,7 @@ impl ClusterTarget {
         }
         let (plain, hooks) = Self::split(c.manifests)?;
         let objs = self.prepare(&plain, release).await?;
-        let existing = self.check_ownership(&objs, release).await?;
+        let (existing, adopted) = self.check_ownership(&objs, release).await?;
         let (pre, post) = match c.action {
             Action::Install => (Event::PreInstall, Event::PostInstall),
             Action::Upgrade => (Event::PreUpgrade, Event::PostUpgrade),
@@ -439,13 +443,13 @@ impl ClusterTarget {
         };
         let mut created: Vec<Manifest> = Vec::new();
         let outcome: Result<()> = async {
-            if with_hooks {
+            if !recovering {
                 self.run_hooks(&hooks, pre, release, false).await?;
             }
             for p in &objs {
-                self.cluster
-                    .apply(p, self.opts.force_conflicts, false)
-                    .await?;
+                // Adopting an object means taking its fields from whoever set them.
+                let force = self.opts.force_conflicts || adopted.contains(&p.id);
+                self.cluster.apply(p, force, false).await?;
                 if !existing.contains(&p.id) {
                     created.push(p.manifest.clone());
                 }
@@ -456,14 +460,15 @@ impl ClusterTarget {
                 objs.len(),
                 self.cluster.at()
             ));
-            let (prev_plain, _) = Self::split(c.previous)?;
+            let (mut prev_plain, _) = Self::split(c.previous)?;
+            prev_plain.extend(Self::split(c.stale)?.0);
             let keep: BTreeSet<Id> = plain.iter().map(|m| object::id_of(m, release)).collect();
             let gone: Vec<Manifest> = prev_plain
                 .into_iter()
                 .filter(|m| !keep.contains(&object::id_of(m, release)))
                 .collect();
             self.delete_owned(&gone, release, "pruned").await?;
-            if self.opts.wait {
+            if self.opts.wait && !recovering {
                 say(&format!(
                     "waiting up to {} for {} resources",
                     human(self.opts.timeout),
@@ -480,7 +485,7 @@ impl ClusterTarget {
                 )
                 .await?;
             }
-            if with_hooks {
+            if !recovering {
                 self.run_hooks(&hooks, post, release, false).await?;
             }
             Ok(())
@@ -489,7 +494,7 @@ impl ClusterTarget {
         let Err(cause) = outcome else {
             return Ok(());
         };
-        if self.opts.atomic {
+        if self.opts.atomic && !recovering {
             say(&format!("{cause:#}"));
             return Err(match self.undo(c, &plain).await {
                 Ok(to) => anyhow::Error::new(RolledBack { cause, to }),
@@ -498,7 +503,7 @@ impl ClusterTarget {
                 )),
             });
         }
-        if self.opts.cleanup_on_fail && !created.is_empty() {
+        if self.opts.cleanup_on_fail && !recovering && !created.is_empty() {
             say(&format!(
                 "--cleanup-on-fail: deleting {} objects this change created",
                 created.len()
@@ -564,7 +569,7 @@ impl ClusterTarget {
 
 impl Target for ClusterTarget {
     fn apply(&self, change: &Change) -> Result<()> {
-        crate::rt::block_on(self.deliver(change, true))
+        crate::rt::block_on(self.deliver(change, false))
     }
 
     fn remove(&self, release: &ReleaseKey, manifests: &[Manifest]) -> Result<()> {
@@ -617,10 +622,11 @@ impl Target for ClusterTarget {
                         action: Action::Rollback,
                         manifests,
                         previous: interrupted,
+                        stale: &[],
                         previous_revision: Some(n),
                         crds: &[],
                     },
-                    false,
+                    true,
                 ))
                 .map_err(|e| anyhow!("{e:#}"))
             }

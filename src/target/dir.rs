@@ -130,6 +130,7 @@ mod tests {
             action: crate::target::Action::Install,
             manifests,
             previous: &[],
+            stale: &[],
             previous_revision: None,
             crds: &[],
         }

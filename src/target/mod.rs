@@ -35,6 +35,9 @@ pub struct Change<'a> {
     /// The resources of the deployed revision this one replaces (empty on install):
     /// those not in `manifests` are removed.
     pub previous: &'a [Manifest],
+    /// Resources of a failed revision since then, which may also be in the cluster and
+    /// are removed too when not in `manifests` (they are never restored).
+    pub stale: &'a [Manifest],
     /// The number of that deployed revision.
     pub previous_revision: Option<u64>,
     /// The chart's `crds/` objects; only an install creates them.
@@ -70,6 +73,7 @@ pub trait Target {
                 action: Action::Rollback,
                 manifests,
                 previous: interrupted,
+                stale: &[],
                 previous_revision: Some(n),
                 crds: &[],
             }),
