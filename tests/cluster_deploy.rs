@@ -857,3 +857,377 @@ fn a_process_killed_mid_apply_leaves_a_pending_revision_the_next_operation_conve
         );
     }
 }
+
+/// Lets Pods in `ns` pass the ServiceAccount admission plugin (no controller creates the
+/// `default` account in a new namespace here).
+fn default_service_account(c: &TestCluster, ns: &str) {
+    let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}});
+    c.request(
+        "admin",
+        "POST",
+        &format!("/api/v1/namespaces/{ns}/serviceaccounts"),
+        Some(&sa),
+    )
+    .expect(201);
+}
+
+const TEST_POD: &str = "apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ release.name }}-{{ name }}
+  annotations:
+    helm.sh/hook: test
+spec:
+  restartPolicy: Never
+  containers: [{name: t, image: busybox}]
+";
+
+fn pod_path(ns: &str, name: &str) -> String {
+    format!("/api/v1/namespaces/{ns}/pods/{name}")
+}
+
+fn set_phase(c: &TestCluster, ns: &str, name: &str, phase: &str) {
+    let status = json!({"status": {"phase": phase}});
+    c.request(
+        "admin",
+        "PATCH",
+        &format!("{}/status", pod_path(ns, name)),
+        Some(&status),
+    )
+    .expect(200);
+}
+
+#[test]
+fn stoke_test_runs_the_test_hooks_and_reports_each_phase() {
+    let c = TestCluster::shared();
+    let ns = c.namespace("test");
+    default_service_account(c, &ns);
+    let tmp = tempfile::tempdir().unwrap();
+    let ch = chart(
+        tmp.path(),
+        "tested",
+        &[
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata: {}\n",
+            ),
+            (
+                "templates/tests/ok.yaml",
+                &TEST_POD.replace("{{ name }}", "ok"),
+            ),
+        ],
+    );
+    let kc = c.kubeconfig();
+    kstoke(
+        tmp.path(),
+        kc,
+        &ns,
+        &["install", "gw", ch.to_str().unwrap()],
+    )
+    .expect(0);
+    assert!(
+        get(c, &pod_path(&ns, "gw-ok")).is_none(),
+        "test hooks do not run on install"
+    );
+    let hooks = kstoke(tmp.path(), kc, &ns, &["get", "hooks", "gw"])
+        .expect(0)
+        .stdout;
+    assert!(hooks.contains("name: gw-ok"), "{hooks}");
+    let manifest = kstoke(tmp.path(), kc, &ns, &["get", "manifest", "gw"])
+        .expect(0)
+        .stdout;
+    assert!(
+        !manifest.contains("gw-ok") && manifest.contains("name: app"),
+        "{manifest}"
+    );
+
+    let child = spawn(
+        tmp.path(),
+        kc,
+        &ns,
+        &["test", "gw", "--timeout", "60s", "--logs"],
+    );
+    wait_until("the test Pod exists", || {
+        get(c, &pod_path(&ns, "gw-ok")).is_some()
+    });
+    set_phase(c, &ns, "gw-ok", "Succeeded");
+    let out = finish(child).expect(0);
+    assert!(
+        out.stdout
+            .contains("TEST SUITE:     Pod gw-ok\nPhase:          Succeeded"),
+        "{}",
+        out.stdout
+    );
+
+    let child = spawn(
+        tmp.path(),
+        kc,
+        &ns,
+        &["test", "gw", "--timeout", "60s", "-o", "json"],
+    );
+    wait_until("the test Pod is created again", || {
+        get(c, &pod_path(&ns, "gw-ok")).is_some_and(|p| p["status"]["phase"] != "Succeeded")
+    });
+    set_phase(c, &ns, "gw-ok", "Failed");
+    let out = finish(child).expect(1);
+    let rows: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(rows[0]["phase"], "Failed", "{rows}");
+    assert_eq!(rows[0]["name"], "Pod gw-ok");
+}
+
+#[test]
+fn diff_live_reports_drift_field_by_field_and_status_shows_live_states() {
+    let c = TestCluster::shared();
+    let ns = c.namespace("drift");
+    let tmp = tempfile::tempdir().unwrap();
+    let ch = chart(
+        tmp.path(),
+        "drifty",
+        &[
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  mode: prod\n",
+            ),
+            (
+                "templates/secret.yaml",
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  password: hunter2\n",
+            ),
+            ("templates/sts.yaml", STATEFULSET),
+        ],
+    );
+    let kc = c.kubeconfig();
+    kstoke(
+        tmp.path(),
+        kc,
+        &ns,
+        &["install", "gw", ch.to_str().unwrap()],
+    )
+    .expect(0);
+    let out = kstoke(tmp.path(), kc, &ns, &["diff", "live", "gw"]).expect(0);
+    assert!(out.stdout.contains("matches revision 1"), "{}", out.stdout);
+
+    let status = kstoke(tmp.path(), kc, &ns, &["status", "gw"])
+        .expect(0)
+        .stdout;
+    assert!(
+        status.contains(&format!("ConfigMap {ns}/app: ready")),
+        "{status}"
+    );
+    assert!(
+        status.contains(&format!(
+            "StatefulSet {ns}/gw-gw: progressing (no controller has reported on it yet)"
+        )),
+        "{status}"
+    );
+    make_ready(c, &ns, "gw-gw");
+    let status = kstoke(tmp.path(), kc, &ns, &["status", "gw", "-o", "json"])
+        .expect(0)
+        .stdout;
+    let report: Value = serde_json::from_str(&status).unwrap();
+    let states: Vec<&str> = report["live"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["ready", "ready", "ready"], "{report}");
+
+    c.request(
+        "admin",
+        "PATCH",
+        &cm(&ns, "app"),
+        Some(&json!({"data": {"mode": "debug"}})),
+    )
+    .expect(200);
+    c.request(
+        "admin",
+        "PATCH",
+        &format!("/api/v1/namespaces/{ns}/secrets/creds"),
+        Some(&json!({"data": {"password": "b3RoZXI="}})),
+    )
+    .expect(200);
+    c.request("admin", "DELETE", &sts_path(&ns, "gw-gw"), None)
+        .expect(200);
+    let out = kstoke(tmp.path(), kc, &ns, &["diff", "live", "gw"]).expect(2);
+    assert!(
+        out.stdout.contains(&format!(
+            "ConfigMap {ns}/app:\n  .data.mode: revision 1 has \"prod\", the cluster has \"debug\""
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(".data.password: revision 1 has (hidden), the cluster has (hidden)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("hunter2") && !out.stdout.contains("b3RoZXI="),
+        "Secret data masked: {}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("StatefulSet {ns}/gw-gw: missing from the cluster")),
+        "{}",
+        out.stdout
+    );
+    let status = kstoke(tmp.path(), kc, &ns, &["status", "gw"])
+        .expect(0)
+        .stdout;
+    assert!(
+        status.contains(&format!("ConfigMap {ns}/app: drifted")),
+        "{status}"
+    );
+    assert!(
+        status.contains(&format!("StatefulSet {ns}/gw-gw: missing")),
+        "{status}"
+    );
+}
+
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+";
+
+#[test]
+fn crds_are_installed_first_never_changed_and_custom_resources_wait_for_ready() {
+    let c = TestCluster::shared();
+    let ns = c.namespace("crds");
+    let tmp = tempfile::tempdir().unwrap();
+    let ch = chart(
+        tmp.path(),
+        "widgets",
+        &[
+            ("crds/widgets.yaml", CRD),
+            (
+                "templates/widget.yaml",
+                "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: {{ values.size | default(value=1) }}\n",
+            ),
+        ],
+    );
+    let chs = ch.to_str().unwrap();
+    let kc = c.kubeconfig();
+    let shown = common::stoke_in(tmp.path(), &["show", "crds", chs])
+        .expect(0)
+        .stdout;
+    assert!(
+        shown.starts_with("---\n# Source: widgets/crds/widgets.yaml\n"),
+        "{shown}"
+    );
+    let templ = common::stoke_in(tmp.path(), &["template", "gw", chs, "--include-crds"])
+        .expect(0)
+        .stdout;
+    assert!(
+        templ.find("kind: CustomResourceDefinition").unwrap() < templ.find("kind: Widget").unwrap(),
+        "{templ}"
+    );
+    let plain = common::stoke_in(tmp.path(), &["template", "gw", chs])
+        .expect(0)
+        .stdout;
+    assert!(!plain.contains("CustomResourceDefinition"), "{plain}");
+
+    // The server dry run checks every object without changing anything.
+    let out = kstoke(
+        tmp.path(),
+        kc,
+        &ns,
+        &["install", "gw", chs, "--skip-crds", "--dry-run=server"],
+    )
+    .expect(1);
+    assert!(
+        out.stderr
+            .contains("does not serve kind Widget in example.com/v1"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("install the CRD"), "{}", out.stderr);
+
+    let crd_path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com";
+    let widget = format!("/apis/example.com/v1/namespaces/{ns}/widgets/w");
+    // Widgets report readiness with a Ready condition: wait for it.
+    let child = spawn(
+        tmp.path(),
+        kc,
+        &ns,
+        &["install", "gw", chs, "--wait", "--timeout", "60s"],
+    );
+    wait_until("the Widget exists", || get(c, &widget).is_some());
+    let ready = json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}});
+    c.request("admin", "PATCH", &format!("{widget}/status"), Some(&ready))
+        .expect(200);
+    let out = finish(child).expect(0);
+    assert!(
+        out.stderr.contains("installed CRD widgets.example.com"),
+        "{}",
+        out.stderr
+    );
+    let crd_version = get(c, crd_path).unwrap()["metadata"]["resourceVersion"].clone();
+
+    kstoke(
+        tmp.path(),
+        kc,
+        &ns,
+        &["upgrade", "gw", chs, "--set", "size=2"],
+    )
+    .expect(0);
+    assert_eq!(get(c, &widget).unwrap()["spec"]["size"], 2);
+    kstoke(tmp.path(), kc, &ns, &["uninstall", "gw"]).expect(0);
+    assert!(get(c, &widget).is_none());
+    let crd = get(c, crd_path).expect("a CRD is never deleted by a release");
+    assert_eq!(
+        crd["metadata"]["resourceVersion"], crd_version,
+        "nor changed"
+    );
+}
+
+#[test]
+fn create_namespace_makes_the_release_namespace() {
+    let c = TestCluster::shared();
+    let ns = format!("fresh-{}", std::process::id());
+    let tmp = tempfile::tempdir().unwrap();
+    let ch = configmap_chart(tmp.path());
+    let kc = c.kubeconfig();
+    let out = kstoke(
+        tmp.path(),
+        kc,
+        &ns,
+        &["install", "gw", ch.to_str().unwrap()],
+    )
+    .expect(1);
+    assert!(
+        out.stderr.contains("404") || out.stderr.contains("not found"),
+        "{}",
+        out.stderr
+    );
+    kstoke(
+        tmp.path(),
+        kc,
+        &ns,
+        &[
+            "upgrade",
+            "--install",
+            "gw",
+            ch.to_str().unwrap(),
+            "--create-namespace",
+        ],
+    )
+    .expect(0);
+    assert!(get(c, &format!("/api/v1/namespaces/{ns}")).is_some());
+    assert!(get(c, &cm(&ns, "gw-a")).is_some());
+}

@@ -2,6 +2,7 @@
 //! handler calls the library and prints what it returns.
 
 mod chart_cmds;
+mod cluster_cmds;
 mod kube_args;
 pub mod output;
 mod package;
@@ -127,6 +128,9 @@ pub enum Command {
         after_help = "Examples:\n  stoke diff revision gw 2 3\n  stoke diff upgrade gw charts/ignition -f values/redundant.yaml"
     )]
     Diff(release::DiffArgs),
+    /// Run a release's test hooks (helm.sh/hook: test) in the cluster and report each.
+    #[command(after_help = "Example:\n  stoke test gw --logs --timeout 2m")]
+    Test(cluster_cmds::TestArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -163,6 +167,7 @@ pub fn main() -> i32 {
         Command::Status(a) => release::status(&cli, a),
         Command::Get(a) => release::get(&cli, a),
         Command::Diff(a) => release::diff(&cli, a, sub),
+        Command::Test(a) => cluster_cmds::test(&cli, a),
         Command::Package(a) => package::package(a),
         Command::Repo(a) => package::repo(a),
         Command::Search(a) => package::search(a),

@@ -208,8 +208,10 @@ pub struct StatusArgs {
 pub enum GetWhat {
     /// The user-supplied values (with --all, the computed values).
     Values,
-    /// The rendered manifest.
+    /// The rendered manifest (the release's resources, hooks apart).
     Manifest,
+    /// The hook objects (helm.sh/hook), which are not part of the manifest.
+    Hooks,
     /// The rendered notes.
     Notes,
     /// Everything recorded.
@@ -253,6 +255,9 @@ pub enum DiffCommand {
     /// What changed between two stored revisions.
     #[command(after_help = "Example:\n  stoke diff revision gw 2 3")]
     Revision(DiffRevisionArgs),
+    /// Where the live cluster differs from the deployed revision; exit 2 on drift.
+    #[command(after_help = "Example:\n  stoke diff live gw || echo drifted")]
+    Live(super::cluster_cmds::DiffLiveArgs),
 }
 
 /// Arguments of `stoke diff upgrade`.
@@ -640,12 +645,32 @@ pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
 pub fn status(cli: &Cli, args: &StatusArgs) -> Result<i32> {
     let key = key(cli, &args.release)?;
     let store = crate::storage::open(cli.store.as_deref())?;
-    let report = release::status::status(&store, &key, args.revision)?;
+    let rev = release::get::revision(&store, &key, args.revision)?;
+    let mut report = release::status::report(&rev);
+    // The live states are those of the deployed revision, shown when it is the one asked for.
+    let live = if rev.status == crate::release::record::Status::Deployed {
+        super::cluster_cmds::live_status(cli, &key, &rev)?
+    } else {
+        None
+    };
+    report.live = live.clone();
     if args.output != OutputFormat::Table {
         return output::print_structured(&report, args.output).map(|_| 0);
     }
     print!("{}", report.to_text());
+    if let Some(live) = &live {
+        print!("{}", super::cluster_cmds::live_text(live));
+    }
     Ok(0)
+}
+
+fn manifest_text_of(manifests: Vec<crate::engine::Manifest>) -> String {
+    crate::engine::Rendered {
+        manifests,
+        notes: None,
+        warnings: Vec::new(),
+    }
+    .manifest_text()
 }
 
 /// `stoke get`.
@@ -677,7 +702,14 @@ pub fn get(cli: &Cli, args: &GetArgs) -> Result<i32> {
                 f => output::print_structured(values, f)?,
             }
         }
-        GetWhat::Manifest => write!(out, "{}", rev.manifest_text())?,
+        GetWhat::Manifest => {
+            let (resources, _) = crate::kube::hooks::partition(&rev.manifests);
+            write!(out, "{}", manifest_text_of(resources))?
+        }
+        GetWhat::Hooks => {
+            let (_, hooks) = crate::kube::hooks::partition(&rev.manifests);
+            write!(out, "{}", manifest_text_of(hooks))?
+        }
         GetWhat::Notes => {
             if let Some(n) = &rev.notes {
                 writeln!(out, "NOTES:\n{}", n.trim_end())?;
@@ -711,6 +743,7 @@ fn values_yaml(values: &serde_json::Map<String, serde_json::Value>) -> Result<St
 pub fn diff(cli: &Cli, args: &DiffArgs, m: Option<&ArgMatches>) -> Result<i32> {
     let sub = m.and_then(|m| m.subcommand()).map(|(_, m)| m);
     match &args.command {
+        DiffCommand::Live(a) => super::cluster_cmds::diff_live(cli, a),
         DiffCommand::Revision(a) => {
             let key = key(cli, &a.release)?;
             let store = crate::storage::open(cli.store.as_deref())?;

@@ -148,6 +148,17 @@ pub fn parse(manifest: &Manifest, obj: &Value) -> Result<Option<Hook>> {
     }))
 }
 
+/// Splits manifests into the release's resources and its hooks (kept in order), for
+/// `get manifest` and `get hooks`; a document that does not parse counts as a resource.
+pub fn partition(manifests: &[Manifest]) -> (Vec<Manifest>, Vec<Manifest>) {
+    manifests.iter().cloned().partition(|m| {
+        let hook = crate::kube::object::parse(m)
+            .ok()
+            .is_some_and(|obj| annotation(&obj, "helm.sh/hook").is_some());
+        !hook
+    })
+}
+
 /// The hooks of `event` in the order they run: by weight, then in install order (the
 /// order of `hooks`), then by name, as Helm orders them.
 pub fn for_event(hooks: &[Hook], event: Event) -> Vec<&Hook> {

@@ -10,6 +10,7 @@ pub mod apply;
 pub mod client;
 pub mod config;
 pub mod discovery;
+pub mod drift;
 pub mod error;
 pub mod hooks;
 pub mod object;

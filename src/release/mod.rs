@@ -17,6 +17,7 @@ pub mod get;
 pub mod history;
 pub mod install;
 pub mod list;
+pub mod live;
 pub mod record;
 pub mod rollback;
 pub mod status;

@@ -194,14 +194,7 @@ impl ClusterTarget {
             self.cluster.apply(&p, false, false).await?;
             say(&format!("installed CRD {}", m.name));
             self.wait_established(&p).await?;
-            // Kinds the CRD adds become servable: forget what discovery said before.
-            if let Some(group) = p.body.pointer("/spec/group").and_then(Value::as_str)
-                && let Some(versions) = p.body.pointer("/spec/versions").and_then(Value::as_array)
-            {
-                for v in versions.iter().filter_map(|v| v.get("name")?.as_str()) {
-                    self.discovery.forget(&format!("{group}/{v}"));
-                }
-            }
+            self.wait_served(&p).await?;
         }
         Ok(())
     }
@@ -229,6 +222,43 @@ impl ClusterTarget {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+
+    /// Waits until discovery serves the kind a new CRD defines: the API server takes a
+    /// moment after `Established` to publish the group.
+    async fn wait_served(&self, crd: &Prepared) -> Result<()> {
+        let body = &crd.body;
+        let (Some(group), Some(kind)) = (
+            body.pointer("/spec/group").and_then(Value::as_str),
+            body.pointer("/spec/names/kind").and_then(Value::as_str),
+        ) else {
+            return Ok(());
+        };
+        let versions: Vec<&str> = body
+            .pointer("/spec/versions")
+            .and_then(Value::as_array)
+            .map(|vs| vs.iter().filter_map(|v| v.get("name")?.as_str()).collect())
+            .unwrap_or_default();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for v in versions {
+            let probe = Manifest {
+                source: crd.manifest.source.clone(),
+                api_version: format!("{group}/{v}"),
+                kind: kind.to_string(),
+                name: crd.manifest.name.clone(),
+                namespace: None,
+                body: String::new(),
+            };
+            loop {
+                self.discovery.forget(&probe.api_version);
+                match self.discovery.resolve(&self.cluster, &probe).await {
+                    Ok(_) => break,
+                    Err(e) if Instant::now() > deadline => return Err(e),
+                    Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn delete_and_wait_gone(&self, p: &Prepared, deadline: Instant) -> Result<()> {
