@@ -6,18 +6,26 @@
 
 pub mod chart;
 pub mod cli;
+pub mod diff;
 pub mod engine;
+pub mod failpoint;
+pub mod fsutil;
 pub mod kube;
 pub mod lint;
+pub mod manifest;
+pub mod merge;
 pub mod package;
 pub mod pipeline;
+pub mod record;
 pub mod release;
 pub mod repo;
+pub mod resolve;
 pub mod rt;
 pub mod scaffold;
 pub mod storage;
 pub mod suggest;
 pub mod target;
+pub mod timestamp;
 pub mod unittest;
 pub mod values;
-pub mod yamlpos;
+pub mod yaml;

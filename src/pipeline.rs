@@ -27,7 +27,7 @@ pub fn render_chart(
     strict: bool,
 ) -> Result<Outcome> {
     check_kube_version(chart, &opts.capabilities.kube_version)?;
-    let tree = crate::chart::deps::resolve(chart, &user.merged)?;
+    let tree = crate::resolve::resolve(chart, &user.merged)?;
     let computed = values::compute_resolved(&tree, user)?;
     if strict && !computed.unknown.is_empty() {
         let list: Vec<String> = computed

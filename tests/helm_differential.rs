@@ -197,7 +197,7 @@ fn values_from_files_coalesce_as_helm_coalesces_them() {
             sets: Vec::new(),
         };
         let ours = stoke::values::read_user_values(&opts)
-            .and_then(|u| stoke::values::compute_full(&chart, &u));
+            .and_then(|u| stoke::resolve::compute_values(&chart, &u));
         match (case["ok"].as_bool().unwrap(), ours) {
             (true, Ok(computed)) => {
                 let ours = Value::Object(computed.values);

@@ -166,7 +166,7 @@ pub fn from_files(
             let file = origin.join("values.yaml");
             let text = utf8(&f.data, &file)?.to_string();
             (
-                crate::values::parse_values_yaml(&text, &file.display().to_string())?,
+                crate::yaml::parse_values_yaml(&text, &file.display().to_string())?,
                 text,
             )
         }
@@ -209,9 +209,8 @@ pub fn from_files(
         subcharts,
         origin,
         path,
-        render_cache: Default::default(),
-        schema_cache: Default::default(),
-        resolved: false,
+        id: Default::default(),
+        schema_id: Default::default(),
     })
 }
 

@@ -112,8 +112,7 @@ pub struct Maintainer {
 impl Metadata {
     /// Parses `Chart.yaml` text; `origin` names the file in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
-        let meta: Metadata = serde_yaml::from_str(text)
-            .map_err(|e| anyhow::anyhow!("{}", crate::yamlpos::describe_yaml_error(origin, &e)))?;
+        let meta: Metadata = crate::yaml::from_str(text, origin)?;
         meta.validate()
             .with_context(|| format!("invalid chart metadata in {origin}"))?;
         Ok(meta)

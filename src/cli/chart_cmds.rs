@@ -222,8 +222,8 @@ pub fn template(cli: &Cli, args: &TemplateArgs, m: Option<&ArgMatches>) -> Resul
     }
     let mut out = std::io::stdout().lock();
     if args.include_crds {
-        let crds = crate::chart::crds::crds(&chart)?;
-        out.write_all(crate::chart::crds::crds_text(&crds).as_bytes())?;
+        let crds = crate::kube::crds::crds(&chart)?;
+        out.write_all(crate::kube::crds::crds_text(&crds).as_bytes())?;
     }
     out.write_all(outcome.rendered.manifest_text().as_bytes())?;
     if args.notes
@@ -240,7 +240,7 @@ pub fn template(cli: &Cli, args: &TemplateArgs, m: Option<&ArgMatches>) -> Resul
 pub fn values(args: &ValuesArgs, m: Option<&ArgMatches>) -> Result<i32> {
     let chart = crate::chart::load::load(&args.chart)?;
     let user = crate::values::read_user_values(&options(&args.values, m))?;
-    let computed = crate::values::compute_full(&chart, &user)?;
+    let computed = crate::resolve::compute_values(&chart, &user)?;
     for w in &computed.warnings {
         print_warning(w);
     }
@@ -263,7 +263,7 @@ pub fn show(args: &ShowArgs) -> Result<i32> {
         .iter()
         .find(|f| f.name.eq_ignore_ascii_case("README.md") || f.name.eq_ignore_ascii_case("README"))
         .map(|f| String::from_utf8_lossy(&f.data).into_owned());
-    let chart_yaml = serde_yaml::to_string(&chart.metadata)?;
+    let chart_yaml = crate::yaml::to_string(&chart.metadata)?;
     let mut out = std::io::stdout().lock();
     match args.what {
         ShowWhat::Chart => write!(out, "{chart_yaml}")?,
@@ -273,8 +273,8 @@ pub fn show(args: &ShowArgs) -> Result<i32> {
             None => anyhow::bail!("chart `{}` has no README.md", chart.name()),
         },
         ShowWhat::Crds => {
-            let crds = crate::chart::crds::crds(&chart)?;
-            write!(out, "{}", crate::chart::crds::crds_text(&crds))?;
+            let crds = crate::kube::crds::crds(&chart)?;
+            write!(out, "{}", crate::kube::crds::crds_text(&crds))?;
         }
         ShowWhat::All => {
             write!(out, "{chart_yaml}---\n{}", chart.values_text)?;

@@ -12,8 +12,8 @@ use super::Cli;
 use super::kube_args::{self, LifecycleFlags};
 use super::output::{self, OutputFormat};
 use super::release::parse_duration;
+use crate::record::ReleaseKey;
 use crate::release::live::{self, LiveResource};
-use crate::storage::ReleaseKey;
 use crate::target::cluster::ClusterTarget;
 
 /// Arguments of `stoke test`.

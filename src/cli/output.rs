@@ -50,7 +50,7 @@ pub fn print_structured<T: Serialize>(value: &T, format: OutputFormat) -> anyhow
             writeln!(stdout, "{}", serde_json::to_string_pretty(value)?)?;
         }
         OutputFormat::Yaml => {
-            write!(stdout, "{}", serde_yaml::to_string(value)?)?;
+            write!(stdout, "{}", crate::yaml::to_string(value)?)?;
         }
     }
     Ok(())

@@ -221,7 +221,7 @@ pub fn repo(args: &RepoArgs) -> Result<i32> {
                 print_warning(w);
             }
             let path = dir.join("index.yaml");
-            crate::package::write_atomically(&path, index.to_yaml()?.as_bytes())?;
+            crate::fsutil::AtomicWrite::PUBLIC.write(&path, index.to_yaml()?.as_bytes())?;
             let versions: usize = index.entries.values().map(Vec::len).sum();
             println!(
                 "Wrote {} ({} charts, {versions} versions)",

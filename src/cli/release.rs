@@ -20,16 +20,18 @@ use super::kube_args::{self, DryRun, LifecycleFlags};
 use super::output::{self, OutputFormat, print_warning, styled};
 use super::package::{ChartSourceFlags, resolve_chart};
 use super::values_args::{ValuesFlags, options};
-use crate::release::diff::{Change, ResourceDiff};
+use crate::diff::{Change, ResourceDiff};
+use crate::record::ReleaseKey;
+use crate::record::Revision;
 use crate::release::install::InstallOptions;
-use crate::release::record::{Revision, human_time};
 use crate::release::rollback::RollbackOptions;
 use crate::release::uninstall::UninstallOptions;
 use crate::release::upgrade::{UpgradeOptions, ValuesMode};
 use crate::release::{self, ChartInput, Env};
-use crate::storage::{LockWait, ReleaseKey};
+use crate::storage::LockWait;
 use crate::target::Target;
 use crate::target::dir::DirTarget;
+use crate::timestamp::human_time;
 
 /// Options of every command that writes to the store.
 #[derive(Debug, Clone, Args)]
@@ -536,7 +538,7 @@ struct Row {
     description: String,
 }
 
-fn row(key: Option<&ReleaseKey>, s: &crate::release::record::Summary) -> Row {
+fn row(key: Option<&ReleaseKey>, s: &crate::record::Summary) -> Row {
     Row {
         name: key.map(|k| k.name.clone()),
         namespace: key.map(|k| k.namespace.clone()),
@@ -736,7 +738,7 @@ fn values_yaml(values: &serde_json::Map<String, serde_json::Value>) -> Result<St
     if values.is_empty() {
         return Ok("null\n".into());
     }
-    Ok(serde_yaml::to_string(values)?)
+    crate::yaml::to_string(values)
 }
 
 /// `stoke diff`.

@@ -323,9 +323,9 @@ fn lookup(kwargs: Kwargs) -> TeraResult<Value> {
     });
     let mut items = Vec::new();
     for m in matches {
-        let doc: serde_yaml::Value = serde_yaml::from_str(&m.body)
+        let doc: crate::yaml::Yaml = crate::yaml::try_from_str(&m.body)
             .map_err(|e| Error::message(format!("lookup: stored manifest is not YAML: {e}")))?;
-        items.push(crate::values::yaml_to_json(doc));
+        items.push(crate::yaml::yaml_to_json(doc));
     }
     if !name.is_empty() {
         return Ok(from_json(

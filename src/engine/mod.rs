@@ -19,10 +19,11 @@ use anyhow::{Result, anyhow};
 use serde_json::{Map, Value as Json};
 use tera::Tera;
 
-use crate::chart::Chart;
+use crate::chart::{Chart, ChartCache};
+pub use crate::manifest::Manifest;
+use crate::resolve::ResolvedChart;
 pub use context::{Capabilities, ReleaseInfo};
 use functions::FunctionScope;
-pub use manifest::Manifest;
 
 /// Everything about the render that does not come from the chart or its values.
 #[derive(Debug, Clone, Default)]
@@ -49,14 +50,7 @@ pub struct Rendered {
 impl Rendered {
     /// All manifests as one multi-document YAML stream, each under a `# Source:` line.
     pub fn manifest_text(&self) -> String {
-        let mut out = String::new();
-        for m in &self.manifests {
-            out.push_str("---\n# Source: ");
-            out.push_str(&m.source);
-            out.push('\n');
-            out.push_str(&m.body);
-        }
-        out
+        crate::manifest::manifest_text(&self.manifests)
     }
 }
 
@@ -70,9 +64,13 @@ fn is_notes(template_name: &str) -> bool {
     template_name == "templates/NOTES.txt"
 }
 
-/// Renders `chart` with its computed `values` (see [`crate::values::compute`]). A chart
-/// whose dependencies are not yet resolved is resolved against `values` first.
-pub fn render(chart: &Chart, values: &Map<String, Json>, opts: &RenderOptions) -> Result<Rendered> {
+/// Renders a resolved chart with its computed `values` (see [`crate::resolve`] and
+/// [`crate::values::compute_resolved`]).
+pub fn render(
+    chart: &ResolvedChart,
+    values: &Map<String, Json>,
+    opts: &RenderOptions,
+) -> Result<Rendered> {
     let raw = render_raw(chart, values, opts)?;
     let mut rendered = Rendered {
         notes: raw.notes,
@@ -80,7 +78,7 @@ pub fn render(chart: &Chart, values: &Map<String, Json>, opts: &RenderOptions) -
     };
     rendered.warnings = raw.warnings;
     rendered.manifests = parse_outputs(&raw.outputs)?;
-    manifest::sort_for_install(&mut rendered.manifests);
+    crate::manifest::sort_for_install(&mut rendered.manifests);
     Ok(rendered)
 }
 
@@ -99,16 +97,22 @@ pub struct RawRender {
 /// Renders every template to text without checking the output; for tools that look at
 /// documents per template (unit tests) or at the raw text.
 pub fn render_raw(
-    chart: &Chart,
+    chart: &ResolvedChart,
     values: &Map<String, Json>,
     opts: &RenderOptions,
 ) -> Result<RawRender> {
-    let chart = &*crate::chart::deps::resolve(chart, values)?;
     let mut rendered = Rendered::default();
     let _deployed = functions::DeployedGuard::set(Arc::new(opts.deployed.clone()));
     let mut outputs = Vec::new();
     functions::take_warnings();
-    let result = render_tree(chart, values, opts, true, &mut outputs, &mut rendered);
+    let result = render_tree(
+        chart.chart(),
+        values,
+        opts,
+        true,
+        &mut outputs,
+        &mut rendered,
+    );
     let warnings = functions::take_warnings();
     result?;
     Ok(RawRender {
@@ -171,19 +175,13 @@ pub fn precompile(chart: &Chart) -> Result<()> {
     compiled(chart).map(|_| ())
 }
 
-/// The chart's Tera instance, built on first use and kept in the chart's render cache.
+/// Compiled templates of every chart rendered in this process, by chart identity.
+static TEMPLATES: ChartCache<Tera> = ChartCache::new();
+
+/// The chart's Tera instance, built on first use and kept while the chart lives.
 fn compiled(chart: &Chart) -> Result<(Arc<Tera>, String)> {
     let base = format!("{}/templates", chart.path);
-    if let Some(t) = chart
-        .render_cache
-        .0
-        .get()
-        .and_then(|a| a.clone().downcast::<Tera>().ok())
-    {
-        return Ok((t, base));
-    }
-    let tera = build(chart)?;
-    let _ = chart.render_cache.0.set(tera.clone());
+    let tera = TEMPLATES.get_or_try_insert(&chart.id, || build(chart))?;
     Ok((tera, base))
 }
 

@@ -7,7 +7,7 @@
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use crate::engine::Manifest;
+use crate::manifest::Manifest;
 
 /// When a hook runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

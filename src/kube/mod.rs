@@ -9,6 +9,7 @@
 pub mod apply;
 pub mod client;
 pub mod config;
+pub mod crds;
 pub mod discovery;
 pub mod drift;
 pub mod error;

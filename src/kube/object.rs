@@ -5,11 +5,11 @@
 //! [`RELEASE_NAME`] and [`RELEASE_NAMESPACE`] and the label [`RELEASE_LABEL`]. The
 //! annotations decide ownership; the label is there for `kubectl get -l`.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::{Map, Value};
 
-use crate::engine::Manifest;
-use crate::storage::ReleaseKey;
+use crate::manifest::Manifest;
+use crate::record::ReleaseKey;
 
 /// Annotation naming the release that owns an object.
 pub const RELEASE_NAME: &str = "stoke.dev/release-name";
@@ -75,18 +75,8 @@ pub fn id_of(m: &Manifest, release: &ReleaseKey) -> Id {
 
 /// Parses a manifest's YAML body into the JSON the API takes.
 pub fn parse(m: &Manifest) -> Result<Value> {
-    let yaml: serde_yaml::Value = serde_yaml::from_str(&m.body).with_context(|| {
-        format!(
-            "{} {} (from {}) is not valid YAML",
-            m.kind, m.name, m.source
-        )
-    })?;
-    let json: Value = serde_json::to_value(yaml).with_context(|| {
-        format!(
-            "{} {} (from {}) cannot be sent as JSON (a map key that is not a string?)",
-            m.kind, m.name, m.source
-        )
-    })?;
+    let origin = format!("{} {} (from {})", m.kind, m.name, m.source);
+    let json = crate::yaml::parse_json(&m.body, &origin)?;
     if !json.is_object() {
         anyhow::bail!("{} {} (from {}) is not a mapping", m.kind, m.name, m.source);
     }

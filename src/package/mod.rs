@@ -59,7 +59,7 @@ pub fn package(
         .context("the package does not load back; this is a bug in stoke, please report it")?;
     std::fs::create_dir_all(dest_dir)
         .with_context(|| format!("cannot create destination `{}`", dest_dir.display()))?;
-    write_atomically(&dest, &bytes)?;
+    crate::fsutil::AtomicWrite::PUBLIC.write(&dest, &bytes)?;
     Ok(dest)
 }
 
@@ -86,51 +86,10 @@ fn lint_before_packaging(chart_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `dest` through a temporary file in the same folder, so a reader never
-/// sees half a file. The temporary file is created exclusively (never through an existing
-/// file or symlink), and the rename replaces a symlink at `dest` rather than writing
-/// through it.
+/// Writes `bytes` to `dest` atomically with the usual file mode, flushed to disk; the
+/// same as [`crate::fsutil::AtomicWrite::PUBLIC`], kept for callers written against it.
 pub fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let dir = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let file_name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
-        let tmp = dir.join(format!(
-            ".{file_name}.{}.{nanos}.{attempt}.tmp",
-            std::process::id()
-        ));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                attempt += 1
-            }
-            Err(e) => {
-                return Err(e).with_context(|| format!("cannot write `{}`", tmp.display()));
-            }
-        }
-    };
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
-    drop(file);
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, dest)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("cannot write `{}`", dest.display()));
-    }
-    Ok(())
+    crate::fsutil::AtomicWrite::PUBLIC.write(dest, bytes)
 }
 
 /// Builds the package bytes for `chart_dir`; returns the chart name, its version and the
@@ -162,7 +121,7 @@ pub fn build_archive(chart_dir: &Path, opts: &PackageOptions) -> Result<(String,
 /// Replaces `version` and/or `appVersion` in Chart.yaml, keeping every other key (comments
 /// are lost, as with Helm).
 fn rewrite_chart_yaml(text: &str, opts: &PackageOptions, origin: &Path) -> Result<String> {
-    let mut doc: serde_yaml::Value = serde_yaml::from_str(text)
+    let mut doc: crate::yaml::Yaml = crate::yaml::try_from_str(text)
         .with_context(|| format!("{} is not valid YAML", origin.display()))?;
     let map = doc
         .as_mapping_mut()
@@ -176,7 +135,7 @@ fn rewrite_chart_yaml(text: &str, opts: &PackageOptions, origin: &Path) -> Resul
     if let Some(v) = &opts.app_version {
         map.insert("appVersion".into(), v.as_str().into());
     }
-    Ok(serde_yaml::to_string(&doc)?)
+    crate::yaml::to_string(&doc)
 }
 
 /// Every file of the chart that `.helmignore` keeps, as (relative path, contents), sorted

@@ -2,8 +2,9 @@
 
 use anyhow::Result;
 
-use super::record::Revision;
-use crate::storage::{ReleaseKey, Store};
+use crate::record::ReleaseKey;
+use crate::record::Revision;
+use crate::storage::Store;
 
 /// Revision `revision` of `key`, or its latest.
 pub fn revision(store: &dyn Store, key: &ReleaseKey, revision: Option<u64>) -> Result<Revision> {

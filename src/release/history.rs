@@ -2,8 +2,9 @@
 
 use anyhow::Result;
 
-use super::record::{Status, Summary};
-use crate::storage::{ReleaseKey, Store};
+use crate::record::ReleaseKey;
+use crate::record::{Status, Summary};
+use crate::storage::Store;
 
 /// The summaries of `key`'s revisions, oldest first; with `max`, only the newest `max`.
 ///

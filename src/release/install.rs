@@ -3,10 +3,10 @@
 
 use anyhow::{Result, bail};
 
-use super::record::{Revision, Status};
 use super::{ChartInput, Done, Env, Locked};
 use crate::engine::ReleaseInfo;
-use crate::storage::ReleaseKey;
+use crate::record::ReleaseKey;
+use crate::record::{Revision, Status};
 
 /// Options of an install.
 #[derive(Debug, Clone, Default)]
@@ -111,7 +111,7 @@ pub fn install_locked(
     }
     let done = opts.description.as_deref().unwrap_or("Install complete");
     let name = key.name.clone();
-    let crds = crate::chart::crds::crds(input.chart)?;
+    let crds = crate::kube::crds::crds(input.chart)?;
     super::perform_with(
         env,
         &locked.lock,

@@ -3,8 +3,9 @@
 use anyhow::Result;
 use regex::Regex;
 
-use super::record::Status;
-use crate::storage::{Head, Store};
+use crate::record::Head;
+use crate::record::Status;
+use crate::storage::Store;
 
 /// Which releases to list.
 #[derive(Debug, Clone, Default)]

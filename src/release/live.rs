@@ -7,7 +7,8 @@ use serde::Serialize;
 use super::record::{Revision, Status};
 use crate::kube::drift::{FieldDrift, drift};
 use crate::kube::ready::{self, Readiness, Rules};
-use crate::storage::{ReleaseKey, Store};
+use crate::record::ReleaseKey;
+use crate::storage::Store;
 use crate::target::cluster::{ClusterTarget, HookRun};
 
 /// One resource as the cluster has it.

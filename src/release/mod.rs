@@ -1,4 +1,4 @@
-//! The release lifecycle: the [`record::Revision`] record and one module per action.
+//! The release lifecycle: one module per action on [`crate::record::Revision`] records.
 //!
 //! Every write follows the same protocol so that a crash at any moment leaves a store the
 //! next operation can continue from (docs/store.md walks through each crash point):
@@ -18,7 +18,6 @@ pub mod history;
 pub mod install;
 pub mod list;
 pub mod live;
-pub mod record;
 pub mod rollback;
 pub mod status;
 pub mod uninstall;
@@ -30,11 +29,15 @@ mod tests;
 use anyhow::{Context, Result, bail};
 
 use crate::chart::Chart;
-use crate::engine::{Capabilities, Manifest, ReleaseInfo, RenderOptions};
-use crate::storage::{Head, LockWait, ReleaseKey, ReleaseLock, Store};
+use crate::engine::{Capabilities, ReleaseInfo, RenderOptions};
+use crate::manifest::Manifest;
+/// The record types moved to [`crate::record`]; this path stays for code written against it.
+pub use crate::record;
+use crate::record::{Head, ReleaseKey, Revision, Status};
+use crate::storage::{LockWait, ReleaseLock, Store};
 use crate::target::{Action, Change, RolledBack, Target};
+use crate::timestamp::now_rfc3339;
 use crate::values::UserValues;
-use record::{Revision, Status, now_rfc3339};
 
 /// What every action works with.
 pub struct Env<'a> {
@@ -69,17 +72,7 @@ pub struct Done {
     pub installed: bool,
 }
 
-/// Stops the process at a named point when `STOKE_FAILPOINT` names it: a test-only way to
-/// reproduce a crash at an exact step of the write protocol. Costs one environment lookup
-/// per process.
-pub fn failpoint(name: &str) {
-    static ACTIVE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let active = ACTIVE.get_or_init(|| std::env::var("STOKE_FAILPOINT").ok());
-    if active.as_deref() == Some(name) {
-        eprintln!("stoke: failpoint `{name}` reached; exiting as if killed");
-        std::process::exit(86);
-    }
-}
+pub use crate::failpoint::failpoint;
 
 /// The state of a release under its lock, after [`recover`].
 pub struct Locked {
@@ -244,7 +237,7 @@ pub fn new_revision(
 ) -> Revision {
     let now = now_rfc3339();
     Revision {
-        format: crate::storage::FORMAT_VERSION,
+        format: crate::record::FORMAT_VERSION,
         name: key.name.clone(),
         namespace: key.namespace.clone(),
         revision: number,

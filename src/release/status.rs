@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::record::{Revision, Status, human_time};
-use crate::storage::{ReleaseKey, Store};
+use crate::record::ReleaseKey;
+use crate::record::{Revision, Status};
+use crate::storage::Store;
+use crate::timestamp::human_time;
 
 /// What `status` reports; the JSON field names are stable (docs/store.md).
 #[derive(Debug, Clone, Serialize)]

@@ -4,10 +4,10 @@ use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
 use super::install::{InstallOptions, install_locked};
-use super::record::{Revision, Status};
 use super::{ChartInput, Done, Env};
 use crate::engine::ReleaseInfo;
-use crate::storage::{Head, ReleaseKey};
+use crate::record::{Head, ReleaseKey};
+use crate::record::{Revision, Status};
 
 /// How an upgrade combines the given values with the current revision's (Helm's flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -151,7 +151,7 @@ pub fn plan(
         (Status::PendingUpgrade, description),
         Some(current.first_deployed.clone()),
     );
-    rev.chart = super::record::ChartInfo::of(input.chart);
+    rev.chart = crate::record::ChartInfo::of(input.chart);
     Ok((rev, warnings))
 }
 

@@ -262,7 +262,7 @@ fn install(chart_dir: &Path, fetched: &[(String, String, Vec<u8>)]) -> Result<()
     }
     for (name, version, bytes) in fetched {
         let target = charts.join(format!("{name}-{version}.tgz"));
-        crate::package::write_atomically(&target, bytes)?;
+        crate::fsutil::AtomicWrite::PUBLIC.write(&target, bytes)?;
     }
     Ok(())
 }
@@ -315,11 +315,11 @@ pub fn update(paths: &Paths, chart_dir: &Path, skip_refresh: bool) -> Result<Loc
     let lock = LockFile {
         digest: lock_digest(&meta.dependencies, &locked),
         dependencies: locked,
-        generated: crate::package::index::rfc3339(std::time::SystemTime::now()),
+        generated: crate::timestamp::Timestamp::now().rfc3339_nanos(),
     };
-    crate::package::write_atomically(
+    crate::fsutil::AtomicWrite::PUBLIC.write(
         &chart_dir.join("Chart.lock"),
-        serde_yaml::to_string(&lock)?.as_bytes(),
+        crate::yaml::to_string(&lock)?.as_bytes(),
     )?;
     Ok(lock)
 }
@@ -333,12 +333,8 @@ pub fn build(paths: &Paths, chart_dir: &Path) -> Result<LockFile> {
     }
     let text = std::fs::read_to_string(&lock_path)
         .with_context(|| format!("cannot read `{}`", lock_path.display()))?;
-    let lock: LockFile = serde_yaml::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{} (delete it and run `stoke dependency update`)",
-            crate::yamlpos::describe_yaml_error(&lock_path.display().to_string(), &e)
-        )
-    })?;
+    let lock: LockFile = crate::yaml::from_str(&text, &lock_path.display().to_string())
+        .map_err(|e| anyhow::anyhow!("{e} (delete it and run `stoke dependency update`)"))?;
     let meta = read_metadata(chart_dir)?;
     if lock_digest(&meta.dependencies, &lock.dependencies) != lock.digest {
         bail!(

@@ -79,12 +79,8 @@ impl RepoFile {
     /// Reads the repositories file; a missing file is an empty list.
     pub fn load(path: &Path) -> Result<RepoFile> {
         match std::fs::read_to_string(path) {
-            Ok(text) => serde_yaml::from_str(&text).map_err(|e| {
-                anyhow::anyhow!(
-                    "{} (fix or delete the file)",
-                    crate::yamlpos::describe_yaml_error(&path.display().to_string(), &e)
-                )
-            }),
+            Ok(text) => crate::yaml::from_str(&text, &path.display().to_string())
+                .map_err(|e| anyhow::anyhow!("{e} (fix or delete the file)")),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(RepoFile {
                 api_version: "v1".into(),
                 repositories: Vec::new(),
@@ -101,7 +97,7 @@ impl RepoFile {
         }
         let mut out = self.clone();
         out.api_version = "v1".into();
-        crate::package::write_atomically(path, serde_yaml::to_string(&out)?.as_bytes())
+        crate::fsutil::AtomicWrite::PUBLIC.write(path, crate::yaml::to_string(&out)?.as_bytes())
     }
 
     /// The repository called `name`.
@@ -184,7 +180,7 @@ fn normalise_url(url: &str) -> Result<String> {
 fn write_cache(paths: &Paths, name: &str, bytes: &[u8]) -> Result<()> {
     std::fs::create_dir_all(&paths.cache)
         .with_context(|| format!("cannot create `{}`", paths.cache.display()))?;
-    crate::package::write_atomically(&paths.index_cache(name), bytes)
+    crate::fsutil::AtomicWrite::PUBLIC.write(&paths.index_cache(name), bytes)
 }
 
 /// `repo remove`: forgets repositories and deletes their cached index.
@@ -454,7 +450,7 @@ pub fn pull(
         Ok(target)
     } else {
         let target = dest.join(format!("{name}-{}.tgz", d.entry.metadata.version));
-        crate::package::write_atomically(&target, &d.bytes)?;
+        crate::fsutil::AtomicWrite::PUBLIC.write(&target, &d.bytes)?;
         Ok(target)
     }
 }
@@ -499,6 +495,6 @@ pub fn locate_chart(reference: &Path, constraint: Option<&str>, devel: bool) -> 
         "{}-{}.tgz",
         d.entry.metadata.name, d.entry.metadata.version
     ));
-    crate::package::write_atomically(&target, &d.bytes)?;
+    crate::fsutil::AtomicWrite::PUBLIC.write(&target, &d.bytes)?;
     Ok(target)
 }

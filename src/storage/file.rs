@@ -11,9 +11,10 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::fsutil::{atomic_write, create_private_dir, sync_dir};
-use super::{FORMAT_VERSION, Head, LockWait, ReleaseKey, ReleaseLock, Store};
-use crate::release::record::{Revision, Summary, SummaryView};
+use super::{LockWait, ReleaseLock, Store};
+use crate::fsutil::{atomic_write, create_private_dir, sync_dir};
+use crate::record::{FORMAT_VERSION, Head, ReleaseKey};
+use crate::record::{Revision, Summary, SummaryView};
 
 /// The marker file at the root of a file store.
 const MARKER: &str = "store.json";

@@ -10,14 +10,14 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
 use super::{Action, Change, RolledBack, Target};
-use crate::engine::Manifest;
 use crate::kube::Cluster;
 use crate::kube::apply::Prepared;
 use crate::kube::discovery::Discovery;
 use crate::kube::hooks::{self, Event, Hook};
 use crate::kube::object::{self, Id, Owner};
 use crate::kube::ready::{self, Readiness, Rules};
-use crate::storage::ReleaseKey;
+use crate::manifest::Manifest;
+use crate::record::ReleaseKey;
 
 /// Helm's default for `--timeout`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -483,7 +483,7 @@ impl ClusterTarget {
                 if !existing.contains(&p.id) {
                     created.push(p.manifest.clone());
                 }
-                crate::release::failpoint("cluster-after-first-apply");
+                crate::failpoint::failpoint("cluster-after-first-apply");
             }
             say(&format!(
                 "applied {} resources to {}",

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::{Change, Target};
-use crate::engine::Manifest;
-use crate::storage::ReleaseKey;
-use crate::storage::fsutil::atomic_write;
+use crate::fsutil::atomic_write;
+use crate::manifest::Manifest;
+use crate::record::ReleaseKey;
 
 /// The list of files this target wrote into a release folder, so it only ever deletes its
 /// own files and never, say, a `kustomization.yaml` someone added.

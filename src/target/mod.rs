@@ -8,8 +8,8 @@ pub mod dir;
 
 use anyhow::Result;
 
-use crate::engine::Manifest;
-use crate::storage::ReleaseKey;
+use crate::manifest::Manifest;
+use crate::record::ReleaseKey;
 
 /// Which lifecycle action a change comes from (it decides which hooks run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -578,7 +578,7 @@ fn is_subset(have: &serde_json::Map<String, Json>, want: &serde_json::Map<String
 pub fn yaml(v: &Json) -> String {
     match v {
         Json::String(s) if !s.contains('\n') => s.clone(),
-        _ => serde_yaml::to_string(v)
+        _ => crate::yaml::to_string(v)
             .unwrap_or_default()
             .trim_end_matches('\n')
             .to_string(),

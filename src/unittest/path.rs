@@ -244,9 +244,9 @@ fn parse_filter(body: &str) -> std::result::Result<Filter, String> {
             {
                 Json::String(lit[1..lit.len() - 1].to_string())
             } else {
-                let y: serde_yaml::Value = serde_yaml::from_str(lit)
+                let y: crate::yaml::Yaml = crate::yaml::try_from_str(lit)
                     .map_err(|_| format!("cannot read the filter value `{lit}`"))?;
-                crate::values::yaml_to_json(y)
+                crate::yaml::yaml_to_json(y)
             };
             Some((equal, value))
         }

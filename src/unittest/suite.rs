@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::yaml::Yaml;
 use anyhow::{Result, anyhow, bail};
 use serde_json::Value as Json;
-use serde_yaml::Value as Yaml;
 
-use crate::yamlpos::KeyLines;
+use crate::yaml::pos::KeyLines;
 
 /// One suite: the tests of one YAML document in a suite file.
 #[derive(Debug, Clone, Default)]
@@ -275,21 +275,15 @@ pub fn parse_text(text: &str, file: &Path) -> Result<Vec<Suite>> {
             continue;
         }
         let origin = file.display().to_string();
-        let yaml: Yaml = serde_yaml::from_str(&doc).map_err(|e| {
+        let yaml: Yaml = crate::yaml::try_from_str(&doc).map_err(|e| {
             // Lines in the error are relative to the document; shift them to the file.
-            let shifted = match e.location() {
-                Some(loc) => {
-                    let msg = e.to_string();
-                    let msg = msg
-                        .rfind(" at line ")
-                        .map_or(msg.clone(), |i| msg[..i].to_string());
-                    format!(
-                        "{origin}:{}:{}: invalid YAML: {msg}",
-                        loc.line() + start - 1,
-                        loc.column()
-                    )
-                }
-                None => format!("{origin}: invalid YAML: {e}"),
+            let shifted = match (e.line(), e.column()) {
+                (Some(line), Some(column)) => format!(
+                    "{origin}:{}:{column}: invalid YAML: {}",
+                    line + start - 1,
+                    e.message()
+                ),
+                _ => format!("{origin}: invalid YAML: {e}"),
             };
             anyhow!(shifted)
         })?;
@@ -341,7 +335,7 @@ impl Ctx<'_> {
         for (k, val) in m {
             let key = match k {
                 Yaml::String(s) => s.clone(),
-                other => serde_yaml::to_string(other)
+                other => crate::yaml::to_string(other)
                     .unwrap_or_default()
                     .trim()
                     .to_string(),
@@ -439,7 +433,7 @@ impl Ctx<'_> {
                 for (k, val) in m {
                     let key = self.string(path, k)?;
                     super::path::set_path(&key).map_err(|e| self.err(&join(path, &key), e))?;
-                    out.push((key, crate::values::yaml_to_json(val.clone())));
+                    out.push((key, crate::yaml::yaml_to_json(val.clone())));
                 }
                 Ok(out)
             }
@@ -538,7 +532,7 @@ impl Ctx<'_> {
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let at = format!("{path}.objects[{i}]");
-            let obj = crate::values::yaml_to_json(item.clone());
+            let obj = crate::yaml::yaml_to_json(item.clone());
             for (field, ptr) in [
                 ("apiVersion", "/apiVersion"),
                 ("kind", "/kind"),
@@ -570,7 +564,7 @@ impl Ctx<'_> {
             path: sel_path,
             value: f
                 .take("value")
-                .map(|v| crate::values::yaml_to_json(v.clone())),
+                .map(|v| crate::yaml::yaml_to_json(v.clone())),
             match_many: self.bool(&join(path, "matchMany"), f.take("matchMany"))?,
             skip_empty_templates: self.bool(
                 &join(path, "skipEmptyTemplates"),
@@ -810,7 +804,7 @@ impl Ctx<'_> {
             super::path::Path::parse(&s).map_err(|e| self.err(&p("path"), e))?;
             Ok(s)
         };
-        let json = |v: Option<&Yaml>| v.map(|v| crate::values::yaml_to_json(v.clone()));
+        let json = |v: Option<&Yaml>| v.map(|v| crate::yaml::yaml_to_json(v.clone()));
         let base = type_name
             .trim_start_matches("not")
             .trim_start_matches("isNot")

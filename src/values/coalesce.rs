@@ -158,7 +158,7 @@ fn coalesce_deps(
             Some(Value::Object(m)) => m,
             Some(other) => bail!(
                 "values for subchart `{name}` must be a mapping, found {} (at `{}`)",
-                crate::values::kind_name(&other),
+                crate::yaml::kind_name(&other),
                 join(&sub_prefix, name)
             ),
         };
@@ -222,16 +222,4 @@ fn coalesce_globals(
 
 fn finish_globals(section: &mut Map<String, Value>, dg: Map<String, Value>) {
     section.insert("global".into(), Value::Object(dg));
-}
-
-/// Merges values files the way Helm merges several `-f` files: maps deeply, later wins.
-pub fn merge_user(dst: &mut Map<String, Value>, src: Map<String, Value>) {
-    for (k, sv) in src {
-        match (dst.get_mut(&k), sv) {
-            (Some(Value::Object(dm)), Value::Object(sm)) => merge_user(dm, sm),
-            (_, sv) => {
-                dst.insert(k, sv);
-            }
-        }
-    }
 }

@@ -8,13 +8,13 @@ pub mod unknown;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 
 pub use strvals::SetKind;
 
 use crate::chart::Chart;
-use crate::yamlpos::KeyLines;
+use crate::yaml::pos::KeyLines;
 
 /// The values options of a command, in command-line order.
 #[derive(Debug, Clone, Default)]
@@ -49,7 +49,7 @@ impl UserValues {
     /// Where the value at `path` was given last: `file:line` or the `--set` argument.
     pub fn origin_of(&self, path: &str) -> Option<String> {
         for src in self.sources.iter().rev() {
-            if crate::chart::deps::lookup(&src.values, &strip_indices(path)).is_some() {
+            if lookup(&src.values, &strip_indices(path)).is_some() {
                 return Some(match src.lines.line_of(path) {
                     Some(line) => format!("{}:{line}", src.origin),
                     None => src.origin.clone(),
@@ -72,8 +72,12 @@ pub fn read_user_values(opts: &ValuesOptions) -> Result<UserValues> {
     let mut out = UserValues::default();
     for file in &opts.files {
         let (text, origin) = read_values_file(file)?;
-        let values = parse_values_yaml(&text, &origin)?;
-        coalesce::merge_user(&mut out.merged, values.clone());
+        let values = crate::yaml::parse_values_yaml(&text, &origin)?;
+        crate::merge::deep_merge(
+            &mut out.merged,
+            values.clone(),
+            crate::merge::Conflict::Overwrite,
+        );
         out.sources.push(ValuesSource {
             origin,
             values,
@@ -124,26 +128,9 @@ pub struct Computed {
     pub unknown: Vec<unknown::UnknownKey>,
 }
 
-/// Coalesces `user` over the chart's defaults and checks the schemas.
-pub fn compute(chart: &Chart, user: &Map<String, Value>) -> Result<Map<String, Value>> {
-    Ok(compute_full(
-        chart,
-        &UserValues {
-            merged: user.clone(),
-            sources: Vec::new(),
-        },
-    )?
-    .values)
-}
-
-/// Like [`compute`], keeping warnings and unknown keys, and pointing schema violations at
-/// the file and line that set the value.
-pub fn compute_full(chart: &Chart, user: &UserValues) -> Result<Computed> {
-    let tree = crate::chart::deps::resolve(chart, &user.merged)?;
-    compute_resolved(&tree, user)
-}
-
-/// [`compute_full`] for a chart tree whose dependencies are already resolved.
+/// Coalesces `user` over the defaults of a chart tree whose dependencies are resolved
+/// (see [`crate::resolve`]), checks the schemas, and finds keys the chart does not define,
+/// pointing schema violations at the file and line that set the value.
 pub fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
     let mut warnings = Vec::new();
     let values = coalesce::coalesce(tree, &user.merged, &mut warnings)?;
@@ -177,72 +164,12 @@ pub fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
     })
 }
 
-/// Parses YAML values text into a map; `origin` names the file in errors. An empty
-/// document is an empty map; any other non-map document is an error.
-pub fn parse_values_yaml(text: &str, origin: &str) -> Result<Map<String, Value>> {
-    let doc: serde_yaml::Value = serde_yaml::from_str(text)
-        .map_err(|e| anyhow::anyhow!("{}", crate::yamlpos::describe_yaml_error(origin, &e)))?;
-    match yaml_to_json(doc) {
-        Value::Object(map) => Ok(map),
-        Value::Null => Ok(Map::new()),
-        other => bail!(
-            "{origin}: values must be a mapping of keys to values, found {}",
-            kind_name(&other)
-        ),
+/// Looks up a dotted path in values.
+pub fn lookup<'a>(values: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.');
+    let mut cur = values.get(parts.next()?)?;
+    for p in parts {
+        cur = cur.as_object()?.get(p)?;
     }
-}
-
-/// Converts a YAML value into JSON's model: keys become strings, tags are dropped.
-pub fn yaml_to_json(v: serde_yaml::Value) -> Value {
-    use serde_yaml::Value as Y;
-    match v {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                let f = n.as_f64().unwrap_or(f64::NAN);
-                serde_json::Number::from_f64(f)
-                    .map(Value::Number)
-                    .unwrap_or(Value::Null)
-            }
-        }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
-        Y::Mapping(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| (yaml_key_to_string(k), yaml_to_json(v)))
-                .collect(),
-        ),
-        Y::Tagged(t) => yaml_to_json(t.value),
-    }
-}
-
-fn yaml_key_to_string(k: serde_yaml::Value) -> String {
-    use serde_yaml::Value as Y;
-    match k {
-        Y::String(s) => s,
-        Y::Null => "null".into(),
-        Y::Bool(b) => b.to_string(),
-        Y::Number(n) => n.to_string(),
-        other => serde_yaml::to_string(&other)
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
-    }
-}
-
-/// A short name for a value's type, for messages.
-pub fn kind_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
+    Some(cur)
 }

@@ -72,23 +72,18 @@ fn check_into(
     Ok(())
 }
 
-/// The chart's schema compiled, kept in the chart's schema cache: compiling costs far
-/// more than validating.
+/// Compiled schemas of every chart checked in this process, by chart identity.
+static SCHEMAS: crate::chart::ChartCache<jsonschema::Validator> = crate::chart::ChartCache::new();
+
+/// The chart's schema compiled, kept while the chart lives: compiling costs far more than
+/// validating.
 fn compiled(chart: &Chart, schema: &Value) -> Result<std::sync::Arc<jsonschema::Validator>> {
-    if let Some(v) = chart
-        .schema_cache
-        .0
-        .get()
-        .and_then(|a| a.clone().downcast::<jsonschema::Validator>().ok())
-    {
-        return Ok(v);
-    }
-    let validator = std::sync::Arc::new(
-        jsonschema::validator_for(schema)
-            .map_err(|e| anyhow!("the schema itself is invalid: {e}"))?,
-    );
-    let _ = chart.schema_cache.0.set(validator.clone());
-    Ok(validator)
+    SCHEMAS.get_or_try_insert(&chart.schema_id, || {
+        Ok(std::sync::Arc::new(
+            jsonschema::validator_for(schema)
+                .map_err(|e| anyhow!("the schema itself is invalid: {e}"))?,
+        ))
+    })
 }
 
 /// Validates `values` against one schema.

@@ -118,23 +118,8 @@ fn json_object_form(target: &mut Map<String, Value>, text: &str) -> R<()> {
     let Value::Object(map) = normalize_json_numbers(parsed) else {
         unreachable!("JSON text starting with '{{' is an object")
     };
-    merge_maps(target, map);
+    crate::merge::deep_merge(target, map, crate::merge::Conflict::Overwrite);
     Ok(())
-}
-
-/// Merges `overlay` into `base` the way Helm's CLI merges `-f` files and whole-object
-/// `--set-json` arguments: maps merge recursively, anything else replaces.
-pub fn merge_maps(base: &mut Map<String, Value>, overlay: Map<String, Value>) {
-    for (k, v) in overlay {
-        match (base.get_mut(&k), v) {
-            (Some(Value::Object(existing)), Value::Object(incoming)) => {
-                merge_maps(existing, incoming)
-            }
-            (_, v) => {
-                base.insert(k, v);
-            }
-        }
-    }
 }
 
 /// Why parsing stopped early. `End` is Helm's `io.EOF`: the input ran out in a place where
@@ -273,7 +258,7 @@ impl Parser<'_> {
                     Some(other) => {
                         return Err(fail(format!(
                             "`{k}[{i}]` treats `{k}` as a list, but it is already {}",
-                            crate::values::kind_name(other)
+                            crate::yaml::kind_name(other)
                         )));
                     }
                 };
@@ -297,7 +282,7 @@ impl Parser<'_> {
                     Some(other) => {
                         return Err(fail(format!(
                             "`{k}.` treats `{k}` as a map, but it is already {}",
-                            crate::values::kind_name(other)
+                            crate::yaml::kind_name(other)
                         )));
                     }
                     None => {
@@ -433,7 +418,7 @@ impl Parser<'_> {
                     }
                     Some(v) if !v.is_null() => Err(fail(format!(
                         "`[{i}][{next}]` treats element {i} as a list, but it is already {}",
-                        crate::values::kind_name(v)
+                        crate::yaml::kind_name(v)
                     ))),
                     _ => {
                         let mut inner_list = Vec::new();
