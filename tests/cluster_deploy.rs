@@ -1231,3 +1231,106 @@ fn create_namespace_makes_the_release_namespace() {
     assert!(get(c, &format!("/api/v1/namespaces/{ns}")).is_some());
     assert!(get(c, &cm(&ns, "gw-a")).is_some());
 }
+
+/// Just enough of cert-manager for the API server to serve its kinds (no controller).
+fn cert_manager_crds(c: &TestCluster) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for (kind, plural, scope) in [
+            ("Certificate", "certificates", "Namespaced"),
+            ("Issuer", "issuers", "Namespaced"),
+            ("ClusterIssuer", "clusterissuers", "Cluster"),
+        ] {
+            let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                "metadata": {"name": format!("{plural}.cert-manager.io")},
+                "spec": {"group": "cert-manager.io", "scope": scope,
+                    "names": {"kind": kind, "plural": plural, "singular": kind.to_lowercase()},
+                    "versions": [{"name": "v1", "served": true, "storage": true, "subresources": {"status": {}},
+                        "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}});
+            let r = c.request("admin", "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Some(&crd));
+            assert!(r.status == 201 || r.status == 409, "{}", r.body);
+        }
+        wait_until("cert-manager.io/v1 is served", || {
+            get(c, "/apis/cert-manager.io/v1").is_some_and(|g| g["resources"].as_array().is_some_and(|r| r.len() >= 3))
+        });
+    });
+}
+
+#[test]
+fn the_ignition_charts_deploy_with_every_shipped_values_file() {
+    let c = TestCluster::shared();
+    cert_manager_crds(c);
+    let kc = c.kubeconfig();
+    for (chart_dir, values) in common::COMBINATIONS {
+        let ns = c.namespace("ignition");
+        let tmp = tempfile::tempdir().unwrap();
+        let chart_path = common::repo().join(chart_dir);
+        let values_path = common::repo().join(values);
+        let out = kstoke(
+            tmp.path(),
+            kc,
+            &ns,
+            &[
+                "install",
+                "gw",
+                chart_path.to_str().unwrap(),
+                "-f",
+                values_path.to_str().unwrap(),
+            ],
+        );
+        let out = out.expect(0);
+        assert!(
+            out.stdout.contains("STATUS: deployed"),
+            "{chart_dir} {values}: {}",
+            out.stdout
+        );
+        let manifest = kstoke(tmp.path(), kc, &ns, &["get", "manifest", "gw"])
+            .expect(0)
+            .stdout;
+        let docs = common::documents(&manifest);
+        assert!(!docs.is_empty(), "{chart_dir} {values}");
+        let live = kstoke(tmp.path(), kc, &ns, &["status", "gw", "-o", "json"])
+            .expect(0)
+            .stdout;
+        let report: Value = serde_json::from_str(&live).unwrap();
+        let resources = report["live"].as_array().unwrap();
+        assert_eq!(
+            resources.len(),
+            docs.len(),
+            "{chart_dir} {values}: every object is live"
+        );
+        assert!(
+            resources
+                .iter()
+                .all(|r| r["state"] != "missing" && r["state"] != "drifted"),
+            "{chart_dir} {values}: {report}"
+        );
+        assert!(
+            docs.iter().any(|d| d["kind"] == "StatefulSet"),
+            "{chart_dir} {values}: a gateway StatefulSet"
+        );
+        kstoke(tmp.path(), kc, &ns, &["diff", "live", "gw"]).expect(0);
+        kstoke(tmp.path(), kc, &ns, &["uninstall", "gw"]).expect(0);
+        let left: Vec<&serde_yaml::Value> = docs
+            .iter()
+            .filter(|d| {
+                d["metadata"]["annotations"]["helm.sh/resource-policy"].as_str() == Some("keep")
+            })
+            .collect();
+        for d in left {
+            let kind = d["kind"].as_str().unwrap();
+            let name = d["metadata"]["name"].as_str().unwrap();
+            let path = match kind {
+                "Secret" => format!("/api/v1/namespaces/{ns}/secrets/{name}"),
+                "PersistentVolumeClaim" => {
+                    format!("/api/v1/namespaces/{ns}/persistentvolumeclaims/{name}")
+                }
+                _ => continue,
+            };
+            assert!(
+                get(c, &path).is_some(),
+                "{chart_dir} {values}: kept {kind} {name} survives uninstall"
+            );
+        }
+    }
+}

@@ -79,6 +79,8 @@ fn walk(
             }
         }
         (Value::Null, None) => {}
+        // An empty value the server fills in (a Service's `clusterIP: ""`) is a default.
+        (Value::String(a), Some(_)) if a.is_empty() => {}
         (a, Some(l)) if same(a, l) => {}
         // An empty map or list the server drops is not a change.
         (Value::Object(a), None) if a.is_empty() => {}
