@@ -3,6 +3,7 @@
 
 mod chart_cmds;
 mod cluster_cmds;
+mod fleet;
 mod kube_args;
 pub mod output;
 mod package;
@@ -131,6 +132,11 @@ pub enum Command {
     /// Run a release's test hooks (helm.sh/hook: test) in the cluster and report each.
     #[command(after_help = "Example:\n  stoke test gw --logs --timeout 2m")]
     Test(cluster_cmds::TestArgs),
+    /// Render, compare, apply and report many releases declared in one fleet file.
+    #[command(
+        after_help = "Examples:\n  stoke fleet template -f examples/fleet/fleet.yaml --output-dir gitops/\n  stoke fleet diff -f fleet.yaml -l region=eu\n  stoke fleet apply -f fleet.yaml --prune"
+    )]
+    Fleet(fleet::FleetArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -173,6 +179,7 @@ pub fn main() -> i32 {
         Command::Search(a) => package::search(a),
         Command::Pull(a) => package::pull(a),
         Command::Dependency(a) => package::dependency(a),
+        Command::Fleet(a) => fleet::run(&cli, a),
     };
     match result {
         Ok(code) => code,

@@ -424,7 +424,14 @@ fn print_done(done: &release::Done, format: OutputFormat, show_manifest: bool) -
     let mut out = anstream::stdout();
     write!(out, "{}", report.to_text())?;
     if show_manifest {
-        write!(out, "MANIFEST:\n{}", done.revision.manifest_text())?;
+        // A dry run shows what would be applied, but never the Secret values themselves
+        // (`get manifest` prints the stored revision as it is).
+        let masked = crate::engine::Rendered {
+            manifests: crate::mask::mask_manifests(&done.revision.manifests),
+            notes: None,
+            warnings: Vec::new(),
+        };
+        write!(out, "MANIFEST:\n{}", masked.manifest_text())?;
     }
     Ok(())
 }
@@ -438,6 +445,7 @@ pub fn install(cli: &Cli, args: &InstallArgs, m: Option<&ArgMatches>) -> Result<
     let opts = InstallOptions {
         description: args.write.description.clone(),
         dry_run: args.write.dry_run.is_some(),
+        ..InstallOptions::default()
     };
     let done = release::install::install(&session.env(), &key, &input, &opts)?;
     print_done(&done, args.output, done.dry_run)?;
@@ -457,6 +465,7 @@ pub fn upgrade(cli: &Cli, args: &UpgradeArgs, m: Option<&ArgMatches>) -> Result<
         history_max: args.history_max,
         description: args.write.description.clone(),
         dry_run: args.write.dry_run.is_some(),
+        ..UpgradeOptions::default()
     };
     let done = release::upgrade::upgrade(&session.env(), &key, &input, &opts)?;
     if args.output == OutputFormat::Table && !done.dry_run {

@@ -11,7 +11,7 @@ use super::convert::{from_json, to_json};
 use crate::merge::{Conflict, deep_merge};
 
 /// Registers every filter on `tera`.
-pub fn register(tera: &mut Tera) {
+pub(crate) fn register(tera: &mut Tera) {
     tera.register_filter("to_yaml", to_yaml);
     tera.register_filter("to_json", to_json_filter);
     tera.register_filter("to_pretty_json", to_pretty_json);
@@ -56,6 +56,7 @@ pub fn display(v: &Value) -> TeraResult<String> {
     if v.is_none() || v.is_undefined() {
         return Ok(String::new());
     }
+    super::budget::check_value_depth(v, "printing a value")?;
     match to_json(v)? {
         Json::String(s) => Ok(s),
         other @ (Json::Array(_) | Json::Object(_)) => Ok(other.to_string()),
@@ -68,7 +69,7 @@ fn to_string(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {
 }
 
 /// YAML text of a value with sorted keys and no trailing newline, like Helm's `toYaml`.
-pub fn yaml_text(v: &Json) -> TeraResult<String> {
+pub(crate) fn yaml_text(v: &Json) -> TeraResult<String> {
     Ok(super::yaml_emit::to_yaml(v))
 }
 
@@ -76,14 +77,17 @@ fn to_yaml(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {
     if v.is_undefined() {
         return Err(Error::message("to_yaml: the value is undefined"));
     }
+    super::budget::check_value_depth(&v, "to_yaml")?;
     yaml_text(&to_json(&v)?)
 }
 
 fn to_json_filter(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {
+    super::budget::check_value_depth(&v, "to_json")?;
     serde_json::to_string(&to_json(&v)?).map_err(|e| Error::message(format!("to_json: {e}")))
 }
 
 fn to_pretty_json(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {
+    super::budget::check_value_depth(&v, "to_pretty_json")?;
     serde_json::to_string_pretty(&to_json(&v)?)
         .map_err(|e| Error::message(format!("to_pretty_json: {e}")))
 }

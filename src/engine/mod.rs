@@ -4,6 +4,7 @@
 //! Each chart in the tree gets its own Tera instance holding its templates and the helpers
 //! of its library subcharts, so two aliases of one chart never clash over helper names.
 
+pub mod budget;
 pub mod context;
 pub mod convert;
 pub mod error;
@@ -49,13 +50,13 @@ pub struct Rendered {
 
 impl Rendered {
     /// All manifests as one multi-document YAML stream, each under a `# Source:` line.
-    pub fn manifest_text(&self) -> String {
+    pub(crate) fn manifest_text(&self) -> String {
         crate::manifest::manifest_text(&self.manifests)
     }
 }
 
 /// Whether a template file is a helper (never rendered on its own).
-pub fn is_helper(template_name: &str) -> bool {
+pub(crate) fn is_helper(template_name: &str) -> bool {
     let base = template_name.rsplit('/').next().unwrap_or(template_name);
     base.starts_with('_')
 }
@@ -96,35 +97,38 @@ pub struct RawRender {
 
 /// Renders every template to text without checking the output; for tools that look at
 /// documents per template (unit tests) or at the raw text.
-pub fn render_raw(
+pub(crate) fn render_raw(
     chart: &ResolvedChart,
     values: &Map<String, Json>,
     opts: &RenderOptions,
 ) -> Result<RawRender> {
-    let mut rendered = Rendered::default();
-    let _deployed = functions::DeployedGuard::set(Arc::new(opts.deployed.clone()));
-    let mut outputs = Vec::new();
-    functions::take_warnings();
-    let result = render_tree(
-        chart.chart(),
-        values,
-        opts,
-        true,
-        &mut outputs,
-        &mut rendered,
-    );
-    let warnings = functions::take_warnings();
-    result?;
-    Ok(RawRender {
-        outputs,
-        notes: rendered.notes,
-        warnings,
+    // Under the render budget, on a thread of its own (engine/budget.rs).
+    budget::run(chart.chart().name(), || {
+        let mut rendered = Rendered::default();
+        let _deployed = functions::DeployedGuard::set(Arc::new(opts.deployed.clone()));
+        let mut outputs = Vec::new();
+        functions::take_warnings();
+        let result = render_tree(
+            chart.chart(),
+            values,
+            opts,
+            true,
+            &mut outputs,
+            &mut rendered,
+        );
+        let warnings = functions::take_warnings();
+        result?;
+        Ok(RawRender {
+            outputs,
+            notes: rendered.notes,
+            warnings,
+        })
     })
 }
 
 /// Parses every template's output back into manifests, in template order. (Splitting the
 /// work across threads was measured slower on two cores: the parser allocates heavily.)
-pub fn parse_outputs(outputs: &[(String, String)]) -> Result<Vec<Manifest>> {
+pub(crate) fn parse_outputs(outputs: &[(String, String)]) -> Result<Vec<Manifest>> {
     let mut all = Vec::new();
     for (name, text) in outputs {
         all.extend(manifest::parse_output(name, text)?);
@@ -149,9 +153,16 @@ fn render_tree(
             }
             let full = format!("{}/{}", chart.path, t.name);
             let ctx = context::for_template(&base_ctx, &full, &base);
-            let text = tera
-                .render(&full, &ctx)
-                .map_err(|e| anyhow!("cannot render {full}:\n{}", error::describe(&e)))?;
+            let mut bytes = Vec::new();
+            tera.render_to(&full, &ctx, budget::CappedOutput(&mut bytes))
+                .map_err(|e| {
+                    if budget::output_exceeded() {
+                        return budget::output_error(&full);
+                    }
+                    anyhow!("cannot render {full}:\n{}", error::describe(&e))
+                })?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow!("cannot render {full}: the output is not UTF-8"))?;
             if is_notes(&t.name) {
                 out.notes = Some(text);
             } else {
@@ -170,8 +181,8 @@ fn render_tree(
 }
 
 /// Compiles the chart's templates now (they are otherwise compiled on first render), so
-/// clones that render only some templates share one instance built from all of them.
-pub fn precompile(chart: &Chart) -> Result<()> {
+/// renders on several threads share one instance instead of racing to build it.
+pub(crate) fn precompile(chart: &Chart) -> Result<()> {
     compiled(chart).map(|_| ())
 }
 

@@ -85,7 +85,7 @@ pub struct Locked {
 }
 
 /// Locks `key` and repairs what an interrupted operation left behind.
-pub fn lock_and_recover(env: &Env, key: &ReleaseKey) -> Result<Locked> {
+pub(crate) fn lock_and_recover(env: &Env, key: &ReleaseKey) -> Result<Locked> {
     let lock = env.store.lock(key, env.wait)?;
     // What was pending before recovery is what a crash may have half-delivered.
     let interrupted = match (env.target, env.store.head(key)?) {
@@ -98,6 +98,9 @@ pub fn lock_and_recover(env: &Env, key: &ReleaseKey) -> Result<Locked> {
     let (head, latest) = recover(env.store, &lock)?;
     if let (Some(target), Some(interrupted)) = (env.target, interrupted) {
         converge(env, target, &lock, head.as_ref(), &interrupted)?;
+    }
+    if let Some(target) = env.target {
+        repair_target(env.store, target, key, head.as_ref(), latest.as_ref())?;
     }
     Ok(Locked { lock, head, latest })
 }
@@ -130,8 +133,29 @@ fn converge(
         })
 }
 
+/// Brings the target back to the deployed revision (or to nothing when none is deployed).
+/// An earlier operation may have been killed or run out of disk half-way through writing
+/// it; applying is idempotent and skips files that are already right, so on an intact
+/// target this only reads.
+fn repair_target(
+    store: &dyn Store,
+    target: &dyn Target,
+    key: &ReleaseKey,
+    head: Option<&Head>,
+    latest: Option<&Revision>,
+) -> Result<()> {
+    let deployed = match (head.and_then(|h| h.deployed), latest) {
+        (Some(d), Some(l)) if d == l.revision => Some(l.clone()),
+        (Some(d), _) => Some(load(store, key, d)?),
+        (None, _) => None,
+    };
+    target
+        .restore(key, deployed.as_ref().map(|d| d.manifests.as_slice()))
+        .context("cannot bring the output folder back to the deployed revision")
+}
+
 /// Reads the head and latest revision without locking (for dry runs and diffs).
-pub fn read_current(
+pub(crate) fn read_current(
     store: &dyn Store,
     key: &ReleaseKey,
 ) -> Result<(Option<Head>, Option<Revision>)> {
@@ -165,7 +189,10 @@ fn interrupted_description(status: Status) -> String {
 /// Under the lock, nothing else is working on the release, so any pending state was left
 /// by a process that died. Brings the release back to a consistent state and returns the
 /// head and latest revision.
-pub fn recover(store: &dyn Store, lock: &ReleaseLock) -> Result<(Option<Head>, Option<Revision>)> {
+pub(crate) fn recover(
+    store: &dyn Store,
+    lock: &ReleaseLock,
+) -> Result<(Option<Head>, Option<Revision>)> {
     let key = lock.key().clone();
     let Some(mut head) = store.head(&key)? else {
         // A first install may have died before its first record landed.
@@ -226,7 +253,7 @@ pub fn render(
 }
 
 /// Builds a new revision record from a render.
-pub fn new_revision(
+pub(crate) fn new_revision(
     key: &ReleaseKey,
     number: u64,
     chart: &Chart,
@@ -251,11 +278,12 @@ pub fn new_revision(
         computed_values: outcome.computed.values,
         notes: outcome.rendered.notes,
         manifests: outcome.rendered.manifests,
+        labels: Default::default(),
     }
 }
 
 /// Collects warnings of a render for the user.
-pub fn warnings_of(outcome: &crate::pipeline::Outcome) -> Vec<String> {
+pub(crate) fn warnings_of(outcome: &crate::pipeline::Outcome) -> Vec<String> {
     let mut w = outcome.computed.warnings.clone();
     w.extend(outcome.computed.unknown.iter().map(|u| u.to_string()));
     w.extend(outcome.rendered.warnings.iter().cloned());
@@ -264,7 +292,7 @@ pub fn warnings_of(outcome: &crate::pipeline::Outcome) -> Vec<String> {
 
 /// Records `rev` (already written as pending) as deployed, supersedes the previously
 /// deployed revision and updates the head, in that order (see the module docs).
-pub fn finalize(
+pub(crate) fn finalize(
     env: &Env,
     lock: &ReleaseLock,
     head: Option<&Head>,
@@ -294,7 +322,7 @@ pub fn finalize(
 
 /// Writes `rev` as pending, applies it to the target, and finalizes it; a target error
 /// marks the revision failed (keeping the previous deployed revision live).
-pub fn perform(
+pub(crate) fn perform(
     env: &Env,
     lock: &ReleaseLock,
     head: Option<&Head>,
@@ -367,6 +395,10 @@ pub fn perform_with(
                 summary: rev.summary(),
             };
             env.store.write_head(lock, &failed_head)?;
+            // Put the previous deployed revision back at once where the target keeps a
+            // copy (the folder target); should that fail too, the next operation's repair
+            // does it. The cluster target leaves a failed change as it is unless --atomic.
+            let _ = repair_target(env.store, target, lock.key(), Some(&failed_head), None);
             if let Some(rb) = e.downcast_ref::<RolledBack>() {
                 record_undo(env, lock, &failed_head, rb.to, rev.revision)?;
             }
@@ -407,7 +439,7 @@ fn record_undo(
 
 /// Deletes the oldest superseded revisions until at most `max` remain (0 keeps all). The
 /// deployed and latest revisions, and failed ones, are never pruned.
-pub fn prune(env: &Env, lock: &ReleaseLock, head: &Head, max: usize) -> Result<Vec<u64>> {
+pub(crate) fn prune(env: &Env, lock: &ReleaseLock, head: &Head, max: usize) -> Result<Vec<u64>> {
     let mut pruned = Vec::new();
     if max == 0 {
         return Ok(pruned);
@@ -435,7 +467,7 @@ pub fn prune(env: &Env, lock: &ReleaseLock, head: &Head, max: usize) -> Result<V
 }
 
 /// The "no such release" error, with what to do.
-pub fn not_found(key: &ReleaseKey) -> anyhow::Error {
+pub(crate) fn not_found(key: &ReleaseKey) -> anyhow::Error {
     anyhow::anyhow!(
         "release {} not found in namespace {} (see `stoke list -A`, or install it with `stoke install {} CHART`)",
         key.name,
@@ -445,7 +477,7 @@ pub fn not_found(key: &ReleaseKey) -> anyhow::Error {
 }
 
 /// Refuses an operation on an uninstalled release that needs a live one.
-pub fn require_live(key: &ReleaseKey, latest: &Revision, action: &str) -> Result<()> {
+pub(crate) fn require_live(key: &ReleaseKey, latest: &Revision, action: &str) -> Result<()> {
     if latest.status == Status::Uninstalled {
         bail!(
             "cannot {action} {}: it was uninstalled (history kept); install it again with `stoke install {} CHART -n {}`",

@@ -673,6 +673,10 @@ impl Target for ClusterTarget {
         }
     }
 
+    fn restore(&self, _release: &ReleaseKey, _deployed: Option<&[Manifest]>) -> Result<()> {
+        Ok(())
+    }
+
     fn describe(&self) -> String {
         self.cluster.at()
     }

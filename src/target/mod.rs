@@ -5,6 +5,7 @@
 
 pub mod cluster;
 pub mod dir;
+pub mod safe;
 
 use anyhow::Result;
 
@@ -78,6 +79,25 @@ pub trait Target {
                 crds: &[],
             }),
             None => self.remove(release, interrupted),
+        }
+    }
+
+    /// Brings a target that keeps a full copy of the release (a folder) back to the
+    /// `deployed` resources, or to nothing; run under every lock, so it must be cheap when
+    /// nothing is wrong. A cluster does nothing here: it is converged only after an
+    /// interrupted operation ([`Target::converge`]).
+    fn restore(&self, release: &ReleaseKey, deployed: Option<&[Manifest]>) -> Result<()> {
+        match deployed {
+            Some(manifests) => self.apply(&Change {
+                release,
+                action: Action::Upgrade,
+                manifests,
+                previous: &[],
+                stale: &[],
+                previous_revision: None,
+                crds: &[],
+            }),
+            None => self.remove(release, &[]),
         }
     }
 

@@ -3,6 +3,7 @@
 //! describing parse errors. No other module names a YAML crate: code elsewhere calls
 //! [`from_str`], [`parse`], [`parse_stream`], [`parse_values_yaml`] and [`to_string`].
 
+pub mod finite;
 pub mod pos;
 
 use anyhow::{Result, bail};
@@ -127,7 +128,9 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String> {
 /// Parses YAML values text into a map; `origin` names the file in errors. An empty
 /// document is an empty map; any other non-map document is an error.
 pub fn parse_values_yaml(text: &str, origin: &str) -> Result<Map<String, Value>> {
-    match parse_json(text, origin)? {
+    let doc = parse(text, origin)?;
+    finite::refuse_non_finite(&doc, origin)?;
+    match yaml_to_json(doc) {
         Value::Object(map) => Ok(map),
         Value::Null => Ok(Map::new()),
         other => bail!(
