@@ -5,6 +5,7 @@ mod chart_cmds;
 pub mod output;
 mod package;
 mod release;
+mod store;
 mod unittest;
 mod values_args;
 
@@ -119,6 +120,9 @@ pub enum Command {
         after_help = "Examples:\n  stoke diff revision gw 2 3\n  stoke diff upgrade gw charts/ignition -f values/redundant.yaml"
     )]
     Diff(release::DiffArgs),
+    /// Check the release store for damage, or repair it.
+    #[command(after_help = "Examples:\n  stoke store check\n  stoke store repair -o json")]
+    Store(store::StoreArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -155,6 +159,7 @@ pub fn main() -> i32 {
         Command::Status(a) => release::status(&cli, a),
         Command::Get(a) => release::get(&cli, a),
         Command::Diff(a) => release::diff(&cli, a, sub),
+        Command::Store(a) => store::run(&cli, a),
         Command::Package(a) => package::package(a),
         Command::Repo(a) => package::repo(a),
         Command::Search(a) => package::search(a),

@@ -28,3 +28,18 @@ pub fn list(store: &dyn Store, opts: &ListOptions) -> Result<Vec<Head>> {
     });
     Ok(heads)
 }
+
+/// [`list`], with releases whose records cannot be read reported apart (after the filter
+/// on names) instead of failing the listing.
+pub fn list_lenient(
+    store: &dyn Store,
+    opts: &ListOptions,
+) -> Result<(Vec<Head>, Vec<crate::storage::Damaged>)> {
+    let (mut heads, mut damaged) = store.list_lenient(opts.namespace.as_deref())?;
+    heads.retain(|h| {
+        (opts.all || matches!(h.summary.status, Status::Deployed | Status::Failed))
+            && opts.filter.as_ref().is_none_or(|f| f.is_match(&h.key.name))
+    });
+    damaged.retain(|d| opts.filter.as_ref().is_none_or(|f| f.is_match(&d.key.name)));
+    Ok((heads, damaged))
+}
