@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 /// Exit status of a process stopped at a failpoint.
-pub const EXIT_CODE: i32 = 86;
+pub(crate) const EXIT_CODE: i32 = 86;
 
 /// Stops the process at `name` when `STOKE_FAILPOINT` names it; `NAME@N` stops the N-th
 /// time the point is reached (to cut a write of many files half-way). Costs one environment

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context, Result};
 
 /// Creates `dir` and its missing parents with mode 0700 (the store holds secrets).
-pub fn create_private_dir(dir: &Path) -> Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -26,7 +26,7 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
 }
 
 /// Flushes a folder's entries (a rename is only durable once its folder is).
-pub fn sync_dir(dir: &Path) -> Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     let f = File::open(dir).with_context(|| format!("cannot open folder `{}`", dir.display()))?;
     f.sync_all()
         .with_context(|| format!("cannot flush folder `{}` to disk", dir.display()))
@@ -46,14 +46,14 @@ pub struct AtomicWrite {
 
 impl AtomicWrite {
     /// Mode 0600, durable: release records and anything else that may hold secrets.
-    pub const PRIVATE: AtomicWrite = AtomicWrite {
+    pub(crate) const PRIVATE: AtomicWrite = AtomicWrite {
         mode: 0o600,
         durable: true,
     };
 
     /// Mode 0666 less the umask (what `create` gives), durable: files people share, such
     /// as packages and repository indexes.
-    pub const PUBLIC: AtomicWrite = AtomicWrite {
+    pub(crate) const PUBLIC: AtomicWrite = AtomicWrite {
         mode: 0o666,
         durable: true,
     };
@@ -118,6 +118,6 @@ impl AtomicWrite {
 
 /// Writes `data` to `path` atomically with mode 0600; with `durable`, flushed to disk
 /// before returning. Shorthand for [`AtomicWrite::PRIVATE`].
-pub fn atomic_write(path: &Path, data: &[u8], durable: bool) -> Result<()> {
+pub(crate) fn atomic_write(path: &Path, data: &[u8], durable: bool) -> Result<()> {
     AtomicWrite::PRIVATE.durable(durable).write(path, data)
 }

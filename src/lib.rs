@@ -9,6 +9,7 @@ pub mod cli;
 pub mod diff;
 pub mod engine;
 pub mod failpoint;
+pub mod fleet;
 pub mod fsutil;
 pub mod limits;
 pub mod lint;

@@ -21,7 +21,7 @@ pub struct Manifest {
 }
 
 /// Helm's install order: kinds earlier in the list are applied first; unknown kinds last.
-pub const INSTALL_ORDER: &[&str] = &[
+pub(crate) const INSTALL_ORDER: &[&str] = &[
     "PriorityClass",
     "Namespace",
     "NetworkPolicy",
@@ -71,7 +71,7 @@ fn kind_rank(kind: &str) -> usize {
 
 /// Sorts manifests into install order; unknown kinds go last, by kind name; otherwise the
 /// rendering order is kept.
-pub fn sort_for_install(manifests: &mut [Manifest]) {
+pub(crate) fn sort_for_install(manifests: &mut [Manifest]) {
     manifests.sort_by(|a, b| {
         let (ra, rb) = (kind_rank(&a.kind), kind_rank(&b.kind));
         ra.cmp(&rb).then_with(|| {
@@ -86,7 +86,7 @@ pub fn sort_for_install(manifests: &mut [Manifest]) {
 
 /// The manifests as one multi-document YAML stream, each under a `# Source:` line, as
 /// `stoke template` prints them.
-pub fn manifest_text(manifests: &[Manifest]) -> String {
+pub(crate) fn manifest_text(manifests: &[Manifest]) -> String {
     let mut out = String::new();
     for m in manifests {
         out.push_str("---\n# Source: ");

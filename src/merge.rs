@@ -15,7 +15,11 @@ pub enum Conflict {
 }
 
 /// Merges `src` into `dst`, deeply.
-pub fn deep_merge(dst: &mut Map<String, Value>, src: Map<String, Value>, conflict: Conflict) {
+pub(crate) fn deep_merge(
+    dst: &mut Map<String, Value>,
+    src: Map<String, Value>,
+    conflict: Conflict,
+) {
     for (k, v) in src {
         match (dst.get_mut(&k), v) {
             (Some(Value::Object(d)), Value::Object(s)) => deep_merge(d, s, conflict),

@@ -46,7 +46,7 @@ pub fn render_chart(
 }
 
 /// Refuses to render for a cluster the chart's `kubeVersion` excludes.
-pub fn check_kube_version(chart: &Chart, kube: &semver::Version) -> Result<()> {
+pub(crate) fn check_kube_version(chart: &Chart, kube: &semver::Version) -> Result<()> {
     if let Some(constraint) = &chart.metadata.kube_version {
         let c = crate::chart::version::parse_constraint(constraint)?;
         if !c.matches(kube) {
@@ -61,7 +61,7 @@ pub fn check_kube_version(chart: &Chart, kube: &semver::Version) -> Result<()> {
 
 /// Keeps only manifests (and notes) from the templates named in `paths`; a path is
 /// relative to the chart (`templates/x.yaml`) or includes the chart path.
-pub fn show_only(rendered: &mut Rendered, chart: &Chart, paths: &[String]) -> Result<()> {
+pub(crate) fn show_only(rendered: &mut Rendered, chart: &Chart, paths: &[String]) -> Result<()> {
     if paths.is_empty() {
         return Ok(());
     }
@@ -97,7 +97,7 @@ pub fn show_only(rendered: &mut Rendered, chart: &Chart, paths: &[String]) -> Re
 /// Writes each template's manifests to `dir/<template path>`, as `helm template
 /// --output-dir` does, never through a symbolic link found in `dir`; files holding a Secret
 /// get mode 0600 and new folders 0700 (see docs/limits.md, "Output folders").
-pub fn write_output_dir(rendered: &Rendered, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+pub(crate) fn write_output_dir(rendered: &Rendered, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let mut written: Vec<std::path::PathBuf> = Vec::new();
     let mut by_file: std::collections::BTreeMap<&str, (String, bool)> = Default::default();
     for m in &rendered.manifests {
@@ -125,4 +125,13 @@ pub fn write_output_dir(rendered: &Rendered, dir: &Path) -> Result<Vec<std::path
         written.push(dir.join(source));
     }
     Ok(written)
+}
+
+/// Leaves `big` (a loaded chart, its compiled templates, rendered output) for the operating
+/// system to reclaim at exit instead of freeing it piece by piece: commands call this on
+/// their way out, where tearing down large structures is a measurable share of a short
+/// process's CPU time (docs/fleet.md, "Cold start"). Only for values the process no longer
+/// needs and that hold no buffered output or locks.
+pub fn skip_teardown<T>(big: T) {
+    std::mem::forget(big);
 }

@@ -18,13 +18,13 @@ impl Timestamp {
     }
 
     /// The instant `t`; times before the epoch are clamped to it.
-    pub fn from_system_time(t: SystemTime) -> Timestamp {
+    pub(crate) fn from_system_time(t: SystemTime) -> Timestamp {
         let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
         Timestamp::from_unix(d)
     }
 
     /// The instant `d` after the epoch.
-    pub fn from_unix(d: Duration) -> Timestamp {
+    pub(crate) fn from_unix(d: Duration) -> Timestamp {
         Timestamp {
             secs: d.as_secs() as i64,
             nanos: d.subsec_nanos(),
@@ -32,12 +32,12 @@ impl Timestamp {
     }
 
     /// RFC 3339 with milliseconds, as release records store times.
-    pub fn rfc3339_millis(self) -> String {
+    pub(crate) fn rfc3339_millis(self) -> String {
         format!("{}.{:03}Z", self.date_time(), self.nanos / 1_000_000)
     }
 
     /// RFC 3339 with nanoseconds, as Helm's `index.yaml` stores times.
-    pub fn rfc3339_nanos(self) -> String {
+    pub(crate) fn rfc3339_nanos(self) -> String {
         format!("{}.{:09}Z", self.date_time(), self.nanos)
     }
 
@@ -71,13 +71,13 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// The current time as release records store it, e.g. `2026-01-02T03:04:05.678Z`.
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     Timestamp::now().rfc3339_millis()
 }
 
 /// An RFC 3339 timestamp as people read it in tables: `2026-01-02 03:04:05 UTC`. Text
 /// that is not a UTC timestamp is shown as it is.
-pub fn human_time(rfc3339: &str) -> String {
+pub(crate) fn human_time(rfc3339: &str) -> String {
     match (rfc3339.get(..10), rfc3339.get(11..19)) {
         (Some(date), Some(time)) if rfc3339.ends_with('Z') => format!("{date} {time} UTC"),
         _ => rfc3339.to_string(),

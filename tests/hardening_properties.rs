@@ -146,6 +146,6 @@ proptest! {
 
     #[test]
     fn rendered_output_is_checked_without_panicking(text in "(?s)(---\n|[a-z]{1,8}: [a-z0-9{}\\[\\]\"]{0,8}\n|  |- |#|\n){0,40}") {
-        let _ = stoke::engine::manifest::parse_output("c/templates/x.yaml", &text);
+        let _ = stoke::engine::parse_outputs(&[("c/templates/x.yaml".to_string(), text.clone())]);
     }
 }

@@ -2,6 +2,6 @@
 #![no_main]
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = stoke::engine::manifest::parse_output("c/templates/x.yaml", text);
+        let _ = stoke::engine::parse_outputs(&[("c/templates/x.yaml".to_string(), text.to_string())]);
     }
 });

@@ -40,7 +40,7 @@ impl<T> ChartCache<T> {
 
     /// The compiled form for `id`, built with `build` on first use. The lock is not held
     /// while building, so two threads may both build; the first stored wins.
-    pub fn get_or_try_insert<E>(
+    pub(crate) fn get_or_try_insert<E>(
         &self,
         id: &ChartId,
         build: impl FnOnce() -> Result<Arc<T>, E>,

@@ -225,6 +225,10 @@ pub fn template(cli: &Cli, args: &TemplateArgs, m: Option<&ArgMatches>) -> Resul
             writeln!(out, "# {line}")?;
         }
     }
+    out.flush()?;
+    // The process exits right after this; freeing the compiled templates, the schema and
+    // the manifests one allocation at a time would cost more than the render's last steps.
+    crate::pipeline::skip_teardown((chart, user, outcome));
     Ok(0)
 }
 

@@ -2,6 +2,7 @@
 //! handler calls the library and prints what it returns.
 
 mod chart_cmds;
+mod fleet;
 pub mod output;
 mod package;
 mod release;
@@ -123,6 +124,11 @@ pub enum Command {
     /// Check the release store for damage, or repair it.
     #[command(after_help = "Examples:\n  stoke store check\n  stoke store repair -o json")]
     Store(store::StoreArgs),
+    /// Render, compare, apply and report many releases declared in one fleet file.
+    #[command(
+        after_help = "Examples:\n  stoke fleet template -f examples/fleet/fleet.yaml --output-dir gitops/\n  stoke fleet diff -f fleet.yaml -l region=eu\n  stoke fleet apply -f fleet.yaml --prune"
+    )]
+    Fleet(fleet::FleetArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -165,6 +171,7 @@ pub fn main() -> i32 {
         Command::Search(a) => package::search(a),
         Command::Pull(a) => package::pull(a),
         Command::Dependency(a) => package::dependency(a),
+        Command::Fleet(a) => fleet::run(&cli, a),
     };
     match result {
         Ok(code) => code,

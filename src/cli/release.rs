@@ -393,6 +393,7 @@ pub fn install(cli: &Cli, args: &InstallArgs, m: Option<&ArgMatches>) -> Result<
     let opts = InstallOptions {
         description: args.write.description.clone(),
         dry_run: args.write.dry_run,
+        ..InstallOptions::default()
     };
     let done = release::install::install(&session.env(), &key, &input, &opts)?;
     print_done(&done, args.output, done.dry_run)?;
@@ -411,6 +412,7 @@ pub fn upgrade(cli: &Cli, args: &UpgradeArgs, m: Option<&ArgMatches>) -> Result<
         history_max: args.history_max,
         description: args.write.description.clone(),
         dry_run: args.write.dry_run,
+        ..UpgradeOptions::default()
     };
     let done = release::upgrade::upgrade(&session.env(), &key, &input, &opts)?;
     if args.output == OutputFormat::Table && !done.dry_run {

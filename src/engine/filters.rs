@@ -11,7 +11,7 @@ use super::convert::{from_json, to_json};
 use crate::merge::{Conflict, deep_merge};
 
 /// Registers every filter on `tera`.
-pub fn register(tera: &mut Tera) {
+pub(crate) fn register(tera: &mut Tera) {
     tera.register_filter("to_yaml", to_yaml);
     tera.register_filter("to_json", to_json_filter);
     tera.register_filter("to_pretty_json", to_pretty_json);
@@ -69,7 +69,7 @@ fn to_string(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {
 }
 
 /// YAML text of a value with sorted keys and no trailing newline, like Helm's `toYaml`.
-pub fn yaml_text(v: &Json) -> TeraResult<String> {
+pub(crate) fn yaml_text(v: &Json) -> TeraResult<String> {
     Ok(super::yaml_emit::to_yaml(v))
 }
 

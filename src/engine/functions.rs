@@ -54,7 +54,7 @@ thread_local! {
 }
 
 /// Takes (and clears) the warnings raised on this thread since the last call.
-pub fn take_warnings() -> Vec<String> {
+pub(crate) fn take_warnings() -> Vec<String> {
     WARNINGS.with(|w| std::mem::take(&mut *w.borrow_mut()))
 }
 
@@ -74,10 +74,11 @@ fn warn(kwargs: Kwargs, _: &State) -> TeraResult<String> {
 
 /// The names of the context variables that every template sees, passed on to `tpl` and
 /// to components called through `include`.
-pub const CONTEXT_NAMES: [&str; 5] = ["values", "release", "chart", "capabilities", "template"];
+pub(crate) const CONTEXT_NAMES: [&str; 5] =
+    ["values", "release", "chart", "capabilities", "template"];
 
 /// Registers every function on `tera`.
-pub fn register(tera: &mut Tera, scope: &FunctionScope) {
+pub(crate) fn register(tera: &mut Tera, scope: &FunctionScope) {
     tera.register_function("fail", fail);
     tera.register_function("warn", warn);
     tera.register_function("semver_compare", semver_compare);
@@ -157,12 +158,34 @@ fn file_text(scope: &FunctionScope, path: &str) -> TeraResult<Option<String>> {
     }
 }
 
+thread_local! {
+    /// Compiled `files` globs by pattern: a template calls the same few patterns on every
+    /// render, and compiling one costs more than matching it against a chart's files.
+    static GLOBS: std::cell::RefCell<std::collections::HashMap<String, globset::GlobMatcher>> =
+        Default::default();
+}
+
 fn glob<'a>(scope: &'a FunctionScope, pattern: &str) -> TeraResult<Vec<&'a ChartFile>> {
-    let matcher = globset::GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .build()
-        .map_err(|e| Error::message(format!("files: bad glob `{pattern}`: {e}")))?
-        .compile_matcher();
+    let cached = GLOBS.with(|g| g.borrow().get(pattern).cloned());
+    let matcher = match cached {
+        Some(m) => m,
+        None => {
+            let m = globset::GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| Error::message(format!("files: bad glob `{pattern}`: {e}")))?
+                .compile_matcher();
+            GLOBS.with(|g| {
+                let mut g = g.borrow_mut();
+                // Patterns come from templates, so there are few; the bound is a safeguard.
+                if g.len() >= 256 {
+                    g.clear();
+                }
+                g.insert(pattern.to_string(), m.clone());
+            });
+            m
+        }
+    };
     Ok(scope
         .files
         .iter()

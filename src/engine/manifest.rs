@@ -124,7 +124,7 @@ fn scan_head(doc: &str) -> Result<Head, (usize, String)> {
 
 /// Parses a template's rendered output into manifests; `template` names the template in
 /// errors.
-pub fn parse_output(template: &str, text: &str) -> Result<Vec<Manifest>> {
+pub(crate) fn parse_output(template: &str, text: &str) -> Result<Vec<Manifest>> {
     let mut out = Vec::new();
     for (start_line, doc) in split_documents(text) {
         if is_blank(&doc) {

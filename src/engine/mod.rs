@@ -50,13 +50,13 @@ pub struct Rendered {
 
 impl Rendered {
     /// All manifests as one multi-document YAML stream, each under a `# Source:` line.
-    pub fn manifest_text(&self) -> String {
+    pub(crate) fn manifest_text(&self) -> String {
         crate::manifest::manifest_text(&self.manifests)
     }
 }
 
 /// Whether a template file is a helper (never rendered on its own).
-pub fn is_helper(template_name: &str) -> bool {
+pub(crate) fn is_helper(template_name: &str) -> bool {
     let base = template_name.rsplit('/').next().unwrap_or(template_name);
     base.starts_with('_')
 }
@@ -97,7 +97,7 @@ pub struct RawRender {
 
 /// Renders every template to text without checking the output; for tools that look at
 /// documents per template (unit tests) or at the raw text.
-pub fn render_raw(
+pub(crate) fn render_raw(
     chart: &ResolvedChart,
     values: &Map<String, Json>,
     opts: &RenderOptions,
@@ -181,8 +181,8 @@ fn render_tree(
 }
 
 /// Compiles the chart's templates now (they are otherwise compiled on first render), so
-/// clones that render only some templates share one instance built from all of them.
-pub fn precompile(chart: &Chart) -> Result<()> {
+/// renders on several threads share one instance instead of racing to build it.
+pub(crate) fn precompile(chart: &Chart) -> Result<()> {
     compiled(chart).map(|_| ())
 }
 

@@ -164,7 +164,7 @@ fn write_double_quoted(out: &mut String, s: &str) {
 
 /// Whether `s` can be written without quotes and still read back as this very string by
 /// YAML 1.1 and 1.2 parsers.
-pub fn is_plain_safe(s: &str) -> bool {
+pub(crate) fn is_plain_safe(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };

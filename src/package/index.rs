@@ -17,7 +17,7 @@ use crate::chart::version::parse_constraint;
 
 /// Largest index accepted, in bytes. Public repositories' indexes reach tens of MiB; beyond
 /// this a download is more likely hostile than large.
-pub const MAX_INDEX_SIZE: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_INDEX_SIZE: u64 = 64 * 1024 * 1024;
 
 /// A repository index.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -415,7 +415,7 @@ fn list_packages(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) -> Res
 
 /// Chart.yaml of a package, read through the hardened archive reader (only Chart.yaml is
 /// parsed, so indexing stays fast).
-pub fn package_metadata(bytes: &[u8], origin: &Path) -> Result<Metadata> {
+pub(crate) fn package_metadata(bytes: &[u8], origin: &Path) -> Result<Metadata> {
     let (top, files) = crate::chart::archive::read(bytes, origin)?;
     let chart_yaml = files
         .iter()

@@ -141,6 +141,10 @@ pub struct Revision {
     /// The rendered resources in install order; [`Revision::manifest_text`] is the
     /// manifest as `stoke template` prints it.
     pub manifests: Vec<Manifest>,
+    /// Labels recorded on the release, as Helm's release labels (a fleet records its
+    /// selection labels and its own name here; see docs/fleet.md).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 impl Revision {

@@ -10,7 +10,7 @@ use crate::record::ReleaseKey;
 use crate::storage::Store;
 
 /// Differences between revisions `a` and `b` of a release.
-pub fn diff_revisions(
+pub(crate) fn diff_revisions(
     store: &dyn Store,
     key: &ReleaseKey,
     a: u64,
@@ -27,7 +27,7 @@ pub fn diff_revisions(
 }
 
 /// What an upgrade would change, against the revision it would upgrade from.
-pub fn diff_upgrade(
+pub(crate) fn diff_upgrade(
     env: &Env,
     key: &ReleaseKey,
     input: &ChartInput,

@@ -84,7 +84,7 @@ pub struct Locked {
 }
 
 /// Locks `key` and repairs what an interrupted operation left behind.
-pub fn lock_and_recover(env: &Env, key: &ReleaseKey) -> Result<Locked> {
+pub(crate) fn lock_and_recover(env: &Env, key: &ReleaseKey) -> Result<Locked> {
     let lock = env.store.lock(key, env.wait)?;
     let (head, latest) = recover(env.store, &lock)?;
     if let Some(target) = env.target {
@@ -117,7 +117,7 @@ fn repair_target(
 }
 
 /// Reads the head and latest revision without locking (for dry runs and diffs).
-pub fn read_current(
+pub(crate) fn read_current(
     store: &dyn Store,
     key: &ReleaseKey,
 ) -> Result<(Option<Head>, Option<Revision>)> {
@@ -162,7 +162,10 @@ fn interrupted_description(status: Status) -> String {
 /// Under the lock, nothing else is working on the release, so any pending state was left
 /// by a process that died. Brings the release back to a consistent state and returns the
 /// head and latest revision.
-pub fn recover(store: &dyn Store, lock: &ReleaseLock) -> Result<(Option<Head>, Option<Revision>)> {
+pub(crate) fn recover(
+    store: &dyn Store,
+    lock: &ReleaseLock,
+) -> Result<(Option<Head>, Option<Revision>)> {
     let key = lock.key().clone();
     let Some(mut head) = store.head(&key)? else {
         // A first install may have died before its first record landed.
@@ -223,7 +226,7 @@ pub fn render(
 }
 
 /// Builds a new revision record from a render.
-pub fn new_revision(
+pub(crate) fn new_revision(
     key: &ReleaseKey,
     number: u64,
     chart: &Chart,
@@ -248,11 +251,12 @@ pub fn new_revision(
         computed_values: outcome.computed.values,
         notes: outcome.rendered.notes,
         manifests: outcome.rendered.manifests,
+        labels: Default::default(),
     }
 }
 
 /// Collects warnings of a render for the user.
-pub fn warnings_of(outcome: &crate::pipeline::Outcome) -> Vec<String> {
+pub(crate) fn warnings_of(outcome: &crate::pipeline::Outcome) -> Vec<String> {
     let mut w = outcome.computed.warnings.clone();
     w.extend(outcome.computed.unknown.iter().map(|u| u.to_string()));
     w.extend(outcome.rendered.warnings.iter().cloned());
@@ -261,7 +265,7 @@ pub fn warnings_of(outcome: &crate::pipeline::Outcome) -> Vec<String> {
 
 /// Records `rev` (already written as pending) as deployed, supersedes the previously
 /// deployed revision and updates the head, in that order (see the module docs).
-pub fn finalize(
+pub(crate) fn finalize(
     env: &Env,
     lock: &ReleaseLock,
     head: Option<&Head>,
@@ -291,7 +295,7 @@ pub fn finalize(
 
 /// Writes `rev` as pending, applies it to the target, and finalizes it; a target error
 /// marks the revision failed (keeping the previous deployed revision live).
-pub fn perform(
+pub(crate) fn perform(
     env: &Env,
     lock: &ReleaseLock,
     head: Option<&Head>,
@@ -325,7 +329,7 @@ pub fn perform(
 
 /// Deletes the oldest superseded revisions until at most `max` remain (0 keeps all). The
 /// deployed and latest revisions, and failed ones, are never pruned.
-pub fn prune(env: &Env, lock: &ReleaseLock, head: &Head, max: usize) -> Result<Vec<u64>> {
+pub(crate) fn prune(env: &Env, lock: &ReleaseLock, head: &Head, max: usize) -> Result<Vec<u64>> {
     let mut pruned = Vec::new();
     // Every write ends here, so this is where what a crash left (temporary files, trash)
     // is cleared, with or without a history limit.
@@ -354,7 +358,7 @@ pub fn prune(env: &Env, lock: &ReleaseLock, head: &Head, max: usize) -> Result<V
 }
 
 /// The "no such release" error, with what to do.
-pub fn not_found(key: &ReleaseKey) -> anyhow::Error {
+pub(crate) fn not_found(key: &ReleaseKey) -> anyhow::Error {
     anyhow::anyhow!(
         "release {} not found in namespace {} (see `stoke list -A`, or install it with `stoke install {} CHART`)",
         key.name,
@@ -364,7 +368,7 @@ pub fn not_found(key: &ReleaseKey) -> anyhow::Error {
 }
 
 /// Refuses an operation on an uninstalled release that needs a live one.
-pub fn require_live(key: &ReleaseKey, latest: &Revision, action: &str) -> Result<()> {
+pub(crate) fn require_live(key: &ReleaseKey, latest: &Revision, action: &str) -> Result<()> {
     if latest.status == Status::Uninstalled {
         bail!(
             "cannot {action} {}: it was uninstalled (history kept); install it again with `stoke install {} CHART -n {}`",

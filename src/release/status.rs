@@ -72,7 +72,7 @@ pub fn report(rev: &Revision) -> StatusReport {
 
 impl StatusReport {
     /// The report as people read it.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = format!(
             "NAME: {}\nLAST DEPLOYED: {}\nNAMESPACE: {}\nSTATUS: {}\nREVISION: {}\nCHART: {}\nAPP VERSION: {}\nDESCRIPTION: {}\n",
             self.name,

@@ -1,5 +1,7 @@
 //! `stoke upgrade`: a new revision from a chart and values, with Helm's values modes.
 
+use std::collections::BTreeMap;
+
 use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
@@ -38,6 +40,8 @@ pub struct UpgradeOptions {
     pub description: Option<String>,
     /// Render and report without writing anything.
     pub dry_run: bool,
+    /// Labels of the new revision; `None` keeps the current revision's.
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 impl Default for UpgradeOptions {
@@ -48,6 +52,7 @@ impl Default for UpgradeOptions {
             history_max: 10,
             description: None,
             dry_run: false,
+            labels: None,
         }
     }
 }
@@ -77,7 +82,7 @@ pub fn current(
 }
 
 /// Computes the user values of the new revision.
-pub fn combine_values(
+pub(crate) fn combine_values(
     mode: ValuesMode,
     given: &Map<String, Value>,
     current: &Revision,
@@ -107,7 +112,7 @@ pub fn combine_values(
 }
 
 /// Renders the upgrade of `current` (revision `number`) without writing.
-pub fn plan(
+pub(crate) fn plan(
     key: &ReleaseKey,
     number: u64,
     current: &Revision,
@@ -152,6 +157,10 @@ pub fn plan(
         Some(current.first_deployed.clone()),
     );
     rev.chart = crate::record::ChartInfo::of(input.chart);
+    rev.labels = opts
+        .labels
+        .clone()
+        .unwrap_or_else(|| current.labels.clone());
     Ok((rev, warnings))
 }
 
@@ -171,7 +180,7 @@ pub enum Plan {
 }
 
 /// Plans an upgrade without taking the lock or writing.
-pub fn plan_only(
+pub(crate) fn plan_only(
     env: &Env,
     key: &ReleaseKey,
     input: &ChartInput,
@@ -198,6 +207,7 @@ pub fn plan_only(
             let iopts = InstallOptions {
                 description: opts.description.clone(),
                 dry_run: true,
+                labels: opts.labels.clone(),
             };
             let done = super::install::install(env, key, input, &iopts)?;
             Ok(Plan::Install(Box::new(done.revision), done.warnings))
@@ -243,6 +253,7 @@ pub fn upgrade(
         let iopts = InstallOptions {
             description: opts.description.clone(),
             dry_run: false,
+            labels: opts.labels.clone(),
         };
         return install_locked(env, key, locked, input, &iopts);
     }

@@ -39,7 +39,7 @@ pub struct LockFile {
 }
 
 /// Digest tying a lock to the Chart.yaml `dependencies` it was resolved from.
-pub fn lock_digest(declared: &[Dependency], locked: &[LockedDependency]) -> String {
+pub(crate) fn lock_digest(declared: &[Dependency], locked: &[LockedDependency]) -> String {
     let declared: Vec<(&str, &str, &str)> = declared
         .iter()
         .map(|d| (d.name.as_str(), d.version.as_str(), d.repository.as_str()))

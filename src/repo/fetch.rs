@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 
 /// Largest chart package downloaded, in bytes. The archive reader then applies its own,
 /// inflated, limits.
-pub const MAX_PACKAGE_SIZE: u64 = 100 * 1024 * 1024;
+pub(crate) const MAX_PACKAGE_SIZE: u64 = 100 * 1024 * 1024;
 
 /// Where a repository location points.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +21,7 @@ pub enum Location {
 }
 
 /// Classifies a repository URL or path. Other schemes (oci://, ftp://) are refused.
-pub fn location(url: &str) -> Result<Location> {
+pub(crate) fn location(url: &str) -> Result<Location> {
     if url.starts_with("http://") || url.starts_with("https://") {
         Ok(Location::Http(url.to_string()))
     } else if let Some(path) = url.strip_prefix("file://") {
@@ -70,7 +70,7 @@ pub fn join(base: &str, url: &str) -> Result<String> {
 
 /// Reads everything at `url` (at most `limit` bytes). `what` names the thing in messages
 /// and progress ("index of repository `x`").
-pub fn fetch(url: &str, limit: u64, what: &str) -> Result<Vec<u8>> {
+pub(crate) fn fetch(url: &str, limit: u64, what: &str) -> Result<Vec<u8>> {
     match location(url)? {
         Location::File(path) => {
             let meta = std::fs::metadata(&path)

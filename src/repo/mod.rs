@@ -26,7 +26,7 @@ pub struct Paths {
 
 impl Paths {
     /// Paths from the environment (XDG base directories).
-    pub fn from_env() -> Result<Paths> {
+    pub(crate) fn from_env() -> Result<Paths> {
         let home = || {
             std::env::var_os("HOME")
                 .map(PathBuf::from)
@@ -50,7 +50,7 @@ impl Paths {
     }
 
     /// The cached index of repository `name`.
-    pub fn index_cache(&self, name: &str) -> PathBuf {
+    pub(crate) fn index_cache(&self, name: &str) -> PathBuf {
         self.cache.join(format!("{name}-index.yaml"))
     }
 }
@@ -90,7 +90,7 @@ impl RepoFile {
     }
 
     /// Writes the repositories file, creating its folder.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    pub(crate) fn save(&self, path: &Path) -> Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create `{}`", dir.display()))?;
@@ -132,7 +132,7 @@ fn check_repo_name(name: &str) -> Result<()> {
 }
 
 /// Downloads and validates the index of the repository at `url`.
-pub fn download_index(url: &str, what: &str) -> Result<(IndexFile, Vec<u8>, Vec<String>)> {
+pub(crate) fn download_index(url: &str, what: &str) -> Result<(IndexFile, Vec<u8>, Vec<String>)> {
     let index_url = fetch::join(url, "index.yaml")?;
     let bytes = fetch::fetch(&index_url, MAX_INDEX_SIZE, what)?;
     let (index, warnings) = IndexFile::parse(&bytes, &index_url)?;
@@ -242,7 +242,7 @@ pub fn update(paths: &Paths, names: &[String]) -> Result<Vec<UpdateResult>> {
 }
 
 /// The cached index of repository `name` (run `repo update` to refresh it).
-pub fn cached_index(paths: &Paths, name: &str) -> Result<IndexFile> {
+pub(crate) fn cached_index(paths: &Paths, name: &str) -> Result<IndexFile> {
     let path = paths.index_cache(name);
     if !path.is_file() {
         bail!("repository `{name}` has no cached index (run `stoke repo update {name}`)");
@@ -349,7 +349,7 @@ pub struct Downloaded {
 /// Downloads the package of `entry` from the repository at `base` and checks its digest;
 /// a package whose SHA-256 differs from the index is refused. The package must also load
 /// through the hardened reader and be the chart and version the index promised.
-pub fn download_verified(base: &str, entry: &ChartVersion) -> Result<Downloaded> {
+pub(crate) fn download_verified(base: &str, entry: &ChartVersion) -> Result<Downloaded> {
     let name = &entry.metadata.name;
     let version = &entry.metadata.version;
     let Some(rel) = entry.urls.first() else {
@@ -386,7 +386,7 @@ pub fn download_verified(base: &str, entry: &ChartVersion) -> Result<Downloaded>
 }
 
 /// Splits `REPO/CHART`.
-pub fn split_reference(reference: &str) -> Result<(&str, &str)> {
+pub(crate) fn split_reference(reference: &str) -> Result<(&str, &str)> {
     match reference.split_once('/') {
         Some((repo, chart)) if !repo.is_empty() && !chart.is_empty() && !chart.contains('/') => {
             Ok((repo, chart))
@@ -399,7 +399,7 @@ pub fn split_reference(reference: &str) -> Result<(&str, &str)> {
 
 /// Finds and downloads `REPO/CHART` at the newest version satisfying `constraint`, using
 /// the cached index (fetched once if missing).
-pub fn fetch_chart(
+pub(crate) fn fetch_chart(
     paths: &Paths,
     reference: &str,
     constraint: Option<&str>,
@@ -457,7 +457,7 @@ pub fn pull(
 
 /// Writes checked archive files below `target`. Paths were validated by the archive reader
 /// (relative, no `..`), so they cannot leave `target`.
-pub fn extract(files: &[crate::chart::ChartFile], target: &Path) -> Result<()> {
+pub(crate) fn extract(files: &[crate::chart::ChartFile], target: &Path) -> Result<()> {
     for f in files {
         let path = target.join(&f.name);
         if let Some(dir) = path.parent() {
@@ -473,7 +473,11 @@ pub fn extract(files: &[crate::chart::ChartFile], target: &Path) -> Result<()> {
 /// For commands that take CHART: a `REPO/CHART` reference that is not a local path is
 /// downloaded (verified) into the cache and its path returned; anything else is returned
 /// unchanged.
-pub fn locate_chart(reference: &Path, constraint: Option<&str>, devel: bool) -> Result<PathBuf> {
+pub(crate) fn locate_chart(
+    reference: &Path,
+    constraint: Option<&str>,
+    devel: bool,
+) -> Result<PathBuf> {
     let text = reference.to_string_lossy();
     let Ok((repo_name, _)) = split_reference(&text) else {
         return Ok(reference.to_path_buf());

@@ -136,7 +136,7 @@ pub trait Store {
 
 /// Where the store lives when neither `--store` nor `STOKE_STORE` says:
 /// `$XDG_DATA_HOME/stoke`, else `~/.local/share/stoke`.
-pub fn default_location() -> Result<PathBuf> {
+pub(crate) fn default_location() -> Result<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(x).join("stoke"));
     }

@@ -551,7 +551,7 @@ fn text_of(v: &Json, decode_base64: bool) -> Result<Json, String> {
 }
 
 /// Drops spaces before line ends and leading blank lines, as helm-unittest compares text.
-pub fn uniform(s: &str) -> String {
+pub(crate) fn uniform(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for (i, line) in s.split('\n').enumerate() {
         if i > 0 {

@@ -31,7 +31,7 @@ pub struct Options {
 }
 
 /// Default suite files, as helm-unittest looks for them.
-pub const DEFAULT_SUITES: &str = "tests/*_test.yaml";
+pub(crate) const DEFAULT_SUITES: &str = "tests/*_test.yaml";
 
 /// Runs every suite file of `opts.chart` matched by `opts.files`.
 pub fn run(opts: &Options) -> Result<Report> {

@@ -119,7 +119,7 @@ impl SnapshotFile {
 
     /// Writes the file when snapshots were added, or changed or removed under `-u`.
     /// Returns whether it wrote.
-    pub fn save(&self) -> Result<bool> {
+    pub(crate) fn save(&self) -> Result<bool> {
         let vanished = self.cached.iter().any(|(t, m)| {
             m.keys()
                 .any(|i| self.current.get(t).is_none_or(|c| !c.contains_key(i)))

@@ -138,7 +138,7 @@ pub struct Assertion {
 
 impl Assertion {
     /// Whether the assertion expects the opposite of its base check.
-    pub fn negative(&self) -> bool {
+    pub(crate) fn negative(&self) -> bool {
         self.not != self.antonym
     }
 }
@@ -220,7 +220,7 @@ pub enum Kind {
 }
 
 /// Assertion types stoke knows, with whether each is an antonym.
-pub const ASSERTION_TYPES: &[(&str, bool)] = &[
+pub(crate) const ASSERTION_TYPES: &[(&str, bool)] = &[
     ("equal", false),
     ("notEqual", true),
     ("equalRaw", false),
@@ -260,7 +260,7 @@ pub const ASSERTION_TYPES: &[(&str, bool)] = &[
 ];
 
 /// Reads every suite in `file` (documents separated by `---`).
-pub fn parse_file(file: &Path) -> Result<Vec<Suite>> {
+pub(crate) fn parse_file(file: &Path) -> Result<Vec<Suite>> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| anyhow!("cannot read suite file `{}`: {e}", file.display()))?;
     parse_text(&text, file)
@@ -268,7 +268,7 @@ pub fn parse_file(file: &Path) -> Result<Vec<Suite>> {
 
 /// Reads the suites in `text`; `file` names the source in messages and anchors relative
 /// values files.
-pub fn parse_text(text: &str, file: &Path) -> Result<Vec<Suite>> {
+pub(crate) fn parse_text(text: &str, file: &Path) -> Result<Vec<Suite>> {
     let mut suites = Vec::new();
     for (start, doc) in crate::engine::manifest::split_documents(text) {
         if crate::engine::manifest::is_blank(&doc) {

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::chart::Chart;
 
 /// Coalesces `user` values over the defaults of `chart` and its subcharts.
-pub fn coalesce(
+pub(crate) fn coalesce(
     chart: &Chart,
     user: &Map<String, Value>,
     warnings: &mut Vec<String>,
@@ -101,7 +101,7 @@ fn coalesce_values(
 
 /// Fills `dst` from `src`; `dst` wins. Unless merging, a null in `dst` deletes the key
 /// `src` has a value for.
-pub fn coalesce_tables(
+pub(crate) fn coalesce_tables(
     dst: &mut Map<String, Value>,
     mut src: Map<String, Value>,
     prefix: &str,

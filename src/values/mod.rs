@@ -48,7 +48,7 @@ pub struct UserValues {
 
 impl UserValues {
     /// Where the value at `path` was given last: `file:line` or the `--set` argument.
-    pub fn origin_of(&self, path: &str) -> Option<String> {
+    pub(crate) fn origin_of(&self, path: &str) -> Option<String> {
         for src in self.sources.iter().rev() {
             if lookup(&src.values, &strip_indices(path)).is_some() {
                 return Some(match src.lines.line_of(path) {
@@ -70,20 +70,38 @@ fn strip_indices(path: &str) -> String {
 
 /// Reads the values files and applies the `--set` family, in Helm's order.
 pub fn read_user_values(opts: &ValuesOptions) -> Result<UserValues> {
+    read_user_values_with(opts, &|path| {
+        read_values_source(path).map(std::sync::Arc::new)
+    })
+}
+
+/// Reads and parses one values file (`-` is standard input).
+pub fn read_values_source(path: &Path) -> Result<ValuesSource> {
+    let (text, origin) = read_values_file(path)?;
+    let values = crate::yaml::parse_values_yaml(&text, &origin)?;
+    Ok(ValuesSource {
+        origin,
+        values,
+        lines: KeyLines::scan(&text),
+    })
+}
+
+/// [`read_user_values`] with the files obtained from `read` (e.g. a cache shared by the
+/// releases of a fleet that use the same files), combined exactly as the command line
+/// combines them.
+pub fn read_user_values_with(
+    opts: &ValuesOptions,
+    read: &dyn Fn(&Path) -> Result<std::sync::Arc<ValuesSource>>,
+) -> Result<UserValues> {
     let mut out = UserValues::default();
     for file in &opts.files {
-        let (text, origin) = read_values_file(file)?;
-        let values = crate::yaml::parse_values_yaml(&text, &origin)?;
+        let source = read(file)?;
         crate::merge::deep_merge(
             &mut out.merged,
-            values.clone(),
+            source.values.clone(),
             crate::merge::Conflict::Overwrite,
         );
-        out.sources.push(ValuesSource {
-            origin,
-            values,
-            lines: KeyLines::scan(&text),
-        });
+        out.sources.push((*source).clone());
     }
     let budget = strvals::ListBudget::from_limit();
     let unlimited = strvals::ListBudget::unlimited();
@@ -115,11 +133,6 @@ fn read_values_file(path: &Path) -> Result<(String, String)> {
     Ok((text, path.display().to_string()))
 }
 
-/// The merged user-supplied values of `opts`.
-pub fn user_values(opts: &ValuesOptions) -> Result<Map<String, Value>> {
-    Ok(read_user_values(opts)?.merged)
-}
-
 /// The result of computing a chart's values.
 #[derive(Debug, Clone, Default)]
 pub struct Computed {
@@ -134,7 +147,7 @@ pub struct Computed {
 /// Coalesces `user` over the defaults of a chart tree whose dependencies are resolved
 /// (see [`crate::resolve`]), checks the schemas, and finds keys the chart does not define,
 /// pointing schema violations at the file and line that set the value.
-pub fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
+pub(crate) fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
     let mut warnings = Vec::new();
     let values = coalesce::coalesce(tree, &user.merged, &mut warnings)?;
     let mut unknown: Vec<unknown::UnknownKey> = Vec::new();

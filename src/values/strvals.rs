@@ -46,10 +46,10 @@ impl SetKind {
 }
 
 /// Helm refuses list indices above this (it would otherwise allocate huge lists).
-pub const MAX_INDEX: i64 = 65536;
+pub(crate) const MAX_INDEX: i64 = 65536;
 
 /// Helm refuses paths with more than this many `.` separators.
-pub const MAX_NESTING: usize = 30;
+pub(crate) const MAX_NESTING: usize = 30;
 
 /// Applies one `--set`-style argument (`a.b=1,c[0]=x`) to `target`. `read_file` loads the
 /// contents for [`SetKind::File`].
@@ -651,7 +651,7 @@ impl Parser<'_> {
 /// `--set`'s typing: `true`/`false`/`null` in any letter case, and decimal integers that fit
 /// in 64 bits and do not start with `0` (so `007` and `0x1` stay strings, `0` is a number).
 /// Everything else, floats included, is a string.
-pub fn infer_type(raw: &str) -> Value {
+pub(crate) fn infer_type(raw: &str) -> Value {
     if eq_fold(raw, "true") {
         return Value::Bool(true);
     }

@@ -15,7 +15,7 @@ pub struct KeyLines {
 impl KeyLines {
     /// Scans `text`; returns an empty map if the text does not parse (the caller reports
     /// parse errors separately).
-    pub fn scan(text: &str) -> Self {
+    pub(crate) fn scan(text: &str) -> Self {
         let mut lines = HashMap::new();
         // Each frame is a container being read: a mapping (expecting a key or a value) or a
         // sequence (with its next index).
@@ -105,7 +105,7 @@ impl KeyLines {
     }
 
     /// The line of `path`, or of its nearest written ancestor.
-    pub fn line_of(&self, path: &str) -> Option<usize> {
+    pub(crate) fn line_of(&self, path: &str) -> Option<usize> {
         let mut p = path;
         loop {
             if let Some(l) = self.lines.get(p) {
