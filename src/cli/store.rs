@@ -18,8 +18,10 @@ pub struct StoreArgs {
 #[derive(Debug, Subcommand)]
 pub enum StoreAction {
     /// Read every record and report damage, stale heads and leftovers (exit 1 if any).
+    #[command(after_help = "Example:\n  stoke store check -o json")]
     Check(StoreOpts),
     /// Quarantine damaged records, rebuild heads from the revisions, clear leftovers.
+    #[command(after_help = "Example:\n  stoke store repair --store ~/.local/share/stoke")]
     Repair(StoreOpts),
 }
 
