@@ -11,6 +11,7 @@ mod kube_args;
 pub mod output;
 mod package;
 mod release;
+mod store;
 mod unittest;
 mod values_args;
 
@@ -162,6 +163,9 @@ pub enum Command {
     /// Run a release's test hooks (helm.sh/hook: test) in the cluster and report each.
     #[command(after_help = "Example:\n  stoke test gw --logs --timeout 2m")]
     Test(cluster_cmds::TestArgs),
+    /// Check the release store for damage, or repair it.
+    #[command(after_help = "Examples:\n  stoke store check\n  stoke store repair -o json")]
+    Store(store::StoreArgs),
     /// Render, compare, apply and report many releases declared in one fleet file.
     #[command(
         after_help = "Examples:\n  stoke fleet template -f examples/fleet/fleet.yaml --output-dir gitops/\n  stoke fleet diff -f fleet.yaml -l region=eu\n  stoke fleet apply -f fleet.yaml --prune"
@@ -208,6 +212,7 @@ pub fn main() -> i32 {
         Command::Get(a) => release::get(&cli, a),
         Command::Diff(a) => release::diff(&cli, a, sub),
         Command::Test(a) => cluster_cmds::test(&cli, a),
+        Command::Store(a) => store::run(&cli, a),
         Command::Package(a) => package::package(a),
         Command::Repo(a) => package::repo(a),
         Command::Search(a) => package::search(a),

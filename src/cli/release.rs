@@ -700,6 +700,25 @@ fn row(key: Option<&ReleaseKey>, s: &crate::record::Summary) -> Row {
     }
 }
 
+/// The row of a record that cannot be read: status `damaged`, the problem as description,
+/// and a warning pointing at `stoke store check`.
+fn damaged_row(with_key: bool, d: &crate::storage::Damaged) -> Row {
+    print_warning(&format!(
+        "{}: {} (see `stoke store check`, then `stoke store repair`)",
+        d.key, d.problem
+    ));
+    Row {
+        name: with_key.then(|| d.key.name.clone()),
+        namespace: with_key.then(|| d.key.namespace.clone()),
+        revision: d.revision.unwrap_or(0),
+        updated: String::new(),
+        status: "damaged".into(),
+        chart: String::new(),
+        app_version: String::new(),
+        description: "unreadable record; see `stoke store check`".into(),
+    }
+}
+
 fn print_table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
     output::print_table(header, rows)
 }
@@ -708,8 +727,14 @@ fn print_table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
 pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32> {
     let key = key(cli, &args.release)?;
     let store = crate::storage::open(cli.store.as_deref())?;
-    let summaries = release::history::history(&store, &key, Some(args.max))?;
-    let rows: Vec<Row> = summaries.iter().map(|s| row(None, s)).collect();
+    let summaries = release::history::history_lenient(&store, &key, Some(args.max))?;
+    let rows: Vec<Row> = summaries
+        .iter()
+        .map(|s| match s {
+            Ok(s) => row(None, s),
+            Err(d) => damaged_row(false, d),
+        })
+        .collect();
     if args.output != OutputFormat::Table {
         return output::print_structured(&rows, args.output).map(|_| 0);
     }
@@ -772,7 +797,7 @@ pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
         offset: args.offset,
         max: args.max,
     };
-    let heads = release::list::list(&store, &opts)?;
+    let (heads, damaged) = release::list::list_lenient(&store, &opts)?;
     if args.short {
         let names: Vec<&str> = heads.iter().map(|h| h.key.name.as_str()).collect();
         if args.output != OutputFormat::Table {
@@ -784,10 +809,11 @@ pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
         }
         return Ok(0);
     }
-    let rows: Vec<Row> = heads
+    let mut rows: Vec<Row> = heads
         .iter()
         .map(|h| row(Some(&h.key), &h.summary))
         .collect();
+    rows.extend(damaged.iter().map(|d| damaged_row(true, d)));
     if args.output != OutputFormat::Table {
         return output::print_structured(&rows, args.output).map(|_| 0);
     }

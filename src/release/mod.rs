@@ -170,6 +170,17 @@ pub(crate) fn read_current(
 
 /// Loads a revision that must exist.
 pub fn load(store: &dyn Store, key: &ReleaseKey, revision: u64) -> Result<Revision> {
+    if let Some(r) = store.revision(key, revision)? {
+        return Ok(r);
+    }
+    // Readers take no lock: an uninstall may have removed the whole release meanwhile.
+    if store.head(key).ok().flatten().is_none() {
+        return Err(anyhow::anyhow!(
+            "release {} in namespace {} was uninstalled while it was being read (or does not exist); see `stoke list -A`",
+            key.name,
+            key.namespace
+        ));
+    }
     store.revision(key, revision)?.with_context(|| {
         format!(
             "release {} has no revision {revision} (it was pruned or never written; see `stoke history {} -n {}`)",
@@ -443,11 +454,12 @@ fn record_undo(
 /// deployed and latest revisions, and failed ones, are never pruned.
 pub(crate) fn prune(env: &Env, lock: &ReleaseLock, head: &Head, max: usize) -> Result<Vec<u64>> {
     let mut pruned = Vec::new();
+    // Every write ends here, so this is where what a crash left (temporary files, trash)
+    // is cleared, with or without a history limit.
+    env.store.sweep(lock)?;
     if max == 0 {
         return Ok(pruned);
     }
-    // Pruning lists the release's records anyway, so it also clears what a crash left.
-    env.store.sweep(lock)?;
     let numbers = env.store.revision_numbers(lock.key())?;
     let mut excess = numbers.len().saturating_sub(max);
     for n in numbers {
