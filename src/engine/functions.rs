@@ -158,12 +158,34 @@ fn file_text(scope: &FunctionScope, path: &str) -> TeraResult<Option<String>> {
     }
 }
 
+thread_local! {
+    /// Compiled `files` globs by pattern: a template calls the same few patterns on every
+    /// render, and compiling one costs more than matching it against a chart's files.
+    static GLOBS: std::cell::RefCell<std::collections::HashMap<String, globset::GlobMatcher>> =
+        Default::default();
+}
+
 fn glob<'a>(scope: &'a FunctionScope, pattern: &str) -> TeraResult<Vec<&'a ChartFile>> {
-    let matcher = globset::GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .build()
-        .map_err(|e| Error::message(format!("files: bad glob `{pattern}`: {e}")))?
-        .compile_matcher();
+    let cached = GLOBS.with(|g| g.borrow().get(pattern).cloned());
+    let matcher = match cached {
+        Some(m) => m,
+        None => {
+            let m = globset::GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| Error::message(format!("files: bad glob `{pattern}`: {e}")))?
+                .compile_matcher();
+            GLOBS.with(|g| {
+                let mut g = g.borrow_mut();
+                // Patterns come from templates, so there are few; the bound is a safeguard.
+                if g.len() >= 256 {
+                    g.clear();
+                }
+                g.insert(pattern.to_string(), m.clone());
+            });
+            m
+        }
+    };
     Ok(scope
         .files
         .iter()

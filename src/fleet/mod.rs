@@ -38,6 +38,9 @@ pub use spec::{FLEET_LABEL, Fleet, FleetRelease, Selector};
 pub struct ChartSet {
     charts: BTreeMap<ChartId, Result<Arc<Chart>, String>>,
     values: Mutex<HashMap<PathBuf, Arc<ValuesSource>>>,
+    /// Values files listed by more than one release; only these are kept once parsed, so
+    /// per-site files do not pile up in memory over a long fleet.
+    shared_values: std::collections::HashSet<PathBuf>,
 }
 
 /// A chart as a fleet names it: the reference and the version constraint.
@@ -48,6 +51,12 @@ impl ChartSet {
     /// failed: each release using it reports the error, the others go on.
     pub fn load(releases: &[&FleetRelease]) -> ChartSet {
         let mut set = ChartSet::default();
+        let mut seen = std::collections::HashSet::new();
+        for path in releases.iter().flat_map(|r| &r.values) {
+            if !seen.insert(path) {
+                set.shared_values.insert(path.clone());
+            }
+        }
         for r in releases {
             let id = (r.chart_ref.clone(), r.version.clone());
             if set.charts.contains_key(&id) {
@@ -88,8 +97,10 @@ impl ChartSet {
         // Read outside the lock; two threads may both read a file the first time, and
         // either copy is the same.
         let source = Arc::new(crate::values::read_values_source(path)?);
-        self.lock_values()
-            .insert(path.to_path_buf(), source.clone());
+        if self.shared_values.contains(path) {
+            self.lock_values()
+                .insert(path.to_path_buf(), source.clone());
+        }
         Ok(source)
     }
 

@@ -3,6 +3,7 @@
 
 pub mod coalesce;
 pub mod input;
+pub mod lenient;
 pub mod schema;
 pub mod strvals;
 pub mod unknown;
@@ -159,7 +160,7 @@ pub struct Computed {
 /// pointing schema violations at the file and line that set the value.
 pub(crate) fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
     let mut warnings = Vec::new();
-    let values = coalesce::coalesce(tree, &user.merged, &mut warnings)?;
+    let mut values = coalesce::coalesce(tree, &user.merged, &mut warnings)?;
     let mut unknown: Vec<unknown::UnknownKey> = Vec::new();
     if !user.sources.is_empty() {
         let defaults = coalesce::coalesce(tree, &Map::new(), &mut Vec::new())?;
@@ -178,6 +179,9 @@ pub(crate) fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Comput
         let mut seen = std::collections::HashSet::new();
         unknown.retain(|u| seen.insert((u.origin.clone(), u.path.clone())));
     }
+    lenient::relax_tree(tree, &mut values, &mut warnings, &|path| {
+        user.origin_of(path)
+    })?;
     // A schema refusal often comes from a typo; name the likely culprits with it.
     if !user.skip_schema_validation {
         schema::enforce(tree, &values, &|path| user.origin_of(path)).map_err(|e| {
