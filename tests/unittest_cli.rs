@@ -683,7 +683,8 @@ fn an_unknown_assertion_type_is_an_error_naming_file_and_line() {
     // suggestion) and the assertion runs without `value`, failing here.
     let run = run.expect(1);
     assert!(
-        run.stderr.contains("web/tests/param_test.yaml:4: unknown field `valeu` in `equal`")
+        run.stderr
+            .contains("web/tests/param_test.yaml:4: unknown field `valeu` in `equal`")
             && run.stderr.contains("did you mean `value`?"),
         "{}",
         run.stderr
