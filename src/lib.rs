@@ -10,6 +10,7 @@ pub mod diff;
 pub mod engine;
 pub mod environment;
 pub mod failpoint;
+pub mod fetch;
 pub mod fleet;
 pub mod fsutil;
 pub mod limits;

@@ -6,7 +6,7 @@
 //! `STOKE_REPOSITORY_CACHE` override both, like Helm's `HELM_REPOSITORY_*`).
 
 pub mod deps;
-pub mod fetch;
+pub use crate::fetch;
 
 use std::path::{Path, PathBuf};
 

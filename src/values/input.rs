@@ -59,37 +59,18 @@ pub fn is_url(arg: &str) -> bool {
 }
 
 /// Downloads a values file given as `-f https://...`, with the same size cap as a local
-/// values file ([`crate::limits::VALUES_FILE_BYTES`]). (Read here with ureq rather than
-/// through `repo::fetch`, which sits above values in the module layers.)
+/// values file ([`crate::limits::VALUES_FILE_BYTES`]).
 pub fn read_url(url: &str) -> Result<String> {
-    let what = format!("values file {url}");
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(std::time::Duration::from_secs(15)))
-        .timeout_global(Some(std::time::Duration::from_secs(120)))
-        .http_status_as_error(false)
-        .user_agent(concat!("stoke/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
-    let mut resp = agent
-        .get(url)
-        .call()
-        .with_context(|| format!("cannot download {what} (is the address right and reachable?)"))?;
-    let status = resp.status();
-    if !status.is_success() {
-        bail!(
-            "cannot download {what}: the server answered {}{}",
-            status.as_u16(),
-            status
-                .canonical_reason()
-                .map(|r| format!(" {r}"))
-                .unwrap_or_default()
-        );
-    }
     let limit = crate::limits::VALUES_FILE_BYTES.get();
-    let reader = resp
-        .body_mut()
-        .with_config()
-        .limit(limit.saturating_add(1))
-        .reader();
-    read_capped(reader, &what)
+    let what = "values file";
+    let data = crate::fetch::fetch(url, limit, what).map_err(|e| {
+        // The download stops at the cap; say so in the words (and with the variable) a
+        // local file that is too large gets.
+        if e.chain().any(|c| c.to_string().contains("-byte limit")) {
+            crate::limits::VALUES_FILE_BYTES.exceeded(format!("{what} {url} is larger"))
+        } else {
+            e
+        }
+    })?;
+    String::from_utf8(data).with_context(|| format!("{what} {url} is not UTF-8 text"))
 }

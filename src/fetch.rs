@@ -1,5 +1,6 @@
-//! Getting bytes from a repository location: `http(s)://` URLs through a blocking client
-//! with timeouts and a size limit, `file://` URLs and plain paths from disk.
+//! Getting bytes from a location (repository indexes, packages, values files): `http(s)://`
+//! URLs through a blocking client with timeouts and a size limit, `file://` URLs and plain
+//! paths from disk. A leaf module, so both repo/ and values/ can use it.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
