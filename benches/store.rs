@@ -11,11 +11,12 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use serde_json::json;
-use stoke::release::record::Status;
+use stoke::record::Status;
+use stoke::record::{Head, ReleaseKey};
 use stoke::release::upgrade::{UpgradeOptions, upgrade};
 use stoke::release::{ChartInput, Env};
 use stoke::storage::file::FileStore;
-use stoke::storage::{Head, LockWait, ReleaseKey, Store};
+use stoke::storage::{LockWait, Store};
 
 #[path = "fixture.rs"]
 mod fixture;
@@ -43,6 +44,7 @@ fn input(chart: &stoke::chart::Chart) -> ChartInput<'_> {
         values: stoke::values::UserValues {
             merged: json!({"replicas": 2}).as_object().unwrap().clone(),
             sources: Vec::new(),
+            ..Default::default()
         },
         capabilities: Default::default(),
     }

@@ -230,8 +230,11 @@ fn config_checksum_follows_the_configuration() {
 fn generated_admin_password_survives_an_upgrade() {
     use stoke::engine::{Manifest, ReleaseInfo, RenderOptions, render};
     let chart = stoke::chart::load::load(&repo().join("charts/ignition")).unwrap();
-    let values = stoke::values::compute(&chart, &Default::default()).unwrap();
-    let first = render(&chart, &values, &RenderOptions::default()).unwrap();
+    let values = stoke::resolve::compute_values(&chart, &Default::default())
+        .unwrap()
+        .values;
+    let tree = stoke::resolve::resolve(&chart, &Default::default()).unwrap();
+    let first = render(&tree, &values, &RenderOptions::default()).unwrap();
     let secret = first
         .manifests
         .iter()
@@ -255,14 +258,14 @@ fn generated_admin_password_survives_an_upgrade() {
         deployed: vec![secret.clone()],
         ..RenderOptions::default()
     };
-    let upgrade = render(&chart, &values, &opts).unwrap();
+    let upgrade = render(&tree, &values, &opts).unwrap();
     let again = upgrade
         .manifests
         .iter()
         .find(|m| m.kind == "Secret")
         .unwrap();
     assert_eq!(password(again), password(&secret));
-    let fresh = render(&chart, &values, &RenderOptions::default()).unwrap();
+    let fresh = render(&tree, &values, &RenderOptions::default()).unwrap();
     let other = fresh.manifests.iter().find(|m| m.kind == "Secret").unwrap();
     assert_ne!(
         password(other),

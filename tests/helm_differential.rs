@@ -195,9 +195,10 @@ fn values_from_files_coalesce_as_helm_coalesces_them() {
                 .map(|f| f.as_str().unwrap().into())
                 .collect(),
             sets: Vec::new(),
+            ..Default::default()
         };
         let ours = stoke::values::read_user_values(&opts)
-            .and_then(|u| stoke::values::compute_full(&chart, &u));
+            .and_then(|u| stoke::resolve::compute_values(&chart, &u));
         match (case["ok"].as_bool().unwrap(), ours) {
             (true, Ok(computed)) => {
                 let ours = Value::Object(computed.values);

@@ -64,7 +64,7 @@ fn without_wait_lock_losers_fail_at_once_and_nothing_is_half_written() {
     {
         use stoke::storage::Store;
         let store = stoke::storage::file::FileStore::open(&w.store()).unwrap();
-        let key = stoke::storage::ReleaseKey::new("default", "gw").unwrap();
+        let key = stoke::record::ReleaseKey::new("default", "gw").unwrap();
         let _held = store
             .lock(&key, stoke::storage::LockWait::FailFast)
             .unwrap();

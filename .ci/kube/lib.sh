@@ -1,5 +1,6 @@
 # Shared by .ci/kube-up, .ci/kube-down and .ci/kube-user (sourced, not run).
 # Expects $src to be this folder (.ci/kube).
+: "${src:?lib.sh needs \$src, the .ci/kube folder}"
 
 log() { echo "kube: $*" >&2; }
 die() {
@@ -178,17 +179,22 @@ kube_start() {
   local dir="$1" etcd_port="$2" peer_port="$3" api_port="$4"
   local timeout="${STOKE_KUBE_TIMEOUT:-120}" deadline
   rm -rf "$dir/etcd-data" "$dir/apiserver.log"
+  # A name of its own, so that the etcd answering on the port can be told from another
+  # cluster's that won the port (etcd has no authentication to tell them apart).
   # --unsafe-no-fsync: the data is thrown away with the cluster, and fsync on a disk
   # shared with parallel builds is what makes a test etcd slow.
-  spawn "$dir" etcd "$KUBE_BIN/etcd" --name stoke-test --data-dir "$dir/etcd-data" \
+  local member="stoke-test-$$-$RANDOM"
+  spawn "$dir" etcd "$KUBE_BIN/etcd" --name "$member" --data-dir "$dir/etcd-data" \
     --listen-client-urls "http://127.0.0.1:$etcd_port" \
     --advertise-client-urls "http://127.0.0.1:$etcd_port" \
     --listen-peer-urls "http://127.0.0.1:$peer_port" \
     --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-    --initial-cluster "stoke-test=http://127.0.0.1:$peer_port" \
+    --initial-cluster "$member=http://127.0.0.1:$peer_port" \
     --unsafe-no-fsync --log-level warn
   deadline=$(($(date +%s) + timeout))
-  until curl -fsS -o /dev/null "http://127.0.0.1:$etcd_port/health" 2> /dev/null; do
+  until curl -fsS --max-time 5 -X POST "http://127.0.0.1:$etcd_port/v3/cluster/member/list" \
+    2> /dev/null | grep -qF "\"name\":\"$member\"" &&
+    curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$etcd_port/health" 2> /dev/null; do
     alive "$dir/etcd.pid" || {
       start_failed "$dir" etcd "exited"
       return 1

@@ -56,7 +56,7 @@ impl IgnoreRules {
     }
 
     /// Whether the relative path (with `/` separators) is ignored.
-    pub fn is_ignored(&self, path: &str, is_dir: bool) -> bool {
+    pub(crate) fn is_ignored(&self, path: &str, is_dir: bool) -> bool {
         let base = path.rsplit('/').next().unwrap_or(path);
         let mut ignored = false;
         for rule in &self.rules {

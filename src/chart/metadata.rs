@@ -90,7 +90,7 @@ pub struct Dependency {
 
 impl Dependency {
     /// The name of the dependency's section in the parent's values: its alias, else its name.
-    pub fn effective_name(&self) -> &str {
+    pub(crate) fn effective_name(&self) -> &str {
         self.alias.as_deref().unwrap_or(&self.name)
     }
 }
@@ -112,8 +112,7 @@ pub struct Maintainer {
 impl Metadata {
     /// Parses `Chart.yaml` text; `origin` names the file in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
-        let meta: Metadata = serde_yaml::from_str(text)
-            .map_err(|e| anyhow::anyhow!("{}", crate::yamlpos::describe_yaml_error(origin, &e)))?;
+        let meta: Metadata = crate::yaml::from_str(text, origin)?;
         meta.validate()
             .with_context(|| format!("invalid chart metadata in {origin}"))?;
         Ok(meta)
@@ -189,13 +188,13 @@ impl Metadata {
     }
 
     /// Whether this is a library chart (renders nothing of its own).
-    pub fn is_library(&self) -> bool {
+    pub(crate) fn is_library(&self) -> bool {
         self.chart_type.as_deref() == Some("library")
     }
 }
 
 /// Helm's rule for chart names: lower-case alphanumerics, `-` and `_`, starting alphanumeric.
-pub fn is_valid_chart_name(name: &str) -> bool {
+pub(crate) fn is_valid_chart_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
         && chars.all(|c| {

@@ -2,17 +2,16 @@
 //! loaded from a directory (or, through the same path, from an archive's file list).
 
 pub mod archive;
-pub mod crds;
-pub mod deps;
+pub mod cache;
 pub mod ignore;
+pub mod links;
 pub mod load;
 pub mod metadata;
 pub mod version;
 
-use std::any::Any;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
 
+pub use cache::{ChartCache, ChartId};
 pub use metadata::{Dependency, Metadata};
 
 /// A file inside a chart, named by its path relative to the chart root with `/` separators.
@@ -47,29 +46,12 @@ pub struct Chart {
     /// Path of this chart inside its parents' tree, e.g. `umbrella/charts/backend`; the
     /// chart name for a top-level chart. Template names start with it.
     pub path: String,
-    /// A slot where the engine keeps this chart's compiled templates between renders.
-    /// Clones share it; renaming a chart (an alias) gives it a fresh one.
-    pub render_cache: RenderCache,
-    /// A slot where the values layer keeps the compiled `values.schema.json`.
-    pub schema_cache: RenderCache,
-    /// Whether dependencies have been resolved for a render (aliases applied, disabled
-    /// subcharts removed); see [`deps::resolve`].
-    pub resolved: bool,
-}
-
-/// Opaque per-chart storage for the engine's compiled form of the templates, so rendering
-/// the same loaded chart again (tests, benchmarks, upgrades) skips parsing.
-#[derive(Clone, Default)]
-pub struct RenderCache(pub Arc<OnceLock<Arc<dyn Any + Send + Sync>>>);
-
-impl std::fmt::Debug for RenderCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.get().is_some() {
-            "RenderCache(filled)"
-        } else {
-            "RenderCache(empty)"
-        })
-    }
+    /// Identity of the templates as compiled (the engine's cache key); a copy renamed for
+    /// an alias or cut down to some templates gets a fresh one.
+    pub id: ChartId,
+    /// Identity of the schema as compiled (the values layer's cache key); shared by
+    /// renamed copies, whose schema does not change.
+    pub schema_id: ChartId,
 }
 
 impl Chart {

@@ -30,7 +30,7 @@ enum Op {
 }
 
 /// Parses a constraint such as `>=1.25.0-0` or `^2.1 || ~3.0`.
-pub fn parse_constraint(text: &str) -> Result<Constraint> {
+pub(crate) fn parse_constraint(text: &str) -> Result<Constraint> {
     let mut alternatives = Vec::new();
     for alt in text.split("||") {
         let alt = alt.trim();
@@ -294,7 +294,7 @@ fn cmp_ignoring_build(a: &Version, b: &Version) -> std::cmp::Ordering {
 }
 
 /// Parses a Kubernetes or chart version leniently: `v1.29`, `1.29.3-eks-abc`, `1.30+`.
-pub fn parse_lenient(text: &str) -> Result<Version> {
+pub(crate) fn parse_lenient(text: &str) -> Result<Version> {
     let p = parse_partial(text.trim().trim_end_matches('+'))?;
     match p.major {
         Some(_) => Ok(p.floor()),

@@ -20,16 +20,18 @@ use super::kube_args::{self, DryRun, LifecycleFlags};
 use super::output::{self, OutputFormat, print_warning, styled};
 use super::package::{ChartSourceFlags, resolve_chart};
 use super::values_args::{ValuesFlags, options};
-use crate::release::diff::{Change, ResourceDiff};
+use crate::diff::{Change, ResourceDiff};
+use crate::record::ReleaseKey;
+use crate::record::Revision;
 use crate::release::install::InstallOptions;
-use crate::release::record::{Revision, human_time};
 use crate::release::rollback::RollbackOptions;
 use crate::release::uninstall::UninstallOptions;
 use crate::release::upgrade::{UpgradeOptions, ValuesMode};
 use crate::release::{self, ChartInput, Env};
-use crate::storage::{LockWait, ReleaseKey};
+use crate::storage::LockWait;
 use crate::target::Target;
 use crate::target::dir::DirTarget;
+use crate::timestamp::human_time;
 
 /// Options of every command that writes to the store.
 #[derive(Debug, Clone, Args)]
@@ -57,10 +59,17 @@ pub struct WriteFlags {
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
 pub struct InstallArgs {
-    /// Release name (lowercase letters, digits, `-`, `.`; at most 53).
+    /// Release name (lowercase letters, digits, `-`, `.`; at most 53); with
+    /// --generate-name or --name-template, give only the chart.
     pub release: String,
     /// Chart directory, packaged .tgz, or REPO/CHART from a configured repository.
-    pub chart: PathBuf,
+    pub chart: Option<PathBuf>,
+    #[command(flatten)]
+    pub naming: NamingFlags,
+    /// Labels recorded on the release (`KEY=VALUE`, comma-separated; repeatable);
+    /// `stoke list -l KEY=VALUE` selects on them.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
     #[command(flatten)]
     pub source: ChartSourceFlags,
     #[command(flatten)]
@@ -93,6 +102,10 @@ pub struct UpgradeArgs {
     pub install: bool,
     #[command(flatten)]
     pub modes: ValuesModeFlags,
+    /// Labels merged over the release's current ones (`KEY=VALUE`, comma-separated;
+    /// `KEY=null` removes one).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
     /// Keep at most N revisions (0 = unlimited); only superseded ones are pruned.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub history_max: usize,
@@ -101,6 +114,49 @@ pub struct UpgradeArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
+}
+
+/// Helm's ways to have a release name made: `--generate-name`, `--name-template`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct NamingFlags {
+    /// Make up the release name (`CHART-<unix seconds>`, as Helm's); give only the chart.
+    #[arg(short = 'g', long)]
+    pub generate_name: bool,
+    /// Make the release name from a Tera template, e.g. 'gw-{{ rand_alpha(length=5) | lower }}';
+    /// give only the chart.
+    #[arg(long, value_name = "TEMPLATE", conflicts_with = "generate_name")]
+    pub name_template: Option<String>,
+}
+
+impl NamingFlags {
+    /// Whether a name is to be made rather than given.
+    pub fn makes_name(&self) -> bool {
+        self.generate_name || self.name_template.is_some()
+    }
+
+    /// The release name for `chart_name`: made up, from the template, or `given`.
+    pub fn name(&self, given: Option<&str>, chart_name: &str) -> Result<String> {
+        if let Some(t) = &self.name_template {
+            return crate::release::names::from_template(t, chart_name);
+        }
+        if self.generate_name {
+            return Ok(crate::release::names::generate(chart_name));
+        }
+        Ok(given
+            .unwrap_or(crate::release::names::PLACEHOLDER)
+            .to_string())
+    }
+}
+
+/// Splits `COMMAND [RELEASE] CHART` positionals: with one, it is the chart.
+pub fn release_and_chart<'a>(
+    first: &'a str,
+    second: Option<&'a std::path::Path>,
+) -> (Option<&'a str>, std::path::PathBuf) {
+    match second {
+        Some(chart) => (Some(first), chart.to_path_buf()),
+        None => (None, std::path::PathBuf::from(first)),
+    }
 }
 
 /// Helm's values flags for upgrades.
@@ -183,11 +239,81 @@ pub struct ListArgs {
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
     /// Only releases whose name matches this regular expression.
-    #[arg(long, value_name = "REGEX")]
+    #[arg(short = 'f', long, value_name = "REGEX")]
     pub filter: Option<String>,
+    /// Only releases whose labels match (`KEY=VALUE`, `KEY!=VALUE`, `KEY`, `!KEY`,
+    /// comma-separated; see `install --labels`).
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    #[command(flatten)]
+    pub statuses: StatusFlags,
+    /// Sort by the time of the latest revision instead of by name.
+    #[arg(short = 'd', long)]
+    pub date: bool,
+    /// Reverse the order.
+    #[arg(short = 'r', long)]
+    pub reverse: bool,
+    /// Show at most N releases (0 = all).
+    #[arg(short = 'm', long, value_name = "N", default_value_t = 256)]
+    pub max: usize,
+    /// Skip the first N releases.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub offset: usize,
+    /// Print release names only, one a line.
+    #[arg(short = 'q', long)]
+    pub short: bool,
+    /// Leave out the header row of the table.
+    #[arg(long)]
+    pub no_headers: bool,
+    /// Print times with this Go layout (e.g. '2006-01-02 15:04:05'), as Helm's flag takes it.
+    #[arg(long, value_name = "LAYOUT")]
+    pub time_format: Option<String>,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
+}
+
+/// Helm's status filters of `list`; several add up, `-a` takes every status.
+#[derive(Debug, Clone, Args, Default)]
+pub struct StatusFlags {
+    /// Releases whose latest revision is deployed.
+    #[arg(long)]
+    pub deployed: bool,
+    /// Failed releases.
+    #[arg(long)]
+    pub failed: bool,
+    /// Releases with an install, upgrade or rollback under way (or interrupted).
+    #[arg(long)]
+    pub pending: bool,
+    /// Releases whose latest revision is superseded.
+    #[arg(long)]
+    pub superseded: bool,
+    /// Releases uninstalled with --keep-history.
+    #[arg(long)]
+    pub uninstalled: bool,
+    /// Releases being uninstalled.
+    #[arg(long)]
+    pub uninstalling: bool,
+}
+
+impl StatusFlags {
+    fn statuses(&self) -> Vec<crate::record::Status> {
+        use crate::record::Status;
+        let mut out = Vec::new();
+        for (on, statuses) in [
+            (self.deployed, &[Status::Deployed][..]),
+            (self.failed, &[Status::Failed]),
+            (self.pending, &release::list::PENDING),
+            (self.superseded, &[Status::Superseded]),
+            (self.uninstalled, &[Status::Uninstalled]),
+            (self.uninstalling, &[Status::Uninstalling]),
+        ] {
+            if on {
+                out.extend_from_slice(statuses);
+            }
+        }
+        out
+    }
 }
 
 /// Arguments of `stoke status`.
@@ -208,12 +334,16 @@ pub struct StatusArgs {
 pub enum GetWhat {
     /// The user-supplied values (with --all, the computed values).
     Values,
-    /// The rendered manifest.
+    /// The rendered manifest (the release's resources, hooks apart).
     Manifest,
+    /// The hook objects (helm.sh/hook), which are not part of the manifest.
+    Hooks,
     /// The rendered notes.
     Notes,
     /// Everything recorded.
     All,
+    /// Name, chart, version, revision, status, time and labels.
+    Metadata,
 }
 
 /// Arguments of `stoke get`.
@@ -253,6 +383,9 @@ pub enum DiffCommand {
     /// What changed between two stored revisions.
     #[command(after_help = "Example:\n  stoke diff revision gw 2 3")]
     Revision(DiffRevisionArgs),
+    /// Where the live cluster differs from the deployed revision; exit 2 on drift.
+    #[command(after_help = "Example:\n  stoke diff live gw || echo drifted")]
+    Live(super::cluster_cmds::DiffLiveArgs),
 }
 
 /// Arguments of `stoke diff upgrade`.
@@ -420,20 +553,41 @@ fn print_done(done: &release::Done, format: OutputFormat, show_manifest: bool) -
     let mut out = anstream::stdout();
     write!(out, "{}", report.to_text())?;
     if show_manifest {
-        write!(out, "MANIFEST:\n{}", done.revision.manifest_text())?;
+        // A dry run shows what would be applied, but never the Secret values themselves
+        // (`get manifest` prints the stored revision as it is).
+        let masked = crate::engine::Rendered {
+            manifests: crate::mask::mask_manifests(&done.revision.manifests),
+            notes: None,
+            warnings: Vec::new(),
+        };
+        write!(out, "MANIFEST:\n{}", masked.manifest_text())?;
     }
     Ok(())
 }
 
 /// `stoke install`.
 pub fn install(cli: &Cli, args: &InstallArgs, m: Option<&ArgMatches>) -> Result<i32> {
-    let key = key(cli, &args.release)?;
-    let chart = crate::chart::load::load(&resolve_chart(&args.chart, &args.source)?)?;
+    let (given, chart_ref) = release_and_chart(&args.release, args.chart.as_deref());
+    match (given, args.naming.makes_name()) {
+        (None, false) => anyhow::bail!(
+            "install needs a release name and a chart: `stoke install NAME {}`, or pass --generate-name to have a name made up (as in Helm)",
+            chart_ref.display()
+        ),
+        (Some(name), true) => anyhow::bail!(
+            "both a release name (`{name}`) and --generate-name/--name-template were given; give one or the other"
+        ),
+        _ => {}
+    }
+    let chart = crate::chart::load::load(&resolve_chart(&chart_ref, &args.source)?)?;
+    let name = args.naming.name(given, chart.name())?;
+    let key = key(cli, &name)?;
     let input = load_input(&chart, &args.values, &args.cluster, m)?;
     let session = Session::open(cli, Some(&args.write))?;
+    let labels = release::labels::parse_labels(args.labels.iter().map(String::as_str))?;
     let opts = InstallOptions {
         description: args.write.description.clone(),
         dry_run: args.write.dry_run.is_some(),
+        labels: Some(release::labels::for_install(&labels)),
     };
     let done = release::install::install(&session.env(), &key, &input, &opts)?;
     print_done(&done, args.output, done.dry_run)?;
@@ -453,6 +607,8 @@ pub fn upgrade(cli: &Cli, args: &UpgradeArgs, m: Option<&ArgMatches>) -> Result<
         history_max: args.history_max,
         description: args.write.description.clone(),
         dry_run: args.write.dry_run.is_some(),
+        label_changes: release::labels::parse_labels(args.labels.iter().map(String::as_str))?,
+        ..UpgradeOptions::default()
     };
     let done = release::upgrade::upgrade(&session.env(), &key, &input, &opts)?;
     if args.output == OutputFormat::Table && !done.dry_run {
@@ -534,7 +690,7 @@ struct Row {
     description: String,
 }
 
-fn row(key: Option<&ReleaseKey>, s: &crate::release::record::Summary) -> Row {
+fn row(key: Option<&ReleaseKey>, s: &crate::record::Summary) -> Row {
     Row {
         name: key.map(|k| k.name.clone()),
         namespace: key.map(|k| k.namespace.clone()),
@@ -547,6 +703,25 @@ fn row(key: Option<&ReleaseKey>, s: &crate::release::record::Summary) -> Row {
     }
 }
 
+/// The row of a record that cannot be read: status `damaged`, the problem as description,
+/// and a warning pointing at `stoke store check`.
+fn damaged_row(with_key: bool, d: &crate::storage::Damaged) -> Row {
+    print_warning(&format!(
+        "{}: {} (see `stoke store check`, then `stoke store repair`)",
+        d.key, d.problem
+    ));
+    Row {
+        name: with_key.then(|| d.key.name.clone()),
+        namespace: with_key.then(|| d.key.namespace.clone()),
+        revision: d.revision.unwrap_or(0),
+        updated: String::new(),
+        status: "damaged".into(),
+        chart: String::new(),
+        app_version: String::new(),
+        description: "unreadable record; see `stoke store check`".into(),
+    }
+}
+
 fn print_table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
     output::print_table(header, rows)
 }
@@ -556,8 +731,14 @@ pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32> {
     let key = key(cli, &args.release)?;
     let store =
         crate::storage::location::open(cli.store.as_deref(), &super::kube_args::kube_options(cli))?;
-    let summaries = release::history::history(store.as_ref(), &key, Some(args.max))?;
-    let rows: Vec<Row> = summaries.iter().map(|s| row(None, s)).collect();
+    let summaries = release::history::history_lenient(store.as_ref(), &key, Some(args.max))?;
+    let rows: Vec<Row> = summaries
+        .iter()
+        .map(|s| match s {
+            Ok(s) => row(None, s),
+            Err(d) => damaged_row(false, d),
+        })
+        .collect();
     if args.output != OutputFormat::Table {
         return output::print_structured(&rows, args.output).map(|_| 0);
     }
@@ -599,19 +780,52 @@ pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
         ),
         None => None,
     };
+    if let Some(layout) = &args.time_format {
+        crate::timefmt::check_layout(layout)?;
+    }
     let opts = release::list::ListOptions {
         all: args.all,
+        statuses: args.statuses.statuses(),
         namespace: (!args.all_namespaces).then(|| cli.namespace.clone()),
         filter,
+        selector: args
+            .selector
+            .as_deref()
+            .map(release::labels::Selector::parse)
+            .transpose()?,
+        sort: if args.date {
+            release::list::SortBy::Date
+        } else {
+            release::list::SortBy::Name
+        },
+        reverse: args.reverse,
+        offset: args.offset,
+        max: args.max,
     };
-    let heads = release::list::list(store.as_ref(), &opts)?;
-    let rows: Vec<Row> = heads
+    let (heads, damaged) = release::list::list_lenient(store.as_ref(), &opts)?;
+    if args.short {
+        let names: Vec<&str> = heads.iter().map(|h| h.key.name.as_str()).collect();
+        if args.output != OutputFormat::Table {
+            return output::print_structured(&names, args.output).map(|_| 0);
+        }
+        let mut out = std::io::stdout().lock();
+        for n in names {
+            writeln!(out, "{n}")?;
+        }
+        return Ok(0);
+    }
+    let mut rows: Vec<Row> = heads
         .iter()
         .map(|h| row(Some(&h.key), &h.summary))
         .collect();
+    rows.extend(damaged.iter().map(|d| damaged_row(true, d)));
     if args.output != OutputFormat::Table {
         return output::print_structured(&rows, args.output).map(|_| 0);
     }
+    let time = |t: &str| match &args.time_format {
+        Some(layout) => crate::timefmt::format(t, layout),
+        None => human_time(t),
+    };
     let cells: Vec<Vec<String>> = rows
         .into_iter()
         .map(|r| {
@@ -619,13 +833,16 @@ pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
                 r.name.unwrap_or_default(),
                 r.namespace.unwrap_or_default(),
                 r.revision.to_string(),
-                human_time(&r.updated),
+                time(&r.updated),
                 r.status,
                 r.chart,
                 r.app_version,
             ]
         })
         .collect();
+    if args.no_headers {
+        return output::print_table_rows(&cells).map(|_| 0);
+    }
     print_table(
         &[
             "NAME",
@@ -646,12 +863,32 @@ pub fn status(cli: &Cli, args: &StatusArgs) -> Result<i32> {
     let key = key(cli, &args.release)?;
     let store =
         crate::storage::location::open(cli.store.as_deref(), &super::kube_args::kube_options(cli))?;
-    let report = release::status::status(store.as_ref(), &key, args.revision)?;
+    let rev = release::get::revision(store.as_ref(), &key, args.revision)?;
+    let mut report = release::status::report(&rev);
+    // The live states are those of the deployed revision, shown when it is the one asked for.
+    let live = if rev.status == crate::release::record::Status::Deployed {
+        super::cluster_cmds::live_status(cli, &key, &rev)?
+    } else {
+        None
+    };
+    report.live = live.clone();
     if args.output != OutputFormat::Table {
         return output::print_structured(&report, args.output).map(|_| 0);
     }
     print!("{}", report.to_text());
+    if let Some(live) = &live {
+        print!("{}", super::cluster_cmds::live_text(live));
+    }
     Ok(0)
+}
+
+fn manifest_text_of(manifests: Vec<crate::engine::Manifest>) -> String {
+    crate::engine::Rendered {
+        manifests,
+        notes: None,
+        warnings: Vec::new(),
+    }
+    .manifest_text()
 }
 
 /// `stoke get`.
@@ -684,7 +921,14 @@ pub fn get(cli: &Cli, args: &GetArgs) -> Result<i32> {
                 f => output::print_structured(values, f)?,
             }
         }
-        GetWhat::Manifest => write!(out, "{}", rev.manifest_text())?,
+        GetWhat::Manifest => {
+            let (resources, _) = crate::kube::hooks::partition(&rev.manifests);
+            write!(out, "{}", manifest_text_of(resources))?
+        }
+        GetWhat::Hooks => {
+            let (_, hooks) = crate::kube::hooks::partition(&rev.manifests);
+            write!(out, "{}", manifest_text_of(hooks))?
+        }
         GetWhat::Notes => {
             if let Some(n) = &rev.notes {
                 writeln!(out, "NOTES:\n{}", n.trim_end())?;
@@ -703,6 +947,32 @@ pub fn get(cli: &Cli, args: &GetArgs) -> Result<i32> {
             }
             f => output::print_structured(&rev, f)?,
         },
+        GetWhat::Metadata => {
+            let meta = release::get::metadata(&rev);
+            if args.output != OutputFormat::Table {
+                output::print_structured(&meta, args.output)?;
+                return Ok(0);
+            }
+            let labels: Vec<String> = meta
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            write!(
+                out,
+                "NAME: {}\nCHART: {}\nVERSION: {}\nAPP_VERSION: {}\nNAMESPACE: {}\nREVISION: {}\nSTATUS: {}\nDEPLOYED_AT: {}\nDESCRIPTION: {}\nLABELS: {}\n",
+                meta.name,
+                meta.chart,
+                meta.version,
+                meta.app_version.as_deref().unwrap_or(""),
+                meta.namespace,
+                meta.revision,
+                meta.status,
+                meta.deployed_at,
+                meta.description,
+                labels.join(",")
+            )?;
+        }
     }
     Ok(0)
 }
@@ -711,13 +981,14 @@ fn values_yaml(values: &serde_json::Map<String, serde_json::Value>) -> Result<St
     if values.is_empty() {
         return Ok("null\n".into());
     }
-    Ok(serde_yaml::to_string(values)?)
+    crate::yaml::to_string(values)
 }
 
 /// `stoke diff`.
 pub fn diff(cli: &Cli, args: &DiffArgs, m: Option<&ArgMatches>) -> Result<i32> {
     let sub = m.and_then(|m| m.subcommand()).map(|(_, m)| m);
     match &args.command {
+        DiffCommand::Live(a) => super::cluster_cmds::diff_live(cli, a),
         DiffCommand::Revision(a) => {
             let key = key(cli, &a.release)?;
             let store = crate::storage::location::open(

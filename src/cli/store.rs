@@ -1,30 +1,46 @@
-//! `stoke store ...`: commands about release stores themselves.
+//! `stoke store check|repair|migrate`: argument parsing and printing only (logic in
+//! storage::check and storage::migrate).
 
 use std::time::Duration;
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 
-use super::OutputFormat;
+use super::Cli;
+use super::output::{self, OutputFormat};
 use crate::storage::LockWait;
 use crate::storage::location::Location;
 
-/// Arguments of `stoke store`.
+/// `stoke store ...`.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
     #[command(subcommand)]
-    pub command: StoreCommand,
+    pub action: StoreAction,
 }
 
-/// The `store` subcommands.
+/// What to do with the store.
 #[derive(Debug, Subcommand)]
-pub enum StoreCommand {
+pub enum StoreAction {
+    /// Read every record and report damage, stale heads and leftovers (exit 1 if any).
+    #[command(after_help = "Example:\n  stoke store check -o json")]
+    Check(StoreOpts),
+    /// Quarantine damaged records, rebuild heads from the revisions, clear leftovers.
+    #[command(after_help = "Example:\n  stoke store repair --store ~/.local/share/stoke")]
+    Repair(StoreOpts),
     /// Copy every release with its whole history from one store to another (verified,
     /// safe to re-run, never deletes the source).
     #[command(
         after_help = "Example:\n  stoke store migrate --from ~/.local/share/stoke --to 'postgres://stoke@db:5432/stoke?sslmode=verify-full'"
     )]
     Migrate(MigrateArgs),
+}
+
+/// Options of `store check` and `store repair`.
+#[derive(Debug, Args)]
+pub struct StoreOpts {
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t)]
+    pub output: OutputFormat,
 }
 
 /// Arguments of `stoke store migrate`.
@@ -45,10 +61,53 @@ pub struct MigrateArgs {
 }
 
 /// Runs `stoke store ...`.
-pub fn run(cli: &super::Cli, args: &StoreArgs) -> Result<i32> {
-    match &args.command {
-        StoreCommand::Migrate(a) => migrate(cli, a),
+pub fn run(cli: &Cli, args: &StoreArgs) -> Result<i32> {
+    match &args.action {
+        StoreAction::Check(o) => check_or_repair(cli, o, false),
+        StoreAction::Repair(o) => check_or_repair(cli, o, true),
+        StoreAction::Migrate(a) => migrate(cli, a),
     }
+}
+
+fn check_or_repair(cli: &Cli, opts: &StoreOpts, repairing: bool) -> Result<i32> {
+    let store = crate::storage::open_file(cli.store.as_deref())?;
+    let problems = if repairing {
+        crate::storage::check::repair(&store)?
+    } else {
+        crate::storage::check::check(&store)?
+    };
+    if opts.output != OutputFormat::Table {
+        output::print_structured(&problems, opts.output)?;
+    } else if problems.is_empty() {
+        println!("store `{}`: no problems found", store.root().display());
+    } else {
+        for p in &problems {
+            let kind = serde_json::to_value(&p.kind).unwrap_or_default();
+            println!(
+                "{}: {} ({}); {}: {}",
+                p.path.display(),
+                kind.as_str().unwrap_or_default(),
+                p.detail,
+                if repairing {
+                    "repaired"
+                } else {
+                    "repair would"
+                },
+                p.action
+            );
+        }
+        if !repairing {
+            println!(
+                "{} problem(s); `stoke store repair` fixes them (damaged records are kept in quarantine/)",
+                problems.len()
+            );
+        }
+    }
+    Ok(if !repairing && !problems.is_empty() {
+        1
+    } else {
+        0
+    })
 }
 
 fn migrate(cli: &super::Cli, a: &MigrateArgs) -> Result<i32> {

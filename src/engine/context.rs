@@ -49,10 +49,10 @@ pub struct Capabilities {
 }
 
 /// The Kubernetes version assumed when none is given.
-pub const DEFAULT_KUBE_VERSION: semver::Version = semver::Version::new(1, 31, 0);
+pub(crate) const DEFAULT_KUBE_VERSION: semver::Version = semver::Version::new(1, 31, 0);
 
 /// API versions every supported cluster serves.
-pub const BUILTIN_API_VERSIONS: &[&str] = &[
+pub(crate) const BUILTIN_API_VERSIONS: &[&str] = &[
     "v1",
     "admissionregistration.k8s.io/v1",
     "apiextensions.k8s.io/v1",
@@ -127,7 +127,7 @@ fn chart_value(chart: &Chart) -> Value {
 }
 
 /// The context of one template: the chart's, plus `template`.
-pub fn for_template(base: &Context, name: &str, base_path: &str) -> Context {
+pub(crate) fn for_template(base: &Context, name: &str, base_path: &str) -> Context {
     let mut ctx = base.clone();
     ctx.insert_value(
         "template",

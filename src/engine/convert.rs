@@ -9,6 +9,6 @@ pub fn to_json(v: &Value) -> TeraResult<Json> {
 }
 
 /// JSON to a Tera value, keeping the JSON map's (sorted) key order.
-pub fn from_json(v: &Json) -> Value {
+pub(crate) fn from_json(v: &Json) -> Value {
     Value::from_serializable(v)
 }

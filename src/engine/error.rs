@@ -1,7 +1,7 @@
 //! Turning Tera's errors into stoke's messages.
 
 /// The full text of a Tera error: its report (file, line, column, caret) and its causes.
-pub fn describe(err: &tera::Error) -> String {
+pub(crate) fn describe(err: &tera::Error) -> String {
     let full = err.to_string();
     // Tera's reports start with their own `error: `; ours already says it.
     let mut text = full.strip_prefix("error: ").unwrap_or(&full).to_string();

@@ -8,9 +8,10 @@ use sha2::Digest as _;
 use tera::{Error, Kwargs, State, Tera, TeraResult, Value};
 
 use super::convert::{from_json, to_json};
+use crate::merge::{Conflict, deep_merge};
 
 /// Registers every filter on `tera`.
-pub fn register(tera: &mut Tera) {
+pub(crate) fn register(tera: &mut Tera) {
     tera.register_filter("to_yaml", to_yaml);
     tera.register_filter("to_json", to_json_filter);
     tera.register_filter("to_pretty_json", to_pretty_json);
@@ -55,6 +56,7 @@ pub fn display(v: &Value) -> TeraResult<String> {
     if v.is_none() || v.is_undefined() {
         return Ok(String::new());
     }
+    super::budget::check_value_depth(v, "printing a value")?;
     match to_json(v)? {
         Json::String(s) => Ok(s),
         other @ (Json::Array(_) | Json::Object(_)) => Ok(other.to_string()),
@@ -67,7 +69,7 @@ fn to_string(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {
 }
 
 /// YAML text of a value with sorted keys and no trailing newline, like Helm's `toYaml`.
-pub fn yaml_text(v: &Json) -> TeraResult<String> {
+pub(crate) fn yaml_text(v: &Json) -> TeraResult<String> {
     Ok(super::yaml_emit::to_yaml(v))
 }
 
@@ -75,22 +77,25 @@ fn to_yaml(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {
     if v.is_undefined() {
         return Err(Error::message("to_yaml: the value is undefined"));
     }
+    super::budget::check_value_depth(&v, "to_yaml")?;
     yaml_text(&to_json(&v)?)
 }
 
 fn to_json_filter(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {
+    super::budget::check_value_depth(&v, "to_json")?;
     serde_json::to_string(&to_json(&v)?).map_err(|e| Error::message(format!("to_json: {e}")))
 }
 
 fn to_pretty_json(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {
+    super::budget::check_value_depth(&v, "to_pretty_json")?;
     serde_json::to_string_pretty(&to_json(&v)?)
         .map_err(|e| Error::message(format!("to_pretty_json: {e}")))
 }
 
 fn from_yaml(text: &str, _: Kwargs, _: &State) -> TeraResult<Value> {
-    let doc: serde_yaml::Value = serde_yaml::from_str(text)
+    let doc: crate::yaml::Yaml = crate::yaml::try_from_str(text)
         .map_err(|e| Error::message(format!("from_yaml: the text is not valid YAML: {e}")))?;
-    Ok(from_json(&crate::values::yaml_to_json(doc)))
+    Ok(from_json(&crate::yaml::yaml_to_json(doc)))
 }
 
 fn from_json_filter(text: &str, _: Kwargs, _: &State) -> TeraResult<Value> {
@@ -313,27 +318,8 @@ fn as_object(v: &Value, filter: &str) -> TeraResult<serde_json::Map<String, Json
         Json::Null => Ok(serde_json::Map::new()),
         other => Err(Error::message(format!(
             "{filter}: expected a mapping, got {}",
-            crate::values::kind_name(&other)
+            crate::yaml::kind_name(&other)
         ))),
-    }
-}
-
-fn deep_merge(
-    dst: &mut serde_json::Map<String, Json>,
-    src: serde_json::Map<String, Json>,
-    overwrite: bool,
-) {
-    for (k, v) in src {
-        match (dst.get_mut(&k), v) {
-            (Some(Json::Object(d)), Json::Object(s)) => deep_merge(d, s, overwrite),
-            (Some(_), v) if overwrite => {
-                dst.insert(k, v);
-            }
-            (Some(_), _) => {}
-            (None, v) => {
-                dst.insert(k, v);
-            }
-        }
     }
 }
 
@@ -341,7 +327,7 @@ fn deep_merge(
 fn merge(v: Value, kwargs: Kwargs, _: &State) -> TeraResult<Value> {
     let mut dst = as_object(&v, "merge")?;
     let with = kwargs.must_get::<Value>("with")?;
-    deep_merge(&mut dst, as_object(&with, "merge")?, false);
+    deep_merge(&mut dst, as_object(&with, "merge")?, Conflict::Keep);
     Ok(from_json(&Json::Object(dst)))
 }
 
@@ -349,7 +335,11 @@ fn merge(v: Value, kwargs: Kwargs, _: &State) -> TeraResult<Value> {
 fn merge_overwrite(v: Value, kwargs: Kwargs, _: &State) -> TeraResult<Value> {
     let mut dst = as_object(&v, "merge_overwrite")?;
     let with = kwargs.must_get::<Value>("with")?;
-    deep_merge(&mut dst, as_object(&with, "merge_overwrite")?, true);
+    deep_merge(
+        &mut dst,
+        as_object(&with, "merge_overwrite")?,
+        Conflict::Overwrite,
+    );
     Ok(from_json(&Json::Object(dst)))
 }
 
@@ -400,7 +390,7 @@ fn as_list(v: &Value, filter: &str) -> TeraResult<Vec<Json>> {
         Json::Null => Ok(Vec::new()),
         other => Err(Error::message(format!(
             "{filter}: expected a list, got {}",
-            crate::values::kind_name(&other)
+            crate::yaml::kind_name(&other)
         ))),
     }
 }

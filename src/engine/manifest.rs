@@ -2,88 +2,8 @@
 //! checking each is a Kubernetes object, and Helm's install order.
 
 use anyhow::{Result, bail};
-use serde::Serialize;
 
-/// One rendered Kubernetes object.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct Manifest {
-    /// Template it came from, e.g. `ignition/templates/statefulset.yaml`.
-    pub source: String,
-    /// `apiVersion` of the object.
-    pub api_version: String,
-    /// `kind` of the object.
-    pub kind: String,
-    /// `metadata.name`.
-    pub name: String,
-    /// `metadata.namespace`, when the template sets one.
-    pub namespace: Option<String>,
-    /// The document's YAML text as rendered (without the `---` separator).
-    pub body: String,
-}
-
-/// Helm's install order: kinds earlier in the list are applied first; unknown kinds last.
-pub const INSTALL_ORDER: &[&str] = &[
-    "PriorityClass",
-    "Namespace",
-    "NetworkPolicy",
-    "ResourceQuota",
-    "LimitRange",
-    "PodSecurityPolicy",
-    "PodDisruptionBudget",
-    "ServiceAccount",
-    "Secret",
-    "SecretList",
-    "ConfigMap",
-    "StorageClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "CustomResourceDefinition",
-    "ClusterRole",
-    "ClusterRoleList",
-    "ClusterRoleBinding",
-    "ClusterRoleBindingList",
-    "Role",
-    "RoleList",
-    "RoleBinding",
-    "RoleBindingList",
-    "Service",
-    "DaemonSet",
-    "Pod",
-    "ReplicationController",
-    "ReplicaSet",
-    "Deployment",
-    "HorizontalPodAutoscaler",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-    "IngressClass",
-    "Ingress",
-    "APIService",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-];
-
-fn kind_rank(kind: &str) -> usize {
-    INSTALL_ORDER
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or(INSTALL_ORDER.len())
-}
-
-/// Sorts manifests into install order; unknown kinds go last, by kind name; otherwise the
-/// rendering order is kept.
-pub fn sort_for_install(manifests: &mut [Manifest]) {
-    manifests.sort_by(|a, b| {
-        let (ra, rb) = (kind_rank(&a.kind), kind_rank(&b.kind));
-        ra.cmp(&rb).then_with(|| {
-            if ra == INSTALL_ORDER.len() {
-                a.kind.cmp(&b.kind)
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        })
-    });
-}
+use crate::manifest::Manifest;
 
 /// Splits one template's output into documents on `---` lines.
 pub fn split_documents(text: &str) -> Vec<(usize, String)> {
@@ -204,7 +124,7 @@ fn scan_head(doc: &str) -> Result<Head, (usize, String)> {
 
 /// Parses a template's rendered output into manifests; `template` names the template in
 /// errors.
-pub fn parse_output(template: &str, text: &str) -> Result<Vec<Manifest>> {
+pub(crate) fn parse_output(template: &str, text: &str) -> Result<Vec<Manifest>> {
     let mut out = Vec::new();
     for (start_line, doc) in split_documents(text) {
         if is_blank(&doc) {
@@ -411,26 +331,5 @@ mod tests {
             msg.starts_with("c/templates/x.yaml: the rendered output is not valid YAML at line"),
             "{msg}"
         );
-    }
-
-    #[test]
-    fn install_order_puts_namespaces_first_and_unknown_kinds_last() {
-        let mk = |kind: &str| Manifest {
-            source: String::new(),
-            api_version: "v1".into(),
-            kind: kind.into(),
-            name: "n".into(),
-            namespace: None,
-            body: String::new(),
-        };
-        let mut v = vec![
-            mk("Zebra"),
-            mk("Deployment"),
-            mk("Certificate"),
-            mk("Namespace"),
-        ];
-        sort_for_install(&mut v);
-        let kinds: Vec<_> = v.iter().map(|m| m.kind.as_str()).collect();
-        assert_eq!(kinds, ["Namespace", "Deployment", "Certificate", "Zebra"]);
     }
 }

@@ -4,6 +4,7 @@
 //! Each chart in the tree gets its own Tera instance holding its templates and the helpers
 //! of its library subcharts, so two aliases of one chart never clash over helper names.
 
+pub mod budget;
 pub mod context;
 pub mod convert;
 pub mod error;
@@ -19,10 +20,11 @@ use anyhow::{Result, anyhow};
 use serde_json::{Map, Value as Json};
 use tera::Tera;
 
-use crate::chart::Chart;
+use crate::chart::{Chart, ChartCache};
+pub use crate::manifest::Manifest;
+use crate::resolve::ResolvedChart;
 pub use context::{Capabilities, ReleaseInfo};
 use functions::FunctionScope;
-pub use manifest::Manifest;
 
 /// Everything about the render that does not come from the chart or its values.
 #[derive(Debug, Clone, Default)]
@@ -48,20 +50,13 @@ pub struct Rendered {
 
 impl Rendered {
     /// All manifests as one multi-document YAML stream, each under a `# Source:` line.
-    pub fn manifest_text(&self) -> String {
-        let mut out = String::new();
-        for m in &self.manifests {
-            out.push_str("---\n# Source: ");
-            out.push_str(&m.source);
-            out.push('\n');
-            out.push_str(&m.body);
-        }
-        out
+    pub(crate) fn manifest_text(&self) -> String {
+        crate::manifest::manifest_text(&self.manifests)
     }
 }
 
 /// Whether a template file is a helper (never rendered on its own).
-pub fn is_helper(template_name: &str) -> bool {
+pub(crate) fn is_helper(template_name: &str) -> bool {
     let base = template_name.rsplit('/').next().unwrap_or(template_name);
     base.starts_with('_')
 }
@@ -70,9 +65,13 @@ fn is_notes(template_name: &str) -> bool {
     template_name == "templates/NOTES.txt"
 }
 
-/// Renders `chart` with its computed `values` (see [`crate::values::compute`]). A chart
-/// whose dependencies are not yet resolved is resolved against `values` first.
-pub fn render(chart: &Chart, values: &Map<String, Json>, opts: &RenderOptions) -> Result<Rendered> {
+/// Renders a resolved chart with its computed `values` (see [`crate::resolve`] and
+/// [`crate::values::compute_resolved`]).
+pub fn render(
+    chart: &ResolvedChart,
+    values: &Map<String, Json>,
+    opts: &RenderOptions,
+) -> Result<Rendered> {
     let raw = render_raw(chart, values, opts)?;
     let mut rendered = Rendered {
         notes: raw.notes,
@@ -80,7 +79,7 @@ pub fn render(chart: &Chart, values: &Map<String, Json>, opts: &RenderOptions) -
     };
     rendered.warnings = raw.warnings;
     rendered.manifests = parse_outputs(&raw.outputs)?;
-    manifest::sort_for_install(&mut rendered.manifests);
+    crate::manifest::sort_for_install(&mut rendered.manifests);
     Ok(rendered)
 }
 
@@ -98,23 +97,32 @@ pub struct RawRender {
 
 /// Renders every template to text without checking the output; for tools that look at
 /// documents per template (unit tests) or at the raw text.
-pub fn render_raw(
-    chart: &Chart,
+pub(crate) fn render_raw(
+    chart: &ResolvedChart,
     values: &Map<String, Json>,
     opts: &RenderOptions,
 ) -> Result<RawRender> {
-    let chart = &*crate::chart::deps::resolve(chart, values)?;
-    let mut rendered = Rendered::default();
-    let _deployed = functions::DeployedGuard::set(Arc::new(opts.deployed.clone()));
-    let mut outputs = Vec::new();
-    functions::take_warnings();
-    let result = render_tree(chart, values, opts, true, &mut outputs, &mut rendered);
-    let warnings = functions::take_warnings();
-    result?;
-    Ok(RawRender {
-        outputs,
-        notes: rendered.notes,
-        warnings,
+    // Under the render budget, on a thread of its own (engine/budget.rs).
+    budget::run(chart.chart().name(), || {
+        let mut rendered = Rendered::default();
+        let _deployed = functions::DeployedGuard::set(Arc::new(opts.deployed.clone()));
+        let mut outputs = Vec::new();
+        functions::take_warnings();
+        let result = render_tree(
+            chart.chart(),
+            values,
+            opts,
+            true,
+            &mut outputs,
+            &mut rendered,
+        );
+        let warnings = functions::take_warnings();
+        result?;
+        Ok(RawRender {
+            outputs,
+            notes: rendered.notes,
+            warnings,
+        })
     })
 }
 
@@ -145,9 +153,16 @@ fn render_tree(
             }
             let full = format!("{}/{}", chart.path, t.name);
             let ctx = context::for_template(&base_ctx, &full, &base);
-            let text = tera
-                .render(&full, &ctx)
-                .map_err(|e| anyhow!("cannot render {full}:\n{}", error::describe(&e)))?;
+            let mut bytes = Vec::new();
+            tera.render_to(&full, &ctx, budget::CappedOutput(&mut bytes))
+                .map_err(|e| {
+                    if budget::output_exceeded() {
+                        return budget::output_error(&full);
+                    }
+                    anyhow!("cannot render {full}:\n{}", error::describe(&e))
+                })?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow!("cannot render {full}: the output is not UTF-8"))?;
             if is_notes(&t.name) {
                 out.notes = Some(text);
             } else {
@@ -166,24 +181,18 @@ fn render_tree(
 }
 
 /// Compiles the chart's templates now (they are otherwise compiled on first render), so
-/// clones that render only some templates share one instance built from all of them.
-pub fn precompile(chart: &Chart) -> Result<()> {
+/// renders on several threads share one instance instead of racing to build it.
+pub(crate) fn precompile(chart: &Chart) -> Result<()> {
     compiled(chart).map(|_| ())
 }
 
-/// The chart's Tera instance, built on first use and kept in the chart's render cache.
+/// Compiled templates of every chart rendered in this process, by chart identity.
+static TEMPLATES: ChartCache<Tera> = ChartCache::new();
+
+/// The chart's Tera instance, built on first use and kept while the chart lives.
 fn compiled(chart: &Chart) -> Result<(Arc<Tera>, String)> {
     let base = format!("{}/templates", chart.path);
-    if let Some(t) = chart
-        .render_cache
-        .0
-        .get()
-        .and_then(|a| a.clone().downcast::<Tera>().ok())
-    {
-        return Ok((t, base));
-    }
-    let tera = build(chart)?;
-    let _ = chart.render_cache.0.set(tera.clone());
+    let tera = TEMPLATES.get_or_try_insert(&chart.id, || build(chart))?;
     Ok((tera, base))
 }
 

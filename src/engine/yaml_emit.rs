@@ -164,7 +164,7 @@ fn write_double_quoted(out: &mut String, s: &str) {
 
 /// Whether `s` can be written without quotes and still read back as this very string by
 /// YAML 1.1 and 1.2 parsers.
-pub fn is_plain_safe(s: &str) -> bool {
+pub(crate) fn is_plain_safe(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
@@ -270,9 +270,9 @@ mod tests {
     fn reads_back(v: &Value) {
         let text = to_yaml(v);
         // Templates always follow the text with a line break; parse it that way.
-        let back: serde_yaml::Value = serde_yaml::from_str(&format!("{text}\n")).unwrap();
+        let back: crate::yaml::Yaml = crate::yaml::try_from_str(&format!("{text}\n")).unwrap();
         assert_eq!(
-            crate::values::yaml_to_json(back),
+            crate::yaml::yaml_to_json(back),
             *v,
             "round trip of:\n{text}"
         );

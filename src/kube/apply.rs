@@ -8,8 +8,8 @@ use super::client::Cluster;
 use super::discovery::{Discovery, Served};
 use super::error::{Op, is_not_found};
 use super::object::{self, Id};
-use crate::engine::Manifest;
-use crate::storage::ReleaseKey;
+use crate::manifest::Manifest;
+use crate::record::ReleaseKey;
 
 /// The field manager stoke applies as; `kubectl get -o yaml --show-managed-fields` shows it.
 pub const FIELD_MANAGER: &str = "stoke";

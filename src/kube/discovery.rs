@@ -11,7 +11,7 @@ use kube::discovery::{ApiCapabilities, ApiResource, Scope};
 use super::client::Cluster;
 use super::error::{Op, is_not_found};
 use super::object::{group_of, version_of};
-use crate::engine::Manifest;
+use crate::manifest::Manifest;
 
 /// How the cluster serves one kind.
 #[derive(Debug, Clone)]

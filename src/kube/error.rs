@@ -138,7 +138,10 @@ impl Cluster {
                 chain(&err)
             ),
         };
-        anyhow::Error::new(err).context(msg)
+        // The message quotes what the server said; kube-rs's own rendering of the error
+        // (a debug dump of the status) would only repeat it less readably.
+        drop(err);
+        anyhow::anyhow!(msg)
     }
 }
 

@@ -7,7 +7,7 @@
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use crate::engine::Manifest;
+use crate::manifest::Manifest;
 
 /// When a hook runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -146,6 +146,17 @@ pub fn parse(manifest: &Manifest, obj: &Value) -> Result<Option<Hook>> {
         weight,
         delete,
     }))
+}
+
+/// Splits manifests into the release's resources and its hooks (kept in order), for
+/// `get manifest` and `get hooks`; a document that does not parse counts as a resource.
+pub fn partition(manifests: &[Manifest]) -> (Vec<Manifest>, Vec<Manifest>) {
+    manifests.iter().cloned().partition(|m| {
+        let hook = crate::kube::object::parse(m)
+            .ok()
+            .is_some_and(|obj| annotation(&obj, "helm.sh/hook").is_some());
+        !hook
+    })
 }
 
 /// The hooks of `event` in the order they run: by weight, then in install order (the

@@ -9,7 +9,9 @@
 pub mod apply;
 pub mod client;
 pub mod config;
+pub mod crds;
 pub mod discovery;
+pub mod drift;
 pub mod error;
 pub mod hooks;
 pub mod object;

@@ -5,11 +5,11 @@
 //! [`RELEASE_NAME`] and [`RELEASE_NAMESPACE`] and the label [`RELEASE_LABEL`]. The
 //! annotations decide ownership; the label is there for `kubectl get -l`.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::{Map, Value};
 
-use crate::engine::Manifest;
-use crate::storage::ReleaseKey;
+use crate::manifest::Manifest;
+use crate::record::ReleaseKey;
 
 /// Annotation naming the release that owns an object.
 pub const RELEASE_NAME: &str = "stoke.dev/release-name";
@@ -75,22 +75,58 @@ pub fn id_of(m: &Manifest, release: &ReleaseKey) -> Id {
 
 /// Parses a manifest's YAML body into the JSON the API takes.
 pub fn parse(m: &Manifest) -> Result<Value> {
-    let yaml: serde_yaml::Value = serde_yaml::from_str(&m.body).with_context(|| {
-        format!(
-            "{} {} (from {}) is not valid YAML",
-            m.kind, m.name, m.source
-        )
-    })?;
-    let json: Value = serde_json::to_value(yaml).with_context(|| {
-        format!(
-            "{} {} (from {}) cannot be sent as JSON (a map key that is not a string?)",
-            m.kind, m.name, m.source
-        )
-    })?;
+    let origin = format!("{} {} (from {})", m.kind, m.name, m.source);
+    let json = crate::yaml::parse_json(&yaml11_octals(&m.body), &origin)?;
     if !json.is_object() {
         anyhow::bail!("{} {} (from {}) is not a mapping", m.kind, m.name, m.source);
     }
     Ok(json)
+}
+
+/// Kubernetes reads manifests as YAML 1.1, where a plain `0755` is the octal number 493
+/// (file modes in charts are written so); the YAML 1.2 parser here would read a string
+/// the API server then refuses. Plain (unquoted) scalars of that form, as a mapping value
+/// or list item at the end of a line, are rewritten to their decimal value first.
+fn yaml11_octals(body: &str) -> std::borrow::Cow<'_, str> {
+    fn octal(tok: &str) -> Option<u64> {
+        let digits = tok.strip_prefix('0')?;
+        if digits.is_empty() || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+            return None;
+        }
+        u64::from_str_radix(digits, 8).ok()
+    }
+    if !body.contains(" 0") {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    let mut out = String::with_capacity(body.len());
+    let mut changed = false;
+    for line in body.split_inclusive('\n') {
+        let (text, end) = match line.strip_suffix('\n') {
+            Some(t) => (t, "\n"),
+            None => (line, ""),
+        };
+        let trimmed = text.trim_end();
+        let split = trimmed.rfind(": ").map(|i| i + 2).or_else(|| {
+            let lead = trimmed.len() - trimmed.trim_start().len();
+            trimmed[lead..].starts_with("- ").then_some(lead + 2)
+        });
+        if let Some(at) = split
+            && let Some(n) = octal(trimmed[at..].trim())
+            && !trimmed[..at].contains('#')
+        {
+            out.push_str(&trimmed[..at]);
+            out.push_str(&n.to_string());
+            out.push_str(end);
+            changed = true;
+        } else {
+            out.push_str(line);
+        }
+    }
+    if changed {
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(body)
+    }
 }
 
 fn meta_map<'a>(obj: &'a mut Value, key: &str) -> &'a mut Map<String, Value> {
@@ -225,6 +261,27 @@ mod tests {
             &json!({"metadata": {"annotations": {RESOURCE_POLICY: "delete"}}})
         ));
         assert!(!is_kept(&json!({"metadata": {}})));
+    }
+
+    #[test]
+    fn plain_octal_scalars_are_read_as_kubernetes_reads_them() {
+        let m = Manifest {
+            source: "c/templates/x.yaml".into(),
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            name: "p".into(),
+            namespace: None,
+            body: "spec:\n  volumes:\n  - configMap:\n      defaultMode: 0755\n      name: '0644'\n  modes:\n  - 0600\n  port: 080\n  zero: 0\n".into(),
+        };
+        let v = parse(&m).unwrap();
+        assert_eq!(v["spec"]["volumes"][0]["configMap"]["defaultMode"], 493);
+        assert_eq!(
+            v["spec"]["volumes"][0]["configMap"]["name"], "0644",
+            "quoted stays a string"
+        );
+        assert_eq!(v["spec"]["modes"][0], 384);
+        assert_eq!(v["spec"]["port"], "080", "not octal: left alone");
+        assert_eq!(v["spec"]["zero"], 0);
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use super::{Finding, Severity};
 use crate::chart::Chart;
-use crate::engine::{Manifest, RenderOptions};
+use crate::engine::RenderOptions;
+use crate::manifest::Manifest;
 use crate::values::ValuesOptions;
 
 fn push(
@@ -140,7 +141,7 @@ fn yaml11_booleans(chart: &Chart, out: &mut Vec<Finding>) {
         "",
         &mut paths,
     );
-    let lines = crate::yamlpos::KeyLines::scan(&chart.values_text);
+    let lines = crate::yaml::pos::KeyLines::scan(&chart.values_text);
     let text: Vec<&str> = chart.values_text.lines().collect();
     for p in paths {
         let Some(line) = lines.line_of(&p) else {
@@ -266,10 +267,10 @@ fn manifests(manifests: &[Manifest], out: &mut Vec<Finding>) {
 }
 
 fn required_fields(m: &Manifest, out: &mut Vec<Finding>) {
-    let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&m.body) else {
+    let Ok(doc) = crate::yaml::try_from_str::<crate::yaml::Yaml>(&m.body) else {
         return;
     };
-    let doc = crate::values::yaml_to_json(doc);
+    let doc = crate::yaml::yaml_to_json(doc);
     let pod_spec = match m.kind.as_str() {
         "Pod" => doc.pointer("/spec"),
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {

@@ -17,7 +17,7 @@ use crate::chart::version::parse_constraint;
 
 /// Largest index accepted, in bytes. Public repositories' indexes reach tens of MiB; beyond
 /// this a download is more likely hostile than large.
-pub const MAX_INDEX_SIZE: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_INDEX_SIZE: u64 = 64 * 1024 * 1024;
 
 /// A repository index.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -80,10 +80,15 @@ impl IndexFile {
                 MAX_INDEX_SIZE >> 20
             );
         }
-        let doc: serde_yaml::Value = serde_yaml::from_slice(bytes).map_err(|e| {
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            anyhow::anyhow!(
+                "the repository index is not valid YAML: {origin}: it is not UTF-8 text"
+            )
+        })?;
+        let doc: crate::yaml::Yaml = crate::yaml::try_from_str(text).map_err(|e| {
             anyhow::anyhow!(
                 "the repository index is not valid YAML: {}",
-                crate::yamlpos::describe_yaml_error(origin, &e)
+                e.describe(origin)
             )
         })?;
         let Some(map) = doc.as_mapping() else {
@@ -108,8 +113,8 @@ impl IndexFile {
             .to_string();
         let mut warnings = Vec::new();
         let entries = match map.get("entries") {
-            None | Some(serde_yaml::Value::Null) => return Ok((index, warnings)),
-            Some(serde_yaml::Value::Mapping(m)) => m,
+            None | Some(crate::yaml::Yaml::Null) => return Ok((index, warnings)),
+            Some(crate::yaml::Yaml::Mapping(m)) => m,
             Some(_) => bail!("repository index {origin}: `entries` is not a mapping"),
         };
         for (name, versions) in entries {
@@ -254,12 +259,12 @@ impl IndexFile {
     /// The index as Helm writes it: YAML with keys in alphabetical order.
     pub fn to_yaml(&self) -> Result<String> {
         let value = serde_json::to_value(self)?;
-        Ok(serde_yaml::to_string(&sorted_yaml(value))?)
+        crate::yaml::to_string(&sorted_yaml(value))
     }
 }
 
-fn parse_entry(name: &str, v: &serde_yaml::Value) -> Result<ChartVersion> {
-    let cv: ChartVersion = serde_yaml::from_value(v.clone()).context("malformed entry")?;
+fn parse_entry(name: &str, v: &crate::yaml::Yaml) -> Result<ChartVersion> {
+    let cv: ChartVersion = crate::yaml::from_yaml(v.clone()).context("malformed entry")?;
     if cv.metadata.name != name {
         bail!("its name `{}` differs from its key", cv.metadata.name);
     }
@@ -272,19 +277,19 @@ fn parse_entry(name: &str, v: &serde_yaml::Value) -> Result<ChartVersion> {
 }
 
 /// Converts JSON to YAML with every mapping's keys sorted, whatever order serde_json keeps.
-fn sorted_yaml(v: serde_json::Value) -> serde_yaml::Value {
+fn sorted_yaml(v: serde_json::Value) -> crate::yaml::Yaml {
+    use crate::yaml::Yaml as Y;
     use serde_json::Value as J;
-    use serde_yaml::Value as Y;
     match v {
         J::Null => Y::Null,
         J::Bool(b) => Y::Bool(b),
-        J::Number(n) => serde_yaml::to_value(n).unwrap_or(Y::Null),
+        J::Number(n) => crate::yaml::to_yaml(&n).unwrap_or(Y::Null),
         J::String(s) => Y::String(s),
         J::Array(a) => Y::Sequence(a.into_iter().map(sorted_yaml).collect()),
         J::Object(o) => {
             let mut pairs: Vec<(String, J)> = o.into_iter().collect();
             pairs.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut m = serde_yaml::Mapping::new();
+            let mut m = crate::yaml::Mapping::new();
             for (k, v) in pairs {
                 m.insert(Y::String(k), sorted_yaml(v));
             }
@@ -353,7 +358,7 @@ pub fn index_directory(dir: &Path, opts: &IndexOptions) -> Result<(IndexFile, Ve
                 let mtime = std::fs::metadata(&path)
                     .and_then(|m| m.modified())
                     .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
-                rfc3339(mtime)
+                crate::timestamp::Timestamp::from_system_time(mtime).rfc3339_nanos()
             });
         let url = match &opts.url {
             Some(base) => format!("{}/{rel}", base.trim_end_matches('/')),
@@ -384,7 +389,7 @@ pub fn index_directory(dir: &Path, opts: &IndexOptions) -> Result<(IndexFile, Ve
         }
     }
     index.sort();
-    index.generated = rfc3339(std::time::SystemTime::now());
+    index.generated = crate::timestamp::Timestamp::now().rfc3339_nanos();
     Ok((index, warnings))
 }
 
@@ -410,7 +415,7 @@ fn list_packages(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) -> Res
 
 /// Chart.yaml of a package, read through the hardened archive reader (only Chart.yaml is
 /// parsed, so indexing stays fast).
-pub fn package_metadata(bytes: &[u8], origin: &Path) -> Result<Metadata> {
+pub(crate) fn package_metadata(bytes: &[u8], origin: &Path) -> Result<Metadata> {
     let (top, files) = crate::chart::archive::read(bytes, origin)?;
     let chart_yaml = files
         .iter()
@@ -427,36 +432,6 @@ pub fn package_metadata(bytes: &[u8], origin: &Path) -> Result<Metadata> {
         );
     }
     Ok(meta)
-}
-
-/// Formats a time as RFC 3339 in UTC with nanoseconds, as Go's time marshals it.
-pub fn rfc3339(t: std::time::SystemTime) -> String {
-    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, day) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60,
-        d.subsec_nanos()
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
-/// (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
@@ -544,11 +519,5 @@ mod tests {
         let out = i.to_yaml().unwrap();
         assert!(out.contains("import-values:\n"), "{out}");
         assert!(out.contains("repository: https://x"), "{out}");
-    }
-
-    #[test]
-    fn rfc3339_formats_a_known_instant() {
-        let t = std::time::UNIX_EPOCH + std::time::Duration::new(1_700_000_000, 5);
-        assert_eq!(rfc3339(t), "2023-11-14T22:13:20.000000005Z");
     }
 }

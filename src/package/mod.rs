@@ -56,10 +56,15 @@ pub fn package(
     )?;
     let dest = dest_dir.join(format!("{name}-{version}.tgz"));
     crate::chart::load::load_archive(&bytes, &dest)
-        .context("the package does not load back; this is a bug in stoke, please report it")?;
+        .with_context(|| {
+            format!(
+                "cannot package `{}`: the package would be refused when loaded (see docs/limits.md to raise a limit)",
+                chart_dir.display()
+            )
+        })?;
     std::fs::create_dir_all(dest_dir)
         .with_context(|| format!("cannot create destination `{}`", dest_dir.display()))?;
-    write_atomically(&dest, &bytes)?;
+    crate::fsutil::AtomicWrite::PUBLIC.write(&dest, &bytes)?;
     Ok(dest)
 }
 
@@ -86,51 +91,10 @@ fn lint_before_packaging(chart_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `dest` through a temporary file in the same folder, so a reader never
-/// sees half a file. The temporary file is created exclusively (never through an existing
-/// file or symlink), and the rename replaces a symlink at `dest` rather than writing
-/// through it.
+/// Writes `bytes` to `dest` atomically with the usual file mode, flushed to disk; the
+/// same as [`crate::fsutil::AtomicWrite::PUBLIC`], kept for callers written against it.
 pub fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let dir = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let file_name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
-        let tmp = dir.join(format!(
-            ".{file_name}.{}.{nanos}.{attempt}.tmp",
-            std::process::id()
-        ));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                attempt += 1
-            }
-            Err(e) => {
-                return Err(e).with_context(|| format!("cannot write `{}`", tmp.display()));
-            }
-        }
-    };
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
-    drop(file);
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, dest)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("cannot write `{}`", dest.display()));
-    }
-    Ok(())
+    crate::fsutil::AtomicWrite::PUBLIC.write(dest, bytes)
 }
 
 /// Builds the package bytes for `chart_dir`; returns the chart name, its version and the
@@ -162,7 +126,7 @@ pub fn build_archive(chart_dir: &Path, opts: &PackageOptions) -> Result<(String,
 /// Replaces `version` and/or `appVersion` in Chart.yaml, keeping every other key (comments
 /// are lost, as with Helm).
 fn rewrite_chart_yaml(text: &str, opts: &PackageOptions, origin: &Path) -> Result<String> {
-    let mut doc: serde_yaml::Value = serde_yaml::from_str(text)
+    let mut doc: crate::yaml::Yaml = crate::yaml::try_from_str(text)
         .with_context(|| format!("{} is not valid YAML", origin.display()))?;
     let map = doc
         .as_mapping_mut()
@@ -176,7 +140,7 @@ fn rewrite_chart_yaml(text: &str, opts: &PackageOptions, origin: &Path) -> Resul
     if let Some(v) = &opts.app_version {
         map.insert("appVersion".into(), v.as_str().into());
     }
-    Ok(serde_yaml::to_string(&doc)?)
+    crate::yaml::to_string(&doc)
 }
 
 /// Every file of the chart that `.helmignore` keeps, as (relative path, contents), sorted
@@ -193,7 +157,9 @@ pub fn collect_files(chart_dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
         }
     };
     let mut out = Vec::new();
-    walk(chart_dir, "", &rules, &mut out, 0)?;
+    let mut walker = crate::chart::links::Walker::new(chart_dir)?;
+    let within = walker.canonical_root().to_path_buf();
+    walk(chart_dir, "", &rules, &mut out, &mut walker, 0, &within)?;
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
@@ -203,15 +169,11 @@ fn walk(
     rel: &str,
     rules: &IgnoreRules,
     out: &mut Vec<(String, Vec<u8>)>,
+    walker: &mut crate::chart::links::Walker,
     depth: usize,
+    within: &Path,
 ) -> Result<()> {
-    // Symlinked folders are followed (as Helm does); a cycle would recurse forever.
-    if depth > 64 {
-        bail!(
-            "`{}` is nested more than 64 folders deep (a symlink loop?)",
-            root.join(rel).display()
-        );
-    }
+    use crate::chart::links::Entry;
     let dir = root.join(rel);
     let entries =
         std::fs::read_dir(&dir).with_context(|| format!("cannot list `{}`", dir.display()))?;
@@ -229,21 +191,25 @@ fn walk(
         } else {
             format!("{rel}/{name}")
         };
-        let meta = std::fs::metadata(entry.path())
-            .with_context(|| format!("cannot read `{}`", entry.path().display()))?;
-        if rules.is_ignored(&rel_path, meta.is_dir()) {
+        // Links inside the chart are followed, links leaving it refused (chart/links.rs).
+        let kind = walker.entry(&entry.path(), depth, within)?;
+        if rules.is_ignored(&rel_path, matches!(kind, Entry::Dir(_))) {
             continue;
         }
         // Helm never packages hidden files under templates/.
         if rel_path.starts_with("templates/") && name.starts_with('.') {
             continue;
         }
-        if meta.is_dir() {
-            walk(root, &rel_path, rules, out, depth + 1)?;
-        } else if meta.is_file() {
-            let data = std::fs::read(entry.path())
-                .with_context(|| format!("cannot read `{}`", entry.path().display()))?;
-            out.push((rel_path, data));
+        match kind {
+            Entry::Dir(linked) => {
+                let bound = linked.as_deref().unwrap_or(within);
+                walk(root, &rel_path, rules, out, walker, depth + 1, bound)?
+            }
+            Entry::File(size) => {
+                let data = walker.read(&entry.path(), size)?;
+                out.push((rel_path, data));
+            }
+            Entry::Other => {}
         }
     }
     Ok(())

@@ -2,8 +2,9 @@
 
 use anyhow::Result;
 
-use super::record::{Status, Summary};
-use crate::storage::{ReleaseKey, Store};
+use crate::record::ReleaseKey;
+use crate::record::{Status, Summary};
+use crate::storage::Store;
 
 /// The summaries of `key`'s revisions, oldest first; with `max`, only the newest `max`.
 ///
@@ -21,6 +22,37 @@ pub fn history(store: &dyn Store, key: &ReleaseKey, max: Option<usize>) -> Resul
         .find(|s| s.status == Status::Deployed)
         .map(|s| s.revision);
     for s in &mut all {
+        if s.status == Status::Deployed && Some(s.revision) != newest_deployed {
+            s.status = Status::Superseded;
+        }
+    }
+    if let Some(max) = max
+        && max > 0
+        && all.len() > max
+    {
+        all.drain(..all.len() - max);
+    }
+    Ok(all)
+}
+
+/// [`history`], keeping every readable revision and reporting each unreadable one in its
+/// place (oldest first), so one damaged record does not hide the rest.
+pub fn history_lenient(
+    store: &dyn Store,
+    key: &ReleaseKey,
+    max: Option<usize>,
+) -> Result<Vec<std::result::Result<Summary, crate::storage::Damaged>>> {
+    let mut all = store.history_lenient(key)?;
+    if all.is_empty() {
+        return Err(super::not_found(key));
+    }
+    let newest_deployed = all
+        .iter()
+        .rev()
+        .filter_map(|s| s.as_ref().ok())
+        .find(|s| s.status == Status::Deployed)
+        .map(|s| s.revision);
+    for s in all.iter_mut().flatten() {
         if s.status == Status::Deployed && Some(s.revision) != newest_deployed {
             s.status = Status::Superseded;
         }

@@ -1,12 +1,14 @@
 //! `stoke install`: the first revision of a release (or a new one after an uninstall that
 //! kept history, as Helm's install --replace allows).
 
+use std::collections::BTreeMap;
+
 use anyhow::{Result, bail};
 
-use super::record::{Revision, Status};
 use super::{ChartInput, Done, Env, Locked};
 use crate::engine::ReleaseInfo;
-use crate::storage::ReleaseKey;
+use crate::record::ReleaseKey;
+use crate::record::{Revision, Status};
 
 /// Options of an install.
 #[derive(Debug, Clone, Default)]
@@ -15,6 +17,8 @@ pub struct InstallOptions {
     pub description: Option<String>,
     /// Render and report without writing anything.
     pub dry_run: bool,
+    /// Labels to record on the release (none when `None`).
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 /// Installs `input` as release `key`.
@@ -81,7 +85,7 @@ fn plan(
     } else {
         (Status::PendingInstall, "Initial install underway")
     };
-    let rev = super::new_revision(
+    let mut rev = super::new_revision(
         key,
         number,
         input.chart,
@@ -90,11 +94,12 @@ fn plan(
         (status, description),
         None,
     );
+    rev.labels = opts.labels.clone().unwrap_or_default();
     Ok((rev, warnings))
 }
 
 /// The install under an already held lock (also used by `upgrade --install`).
-pub fn install_locked(
+pub(crate) fn install_locked(
     env: &Env,
     key: &ReleaseKey,
     locked: Locked,
@@ -111,7 +116,7 @@ pub fn install_locked(
     }
     let done = opts.description.as_deref().unwrap_or("Install complete");
     let name = key.name.clone();
-    let crds = crate::chart::crds::crds(input.chart)?;
+    let crds = crate::kube::crds::crds(input.chart)?;
     super::perform_with(
         env,
         &locked.lock,

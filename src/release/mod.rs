@@ -1,4 +1,4 @@
-//! The release lifecycle: the [`record::Revision`] record and one module per action.
+//! The release lifecycle: one module per action on [`crate::record::Revision`] records.
 //!
 //! Every write follows the same protocol so that a crash at any moment leaves a store the
 //! next operation can continue from (docs/store.md walks through each crash point):
@@ -16,8 +16,10 @@ pub mod diff;
 pub mod get;
 pub mod history;
 pub mod install;
+pub mod labels;
 pub mod list;
-pub mod record;
+pub mod live;
+pub mod names;
 pub mod rollback;
 pub mod status;
 pub mod uninstall;
@@ -29,11 +31,15 @@ mod tests;
 use anyhow::{Context, Result, bail};
 
 use crate::chart::Chart;
-use crate::engine::{Capabilities, Manifest, ReleaseInfo, RenderOptions};
-use crate::storage::{Head, LockWait, ReleaseKey, ReleaseLock, Store};
+use crate::engine::{Capabilities, ReleaseInfo, RenderOptions};
+use crate::manifest::Manifest;
+/// The record types moved to [`crate::record`]; this path stays for code written against it.
+pub use crate::record;
+use crate::record::{Head, ReleaseKey, Revision, Status};
+use crate::storage::{LockWait, ReleaseLock, Store};
 use crate::target::{Action, Change, RolledBack, Target};
+use crate::timestamp::now_rfc3339;
 use crate::values::UserValues;
-use record::{Revision, Status, now_rfc3339};
 
 /// What every action works with.
 pub struct Env<'a> {
@@ -68,17 +74,7 @@ pub struct Done {
     pub installed: bool,
 }
 
-/// Stops the process at a named point when `STOKE_FAILPOINT` names it: a test-only way to
-/// reproduce a crash at an exact step of the write protocol. Costs one environment lookup
-/// per process.
-pub fn failpoint(name: &str) {
-    static ACTIVE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let active = ACTIVE.get_or_init(|| std::env::var("STOKE_FAILPOINT").ok());
-    if active.as_deref() == Some(name) {
-        eprintln!("stoke: failpoint `{name}` reached; exiting as if killed");
-        std::process::exit(86);
-    }
-}
+pub use crate::failpoint::failpoint;
 
 /// The state of a release under its lock, after [`recover`].
 pub struct Locked {
@@ -91,7 +87,7 @@ pub struct Locked {
 }
 
 /// Locks `key` and repairs what an interrupted operation left behind.
-pub fn lock_and_recover(env: &Env, key: &ReleaseKey) -> Result<Locked> {
+pub(crate) fn lock_and_recover(env: &Env, key: &ReleaseKey) -> Result<Locked> {
     let lock = env.store.lock(key, env.wait)?;
     // What was pending before recovery is what a crash may have half-delivered.
     let interrupted = match (env.target, env.store.head(key)?) {
@@ -104,6 +100,9 @@ pub fn lock_and_recover(env: &Env, key: &ReleaseKey) -> Result<Locked> {
     let (head, latest) = recover(env.store, &lock)?;
     if let (Some(target), Some(interrupted)) = (env.target, interrupted) {
         converge(env, target, &lock, head.as_ref(), &interrupted)?;
+    }
+    if let Some(target) = env.target {
+        repair_target(env.store, target, key, head.as_ref(), latest.as_ref())?;
     }
     Ok(Locked { lock, head, latest })
 }
@@ -136,8 +135,29 @@ fn converge(
         })
 }
 
+/// Brings the target back to the deployed revision (or to nothing when none is deployed).
+/// An earlier operation may have been killed or run out of disk half-way through writing
+/// it; applying is idempotent and skips files that are already right, so on an intact
+/// target this only reads.
+fn repair_target(
+    store: &dyn Store,
+    target: &dyn Target,
+    key: &ReleaseKey,
+    head: Option<&Head>,
+    latest: Option<&Revision>,
+) -> Result<()> {
+    let deployed = match (head.and_then(|h| h.deployed), latest) {
+        (Some(d), Some(l)) if d == l.revision => Some(l.clone()),
+        (Some(d), _) => Some(load(store, key, d)?),
+        (None, _) => None,
+    };
+    target
+        .restore(key, deployed.as_ref().map(|d| d.manifests.as_slice()))
+        .context("cannot bring the output folder back to the deployed revision")
+}
+
 /// Reads the head and latest revision without locking (for dry runs and diffs).
-pub fn read_current(
+pub(crate) fn read_current(
     store: &dyn Store,
     key: &ReleaseKey,
 ) -> Result<(Option<Head>, Option<Revision>)> {
@@ -150,6 +170,17 @@ pub fn read_current(
 
 /// Loads a revision that must exist.
 pub fn load(store: &dyn Store, key: &ReleaseKey, revision: u64) -> Result<Revision> {
+    if let Some(r) = store.revision(key, revision)? {
+        return Ok(r);
+    }
+    // Readers take no lock: an uninstall may have removed the whole release meanwhile.
+    if store.head(key).ok().flatten().is_none() {
+        return Err(anyhow::anyhow!(
+            "release {} in namespace {} was uninstalled while it was being read (or does not exist); see `stoke list -A`",
+            key.name,
+            key.namespace
+        ));
+    }
     store.revision(key, revision)?.with_context(|| {
         format!(
             "release {} has no revision {revision} (it was pruned or never written; see `stoke history {} -n {}`)",
@@ -171,7 +202,10 @@ fn interrupted_description(status: Status) -> String {
 /// Under the lock, nothing else is working on the release, so any pending state was left
 /// by a process that died. Brings the release back to a consistent state and returns the
 /// head and latest revision.
-pub fn recover(store: &dyn Store, lock: &ReleaseLock) -> Result<(Option<Head>, Option<Revision>)> {
+pub(crate) fn recover(
+    store: &dyn Store,
+    lock: &ReleaseLock,
+) -> Result<(Option<Head>, Option<Revision>)> {
     let key = lock.key().clone();
     let Some(mut head) = store.head(&key)? else {
         // A first install may have died before its first record landed.
@@ -232,7 +266,7 @@ pub fn render(
 }
 
 /// Builds a new revision record from a render.
-pub fn new_revision(
+pub(crate) fn new_revision(
     key: &ReleaseKey,
     number: u64,
     chart: &Chart,
@@ -243,7 +277,7 @@ pub fn new_revision(
 ) -> Revision {
     let now = now_rfc3339();
     Revision {
-        format: crate::storage::FORMAT_VERSION,
+        format: crate::record::FORMAT_VERSION,
         name: key.name.clone(),
         namespace: key.namespace.clone(),
         revision: number,
@@ -257,11 +291,12 @@ pub fn new_revision(
         computed_values: outcome.computed.values,
         notes: outcome.rendered.notes,
         manifests: outcome.rendered.manifests,
+        labels: Default::default(),
     }
 }
 
 /// Collects warnings of a render for the user.
-pub fn warnings_of(outcome: &crate::pipeline::Outcome) -> Vec<String> {
+pub(crate) fn warnings_of(outcome: &crate::pipeline::Outcome) -> Vec<String> {
     let mut w = outcome.computed.warnings.clone();
     w.extend(outcome.computed.unknown.iter().map(|u| u.to_string()));
     w.extend(outcome.rendered.warnings.iter().cloned());
@@ -270,7 +305,7 @@ pub fn warnings_of(outcome: &crate::pipeline::Outcome) -> Vec<String> {
 
 /// Records `rev` (already written as pending) as deployed, supersedes the previously
 /// deployed revision and updates the head, in that order (see the module docs).
-pub fn finalize(
+pub(crate) fn finalize(
     env: &Env,
     lock: &ReleaseLock,
     head: Option<&Head>,
@@ -300,7 +335,7 @@ pub fn finalize(
 
 /// Writes `rev` as pending, applies it to the target, and finalizes it; a target error
 /// marks the revision failed (keeping the previous deployed revision live).
-pub fn perform(
+pub(crate) fn perform(
     env: &Env,
     lock: &ReleaseLock,
     head: Option<&Head>,
@@ -341,10 +376,22 @@ pub fn perform_with(
             Status::PendingRollback => Action::Rollback,
             _ => Action::Upgrade,
         };
+        // A failed revision after the deployed one may have left objects of its own in
+        // the cluster; they are pruned like the deployed revision's.
+        let mut stale = Vec::new();
+        if let Some(h) = head
+            && Some(h.latest) != h.deployed
+            && h.latest != rev.revision
+            && let Some(failed) = env.store.revision(lock.key(), h.latest)?
+            && failed.status == Status::Failed
+        {
+            stale = failed.manifests;
+        }
         let change = Change {
             release: lock.key(),
             action,
             manifests: &rev.manifests,
+            stale: &stale,
             previous: deployed.as_ref().map_or(&[], |d| d.manifests.as_slice()),
             previous_revision: deployed.as_ref().map(|d| d.revision),
             crds,
@@ -361,6 +408,10 @@ pub fn perform_with(
                 summary: rev.summary(),
             };
             env.store.write_head(lock, &failed_head)?;
+            // Put the previous deployed revision back at once where the target keeps a
+            // copy (the folder target); should that fail too, the next operation's repair
+            // does it. The cluster target leaves a failed change as it is unless --atomic.
+            let _ = repair_target(env.store, target, lock.key(), Some(&failed_head), None);
             if let Some(rb) = e.downcast_ref::<RolledBack>() {
                 record_undo(env, lock, &failed_head, rb.to, rev.revision)?;
             }
@@ -401,13 +452,14 @@ fn record_undo(
 
 /// Deletes the oldest superseded revisions until at most `max` remain (0 keeps all). The
 /// deployed and latest revisions, and failed ones, are never pruned.
-pub fn prune(env: &Env, lock: &ReleaseLock, head: &Head, max: usize) -> Result<Vec<u64>> {
+pub(crate) fn prune(env: &Env, lock: &ReleaseLock, head: &Head, max: usize) -> Result<Vec<u64>> {
     let mut pruned = Vec::new();
+    // Every write ends here, so this is where what a crash left (temporary files, trash)
+    // is cleared, with or without a history limit.
+    env.store.sweep(lock)?;
     if max == 0 {
         return Ok(pruned);
     }
-    // Pruning lists the release's records anyway, so it also clears what a crash left.
-    env.store.sweep(lock)?;
     let numbers = env.store.revision_numbers(lock.key())?;
     let mut excess = numbers.len().saturating_sub(max);
     for n in numbers {
@@ -429,7 +481,7 @@ pub fn prune(env: &Env, lock: &ReleaseLock, head: &Head, max: usize) -> Result<V
 }
 
 /// The "no such release" error, with what to do.
-pub fn not_found(key: &ReleaseKey) -> anyhow::Error {
+pub(crate) fn not_found(key: &ReleaseKey) -> anyhow::Error {
     anyhow::anyhow!(
         "release {} not found in namespace {} (see `stoke list -A`, or install it with `stoke install {} CHART`)",
         key.name,
@@ -439,7 +491,7 @@ pub fn not_found(key: &ReleaseKey) -> anyhow::Error {
 }
 
 /// Refuses an operation on an uninstalled release that needs a live one.
-pub fn require_live(key: &ReleaseKey, latest: &Revision, action: &str) -> Result<()> {
+pub(crate) fn require_live(key: &ReleaseKey, latest: &Revision, action: &str) -> Result<()> {
     if latest.status == Status::Uninstalled {
         bail!(
             "cannot {action} {}: it was uninstalled (history kept); install it again with `stoke install {} CHART -n {}`",

@@ -3,9 +3,10 @@
 
 use anyhow::{Result, bail};
 
-use super::record::{Status, now_rfc3339};
 use super::{Done, Env};
-use crate::storage::ReleaseKey;
+use crate::record::ReleaseKey;
+use crate::record::Status;
+use crate::timestamp::now_rfc3339;
 
 /// Options of a rollback.
 #[derive(Debug, Clone)]
@@ -73,7 +74,7 @@ pub fn rollback(env: &Env, key: &ReleaseKey, opts: &RollbackOptions) -> Result<D
     rev.first_deployed = latest.first_deployed.clone();
     rev.last_deployed = now_rfc3339();
     rev.deleted = None;
-    rev.format = crate::storage::FORMAT_VERSION;
+    rev.format = crate::record::FORMAT_VERSION;
     let Some(locked) = locked else {
         return Ok(Done {
             revision: rev,

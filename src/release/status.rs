@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::record::{Revision, Status, human_time};
-use crate::storage::{ReleaseKey, Store};
+use crate::record::ReleaseKey;
+use crate::record::{Revision, Status};
+use crate::storage::Store;
+use crate::timestamp::human_time;
 
 /// What `status` reports; the JSON field names are stable (docs/store.md).
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +38,9 @@ pub struct StatusReport {
     pub resources: BTreeMap<String, Vec<String>>,
     /// Rendered notes.
     pub notes: Option<String>,
+    /// Each resource's live state, when a cluster is configured (docs/cluster.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<Vec<super::live::LiveResource>>,
 }
 
 /// The status of `key` at `revision` (default: latest).
@@ -65,12 +70,13 @@ pub fn report(rev: &Revision) -> StatusReport {
         chart_digest: rev.chart.digest.clone(),
         resources,
         notes: rev.notes.clone(),
+        live: None,
     }
 }
 
 impl StatusReport {
     /// The report as people read it.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = format!(
             "NAME: {}\nLAST DEPLOYED: {}\nNAMESPACE: {}\nSTATUS: {}\nREVISION: {}\nCHART: {}\nAPP VERSION: {}\nDESCRIPTION: {}\n",
             self.name,

@@ -1,19 +1,23 @@
-//! Specifications of the lifecycle actions, against a file store in a temporary folder and
-//! a chart built in memory.
+//! Specifications of the lifecycle actions, against the in-memory store (with injected
+//! faults standing in for crashes) and, where the file format matters, a file store in a
+//! temporary folder; the chart is built in memory. The binary-level crash tests
+//! (tests/release_faults.rs) kill real processes at the failpoints instead.
 
 use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
 
 use super::install::{InstallOptions, install};
-use super::record::Status;
 use super::rollback::{RollbackOptions, rollback};
 use super::uninstall::{UninstallOptions, uninstall};
 use super::upgrade::{UpgradeOptions, ValuesMode, upgrade};
 use super::*;
 use crate::chart::{Chart, ChartFile};
+use crate::record::ReleaseKey;
+use crate::record::Status;
 use crate::storage::file::FileStore;
-use crate::storage::{LockWait, ReleaseKey, Store};
+use crate::storage::memory::{MemoryStore, Op};
+use crate::storage::{LockWait, Store};
 use crate::values::UserValues;
 
 fn chart(version: &str) -> Chart {
@@ -46,25 +50,39 @@ fn values(v: Value) -> UserValues {
             _ => Map::new(),
         },
         sources: Vec::new(),
+        ..UserValues::default()
     }
 }
 
-struct Fixture {
-    _tmp: tempfile::TempDir,
-    store: FileStore,
+struct Fixture<S> {
+    _tmp: Option<tempfile::TempDir>,
+    store: S,
     key: ReleaseKey,
 }
 
-impl Fixture {
-    fn new() -> Fixture {
+impl Fixture<MemoryStore> {
+    fn new() -> Fixture<MemoryStore> {
+        Fixture {
+            _tmp: None,
+            store: MemoryStore::new(),
+            key: ReleaseKey::new("default", "gw").unwrap(),
+        }
+    }
+}
+
+impl Fixture<FileStore> {
+    fn on_disk() -> Fixture<FileStore> {
         let tmp = tempfile::tempdir().unwrap();
         let store = FileStore::open(&tmp.path().join("store")).unwrap();
         Fixture {
-            _tmp: tmp,
+            _tmp: Some(tmp),
             store,
             key: ReleaseKey::new("default", "gw").unwrap(),
         }
     }
+}
+
+impl<S: Store> Fixture<S> {
     fn env(&self) -> Env<'_> {
         Env {
             store: &self.store,
@@ -250,14 +268,10 @@ fn an_interrupted_upgrade_stays_visible_and_the_next_one_succeeds() {
     let f = Fixture::new();
     let c = chart("1.0.0");
     f.install(&c, json!({})).unwrap();
-    // A process wrote its pending revision and died.
-    let lock = f.store.lock(&f.key, LockWait::FailFast).unwrap();
-    let mut pending = f.store.revision(&f.key, 1).unwrap().unwrap();
-    pending.revision = 2;
-    pending.status = Status::PendingUpgrade;
-    pending.description = "Preparing upgrade".into();
-    f.store.write_revision(&lock, &pending).unwrap();
-    drop(lock);
+    // The upgrade writes its pending revision, then dies before recording it deployed.
+    f.store.fail_nth(Op::WriteRevision, 2);
+    f.upgrade(&c, json!({}), UpgradeOptions::default())
+        .unwrap_err();
     let st = status::status(&f.store, &f.key, None).unwrap();
     assert_eq!((st.revision, st.status), (2, Status::PendingUpgrade));
 
@@ -274,11 +288,16 @@ fn a_crash_between_deploying_and_superseding_is_completed_by_the_next_operation(
     let f = Fixture::new();
     let c = chart("1.0.0");
     f.install(&c, json!({})).unwrap();
-    let lock = f.store.lock(&f.key, LockWait::FailFast).unwrap();
-    let mut r2 = f.store.revision(&f.key, 1).unwrap().unwrap();
-    r2.revision = 2;
-    f.store.write_revision(&lock, &r2).unwrap();
-    drop(lock);
+    // Writes of the upgrade: pending revision 2, revision 2 deployed, revision 1
+    // superseded, head. It dies at the third.
+    f.store.fail_nth(Op::WriteRevision, 3);
+    f.upgrade(&c, json!({}), UpgradeOptions::default())
+        .unwrap_err();
+    assert_eq!(
+        f.store.revision(&f.key, 1).unwrap().unwrap().status,
+        Status::Deployed,
+        "both revisions say deployed"
+    );
     // Lock-free readers already show one deployed revision.
     let st: Vec<Status> = f.statuses().into_iter().map(|s| s.1).collect();
     assert_eq!(st, [Status::Superseded, Status::Deployed]);
@@ -322,7 +341,7 @@ fn a_second_operation_on_a_release_fails_fast_but_other_releases_proceed() {
 
 #[test]
 fn records_from_a_newer_stoke_and_damaged_records_are_refused_clearly() {
-    let f = Fixture::new();
+    let f = Fixture::on_disk();
     let c = chart("1.0.0");
     f.install(&c, json!({})).unwrap();
     f.upgrade(&c, json!({}), UpgradeOptions::default()).unwrap();
@@ -352,7 +371,7 @@ fn records_from_a_newer_stoke_and_damaged_records_are_refused_clearly() {
 #[test]
 fn records_are_private_and_human_readable() {
     use std::os::unix::fs::PermissionsExt;
-    let f = Fixture::new();
+    let f = Fixture::on_disk();
     f.install(&chart("1.0.0"), json!({})).unwrap();
     let dir = f.store.root().join("releases/default/gw");
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -367,11 +386,19 @@ fn records_are_private_and_human_readable() {
     );
 }
 
+/// Fails to deliver the upgrade to 9 replicas (as a full disk would) and accepts the rest,
+/// such as the repair back to the deployed revision.
 struct BrokenTarget;
 
 impl crate::target::Target for BrokenTarget {
-    fn apply(&self, _: &crate::target::Change) -> anyhow::Result<()> {
-        anyhow::bail!("the output folder is full")
+    fn apply(&self, c: &crate::target::Change) -> anyhow::Result<()> {
+        if c.manifests
+            .iter()
+            .any(|m| m.body.contains("replicas: \"9\""))
+        {
+            anyhow::bail!("the output folder is full")
+        }
+        Ok(())
     }
     fn remove(&self, _: &ReleaseKey, _: &[crate::engine::Manifest]) -> anyhow::Result<()> {
         Ok(())
@@ -418,4 +445,38 @@ fn a_failing_target_marks_the_revision_failed_and_keeps_the_deployed_one_live() 
     assert!(r3.manifests[0].body.contains("replicas: \"1\""));
     let st: Vec<Status> = f.statuses().into_iter().map(|s| s.1).collect();
     assert_eq!(st, [Status::Superseded, Status::Failed, Status::Deployed]);
+}
+
+#[test]
+fn an_upgrade_that_dies_at_any_write_is_repaired_by_the_next_one() {
+    // An upgrade writes: pending revision, deployed revision, superseded previous, head.
+    for n in 1..=4 {
+        let f = Fixture::new();
+        let c = chart("1.0.0");
+        f.install(&c, json!({})).unwrap();
+        f.store.fail_nth_write(n);
+        f.upgrade(&c, json!({"replicas": 2}), UpgradeOptions::default())
+            .unwrap_err();
+        assert!(!f.store.fault_pending(), "write {n} was attempted");
+
+        let done = f
+            .upgrade(&c, json!({"replicas": 3}), UpgradeOptions::default())
+            .unwrap();
+        let head = f.store.head(&f.key).unwrap().unwrap();
+        assert_eq!(head.deployed, Some(done.revision.revision), "write {n}");
+        assert_eq!(head.latest, done.revision.revision, "write {n}");
+        let deployed: Vec<u64> = f
+            .store
+            .revision_numbers(&f.key)
+            .unwrap()
+            .into_iter()
+            .filter(|&r| f.store.revision(&f.key, r).unwrap().unwrap().status == Status::Deployed)
+            .collect();
+        assert_eq!(
+            deployed,
+            [done.revision.revision],
+            "write {n}: one deployed revision"
+        );
+        assert!(f.cfg(done.revision.revision).contains("replicas: \"3\""));
+    }
 }

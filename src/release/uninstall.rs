@@ -4,8 +4,9 @@
 use anyhow::{Result, bail};
 
 use super::Env;
-use super::record::{Revision, Status, now_rfc3339};
-use crate::storage::{Head, ReleaseKey};
+use crate::record::{Head, ReleaseKey};
+use crate::record::{Revision, Status};
+use crate::timestamp::now_rfc3339;
 
 /// Options of an uninstall.
 #[derive(Debug, Clone, Default)]

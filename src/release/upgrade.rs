@@ -1,13 +1,15 @@
 //! `stoke upgrade`: a new revision from a chart and values, with Helm's values modes.
 
+use std::collections::BTreeMap;
+
 use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
 use super::install::{InstallOptions, install_locked};
-use super::record::{Revision, Status};
 use super::{ChartInput, Done, Env};
 use crate::engine::ReleaseInfo;
-use crate::storage::{Head, ReleaseKey};
+use crate::record::{Head, ReleaseKey};
+use crate::record::{Revision, Status};
 
 /// How an upgrade combines the given values with the current revision's (Helm's flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,6 +40,12 @@ pub struct UpgradeOptions {
     pub description: Option<String>,
     /// Render and report without writing anything.
     pub dry_run: bool,
+    /// Labels of the new revision, replacing the current ones (a fleet's); `None` keeps
+    /// the current revision's, with `label_changes` applied.
+    pub labels: Option<BTreeMap<String, String>>,
+    /// `--labels`: merged over the current revision's labels; a `None` value removes a
+    /// label (Helm's upgrade semantics).
+    pub label_changes: BTreeMap<String, Option<String>>,
 }
 
 impl Default for UpgradeOptions {
@@ -48,6 +56,8 @@ impl Default for UpgradeOptions {
             history_max: 10,
             description: None,
             dry_run: false,
+            labels: None,
+            label_changes: Default::default(),
         }
     }
 }
@@ -77,7 +87,7 @@ pub fn current(
 }
 
 /// Computes the user values of the new revision.
-pub fn combine_values(
+pub(crate) fn combine_values(
     mode: ValuesMode,
     given: &Map<String, Value>,
     current: &Revision,
@@ -107,7 +117,7 @@ pub fn combine_values(
 }
 
 /// Renders the upgrade of `current` (revision `number`) without writing.
-pub fn plan(
+pub(crate) fn plan(
     key: &ReleaseKey,
     number: u64,
     current: &Revision,
@@ -151,7 +161,11 @@ pub fn plan(
         (Status::PendingUpgrade, description),
         Some(current.first_deployed.clone()),
     );
-    rev.chart = super::record::ChartInfo::of(input.chart);
+    rev.chart = crate::record::ChartInfo::of(input.chart);
+    rev.labels = match &opts.labels {
+        Some(labels) => labels.clone(),
+        None => super::labels::merged(&current.labels, &opts.label_changes),
+    };
     Ok((rev, warnings))
 }
 
@@ -171,7 +185,7 @@ pub enum Plan {
 }
 
 /// Plans an upgrade without taking the lock or writing.
-pub fn plan_only(
+pub(crate) fn plan_only(
     env: &Env,
     key: &ReleaseKey,
     input: &ChartInput,
@@ -198,6 +212,10 @@ pub fn plan_only(
             let iopts = InstallOptions {
                 description: opts.description.clone(),
                 dry_run: true,
+                labels: opts
+                    .labels
+                    .clone()
+                    .or_else(|| Some(super::labels::for_install(&opts.label_changes))),
             };
             let done = super::install::install(env, key, input, &iopts)?;
             Ok(Plan::Install(Box::new(done.revision), done.warnings))
@@ -248,6 +266,10 @@ pub fn upgrade(
         let iopts = InstallOptions {
             description: opts.description.clone(),
             dry_run: false,
+            labels: opts
+                .labels
+                .clone()
+                .or_else(|| Some(super::labels::for_install(&opts.label_changes))),
         };
         return install_locked(env, key, locked, input, &iopts);
     }

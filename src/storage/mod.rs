@@ -7,103 +7,37 @@
 //! `list`, `status` and `upgrade` never read the whole history. Writers hold the release's
 //! [`ReleaseLock`]; readers never lock and see each record either whole-old or whole-new.
 
+pub mod check;
 pub mod file;
-pub mod fsutil;
 pub mod kubernetes;
 pub mod location;
+pub mod memory;
 pub mod migrate;
 pub mod postgres;
 mod tls;
+
+/// The atomic writer moved to [`crate::fsutil`]; this path stays for code written against it.
+pub use crate::fsutil;
 
 use std::any::Any;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::record::{
+    FORMAT_VERSION, Head, MAX_RELEASE_NAME, ReleaseKey, validate_namespace, validate_release_name,
+};
+use crate::record::{Revision, Summary};
 use anyhow::{Result, bail};
-use serde::{Deserialize, Serialize};
 
-use crate::release::record::{Revision, Summary};
-
-/// The record format version this stoke reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
-
-/// A release's identity: namespace and name, both validated as DNS-safe so they can name
-/// folders and Kubernetes objects.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct ReleaseKey {
-    /// Namespace (a DNS-1123 label).
-    pub namespace: String,
-    /// Release name (Helm's rule: DNS-1123 subdomain of at most 53 characters).
-    pub name: String,
-}
-
-impl ReleaseKey {
-    /// Validates and builds a key.
-    pub fn new(namespace: &str, name: &str) -> Result<ReleaseKey> {
-        validate_release_name(name)?;
-        validate_namespace(namespace)?;
-        Ok(ReleaseKey {
-            namespace: namespace.to_string(),
-            name: name.to_string(),
-        })
-    }
-}
-
-impl std::fmt::Display for ReleaseKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
-    }
-}
-
-/// Longest release name Helm accepts (names end up in labels together with suffixes).
-pub const MAX_RELEASE_NAME: usize = 53;
-
-fn dns_label_ok(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        && b[0] != b'-'
-        && b[b.len() - 1] != b'-'
-}
-
-/// Checks a release name the way Helm does: lowercase letters, digits, `-` and `.`,
-/// starting and ending with a letter or digit, at most 53 characters.
-pub fn validate_release_name(name: &str) -> Result<()> {
-    let ok =
-        !name.is_empty() && name.len() <= MAX_RELEASE_NAME && name.split('.').all(dns_label_ok);
-    if !ok {
-        bail!(
-            "invalid release name `{name}`: use at most {MAX_RELEASE_NAME} lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit (e.g. `gateway-1`)"
-        );
-    }
-    Ok(())
-}
-
-/// Checks a namespace: a DNS-1123 label of at most 63 characters.
-pub fn validate_namespace(ns: &str) -> Result<()> {
-    if ns.len() > 63 || !dns_label_ok(ns) {
-        bail!(
-            "invalid namespace `{ns}`: use at most 63 lowercase letters, digits and `-`, starting and ending with a letter or digit"
-        );
-    }
-    Ok(())
-}
-
-/// The small per-release index: enough for `list`, `status` and the start of `upgrade`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Head {
-    /// The release.
-    #[serde(flatten)]
+/// A record a reader could not use, reported in place of what it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Damaged {
+    /// The release it belongs to.
     pub key: ReleaseKey,
-    /// Highest revision number written.
-    pub latest: u64,
-    /// The revision whose status is `deployed`, if any. Writers update it only after the
-    /// revisions themselves, so it doubles as the commit mark of a supersede (see
-    /// docs/store.md).
-    pub deployed: Option<u64>,
-    /// Summary of the latest revision.
-    pub summary: Summary,
+    /// The revision, or `None` for the release's head.
+    pub revision: Option<u64>,
+    /// What is wrong, naming the record.
+    pub problem: String,
 }
 
 /// How long to wait for another process's lock on a release.
@@ -154,7 +88,7 @@ impl ReleaseLock {
 /// A release store. Writes take a [`ReleaseLock`] for the release they change; reads do not
 /// lock. Each single write is atomic; the order in which the lifecycle actions issue them
 /// (see [`crate::release`]) makes every crash recoverable by the next locked operation.
-pub trait Store {
+pub trait Store: Send + Sync {
     /// Takes the release's lock, failing at once or waiting per `wait`.
     fn lock(&self, key: &ReleaseKey, wait: LockWait) -> Result<ReleaseLock>;
 
@@ -198,11 +132,26 @@ pub trait Store {
     /// Heads of all releases (of one namespace, or all), sorted by name then namespace,
     /// without reading any revision.
     fn list(&self, namespace: Option<&str>) -> Result<Vec<Head>>;
+
+    /// Like [`Store::list`], but a release whose head cannot be read is reported among the
+    /// damaged ones instead of failing the whole listing (damage stays local).
+    fn list_lenient(&self, namespace: Option<&str>) -> Result<(Vec<Head>, Vec<Damaged>)> {
+        Ok((self.list(namespace)?, Vec::new()))
+    }
+
+    /// Like [`Store::history`], with each revision that cannot be read reported in its
+    /// place instead of failing the whole history.
+    fn history_lenient(
+        &self,
+        key: &ReleaseKey,
+    ) -> Result<Vec<std::result::Result<Summary, Damaged>>> {
+        Ok(self.history(key)?.into_iter().map(Ok).collect())
+    }
 }
 
 /// Where the store lives when neither `--store` nor `STOKE_STORE` says:
 /// `$XDG_DATA_HOME/stoke`, else `~/.local/share/stoke`.
-pub fn default_location() -> Result<PathBuf> {
+pub(crate) fn default_location() -> Result<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(x).join("stoke"));
     }
@@ -220,35 +169,15 @@ pub fn open(location: Option<&str>) -> Result<Box<dyn Store>> {
     location::open(location, &crate::kube::KubeOptions::default())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn release_names_follow_helms_rule() {
-        for ok in ["gw", "gateway-1", "a.b", "x".repeat(53).as_str()] {
-            assert!(validate_release_name(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "",
-            "Gateway",
-            "-gw",
-            "gw-",
-            "a..b",
-            "a/b",
-            "..",
-            "gw_1",
-            "x".repeat(54).as_str(),
-        ] {
-            let err = validate_release_name(bad).unwrap_err().to_string();
-            assert!(err.contains("invalid release name"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn namespaces_are_dns_labels() {
-        assert!(validate_namespace("default").is_ok());
-        assert!(validate_namespace("kube.system").is_err());
-        assert!(validate_namespace("../etc").is_err());
+/// Opens the file store at `location` (a path or `file://PATH`), or the default one, for the
+/// commands that work on files themselves (`store check`, `store repair`).
+pub fn open_file(location: Option<&str>) -> Result<file::FileStore> {
+    match location.map(location::Location::parse).transpose()? {
+        None => file::FileStore::open(&default_location()?),
+        Some(location::Location::File(p)) => file::FileStore::open(&p),
+        Some(other) => bail!(
+            "--store {}: `store check` and `store repair` work on the file store; for this backend the server keeps records whole (see docs/store.md)",
+            other.display()
+        ),
     }
 }

@@ -10,14 +10,14 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
 use super::{Action, Change, RolledBack, Target};
-use crate::engine::Manifest;
 use crate::kube::Cluster;
 use crate::kube::apply::Prepared;
 use crate::kube::discovery::Discovery;
 use crate::kube::hooks::{self, Event, Hook};
 use crate::kube::object::{self, Id, Owner};
 use crate::kube::ready::{self, Readiness, Rules};
-use crate::storage::ReleaseKey;
+use crate::manifest::Manifest;
+use crate::record::ReleaseKey;
 
 /// Helm's default for `--timeout`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -145,13 +145,14 @@ impl ClusterTarget {
     }
 
     /// Refuses objects that belong to someone else (unless `--take-ownership`); returns
-    /// the identities of those that already exist.
+    /// the identities of those that already exist, and of those adopted.
     async fn check_ownership(
         &self,
         objs: &[Prepared],
         release: &ReleaseKey,
-    ) -> Result<BTreeSet<Id>> {
+    ) -> Result<(BTreeSet<Id>, BTreeSet<Id>)> {
         let mut existing = BTreeSet::new();
+        let mut adopted = BTreeSet::new();
         let mut refusals = Vec::new();
         for p in objs {
             let Some(live) = self.cluster.get_live(p).await? else {
@@ -166,6 +167,7 @@ impl ClusterTarget {
             };
             if self.opts.take_ownership {
                 say(&format!("taking ownership of {} ({whose})", p.id));
+                adopted.insert(p.id.clone());
             } else {
                 refusals.push(format!("  - {} {whose}", p.id));
             }
@@ -178,7 +180,7 @@ impl ClusterTarget {
                 refusals.join("\n")
             );
         }
-        Ok(existing)
+        Ok((existing, adopted))
     }
 
     async fn install_crds(&self, crds: &[Manifest], release: &ReleaseKey) -> Result<()> {
@@ -192,14 +194,7 @@ impl ClusterTarget {
             self.cluster.apply(&p, false, false).await?;
             say(&format!("installed CRD {}", m.name));
             self.wait_established(&p).await?;
-            // Kinds the CRD adds become servable: forget what discovery said before.
-            if let Some(group) = p.body.pointer("/spec/group").and_then(Value::as_str)
-                && let Some(versions) = p.body.pointer("/spec/versions").and_then(Value::as_array)
-            {
-                for v in versions.iter().filter_map(|v| v.get("name")?.as_str()) {
-                    self.discovery.forget(&format!("{group}/{v}"));
-                }
-            }
+            self.wait_served(&p).await?;
         }
         Ok(())
     }
@@ -227,6 +222,43 @@ impl ClusterTarget {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+
+    /// Waits until discovery serves the kind a new CRD defines: the API server takes a
+    /// moment after `Established` to publish the group.
+    async fn wait_served(&self, crd: &Prepared) -> Result<()> {
+        let body = &crd.body;
+        let (Some(group), Some(kind)) = (
+            body.pointer("/spec/group").and_then(Value::as_str),
+            body.pointer("/spec/names/kind").and_then(Value::as_str),
+        ) else {
+            return Ok(());
+        };
+        let versions: Vec<&str> = body
+            .pointer("/spec/versions")
+            .and_then(Value::as_array)
+            .map(|vs| vs.iter().filter_map(|v| v.get("name")?.as_str()).collect())
+            .unwrap_or_default();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for v in versions {
+            let probe = Manifest {
+                source: crd.manifest.source.clone(),
+                api_version: format!("{group}/{v}"),
+                kind: kind.to_string(),
+                name: crd.manifest.name.clone(),
+                namespace: None,
+                body: String::new(),
+            };
+            loop {
+                self.discovery.forget(&probe.api_version);
+                match self.discovery.resolve(&self.cluster, &probe).await {
+                    Ok(_) => break,
+                    Err(e) if Instant::now() > deadline => return Err(e),
+                    Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn delete_and_wait_gone(&self, p: &Prepared, deadline: Instant) -> Result<()> {
@@ -421,7 +453,9 @@ impl ClusterTarget {
         Ok(())
     }
 
-    async fn deliver(&self, c: &Change<'_>, with_hooks: bool) -> Result<()> {
+    /// Delivers `c`. `recovering`: putting a recorded revision back after a crash, which
+    /// runs no hooks, does not wait and is not undone on failure.
+    async fn deliver(&self, c: &Change<'_>, recovering: bool) -> Result<()> {
         let release = c.release;
         if self.opts.create_namespace && self.cluster.ensure_namespace(&release.namespace).await? {
             say(&format!("created namespace {}", release.namespace));
@@ -431,7 +465,7 @@ impl ClusterTarget {
         }
         let (plain, hooks) = Self::split(c.manifests)?;
         let objs = self.prepare(&plain, release).await?;
-        let existing = self.check_ownership(&objs, release).await?;
+        let (existing, adopted) = self.check_ownership(&objs, release).await?;
         let (pre, post) = match c.action {
             Action::Install => (Event::PreInstall, Event::PostInstall),
             Action::Upgrade => (Event::PreUpgrade, Event::PostUpgrade),
@@ -439,31 +473,32 @@ impl ClusterTarget {
         };
         let mut created: Vec<Manifest> = Vec::new();
         let outcome: Result<()> = async {
-            if with_hooks {
+            if !recovering {
                 self.run_hooks(&hooks, pre, release, false).await?;
             }
             for p in &objs {
-                self.cluster
-                    .apply(p, self.opts.force_conflicts, false)
-                    .await?;
+                // Adopting an object means taking its fields from whoever set them.
+                let force = self.opts.force_conflicts || adopted.contains(&p.id);
+                self.cluster.apply(p, force, false).await?;
                 if !existing.contains(&p.id) {
                     created.push(p.manifest.clone());
                 }
-                crate::release::failpoint("cluster-after-first-apply");
+                crate::failpoint::failpoint("cluster-after-first-apply");
             }
             say(&format!(
                 "applied {} resources to {}",
                 objs.len(),
                 self.cluster.at()
             ));
-            let (prev_plain, _) = Self::split(c.previous)?;
+            let (mut prev_plain, _) = Self::split(c.previous)?;
+            prev_plain.extend(Self::split(c.stale)?.0);
             let keep: BTreeSet<Id> = plain.iter().map(|m| object::id_of(m, release)).collect();
             let gone: Vec<Manifest> = prev_plain
                 .into_iter()
                 .filter(|m| !keep.contains(&object::id_of(m, release)))
                 .collect();
             self.delete_owned(&gone, release, "pruned").await?;
-            if self.opts.wait {
+            if self.opts.wait && !recovering {
                 say(&format!(
                     "waiting up to {} for {} resources",
                     human(self.opts.timeout),
@@ -480,7 +515,7 @@ impl ClusterTarget {
                 )
                 .await?;
             }
-            if with_hooks {
+            if !recovering {
                 self.run_hooks(&hooks, post, release, false).await?;
             }
             Ok(())
@@ -489,7 +524,7 @@ impl ClusterTarget {
         let Err(cause) = outcome else {
             return Ok(());
         };
-        if self.opts.atomic {
+        if self.opts.atomic && !recovering {
             say(&format!("{cause:#}"));
             return Err(match self.undo(c, &plain).await {
                 Ok(to) => anyhow::Error::new(RolledBack { cause, to }),
@@ -498,7 +533,7 @@ impl ClusterTarget {
                 )),
             });
         }
-        if self.opts.cleanup_on_fail && !created.is_empty() {
+        if self.opts.cleanup_on_fail && !recovering && !created.is_empty() {
             say(&format!(
                 "--cleanup-on-fail: deleting {} objects this change created",
                 created.len()
@@ -564,7 +599,7 @@ impl ClusterTarget {
 
 impl Target for ClusterTarget {
     fn apply(&self, change: &Change) -> Result<()> {
-        crate::rt::block_on(self.deliver(change, true))
+        crate::rt::block_on(self.deliver(change, false))
     }
 
     fn remove(&self, release: &ReleaseKey, manifests: &[Manifest]) -> Result<()> {
@@ -617,10 +652,11 @@ impl Target for ClusterTarget {
                         action: Action::Rollback,
                         manifests,
                         previous: interrupted,
+                        stale: &[],
                         previous_revision: Some(n),
                         crds: &[],
                     },
-                    false,
+                    true,
                 ))
                 .map_err(|e| anyhow!("{e:#}"))
             }
@@ -635,6 +671,10 @@ impl Target for ClusterTarget {
                 })
             }
         }
+    }
+
+    fn restore(&self, _release: &ReleaseKey, _deployed: Option<&[Manifest]>) -> Result<()> {
+        Ok(())
     }
 
     fn describe(&self) -> String {

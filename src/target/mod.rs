@@ -5,11 +5,12 @@
 
 pub mod cluster;
 pub mod dir;
+pub mod safe;
 
 use anyhow::Result;
 
-use crate::engine::Manifest;
-use crate::storage::ReleaseKey;
+use crate::manifest::Manifest;
+use crate::record::ReleaseKey;
 
 /// Which lifecycle action a change comes from (it decides which hooks run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,9 @@ pub struct Change<'a> {
     /// The resources of the deployed revision this one replaces (empty on install):
     /// those not in `manifests` are removed.
     pub previous: &'a [Manifest],
+    /// Resources of a failed revision since then, which may also be in the cluster and
+    /// are removed too when not in `manifests` (they are never restored).
+    pub stale: &'a [Manifest],
     /// The number of that deployed revision.
     pub previous_revision: Option<u64>,
     /// The chart's `crds/` objects; only an install creates them.
@@ -70,10 +74,30 @@ pub trait Target {
                 action: Action::Rollback,
                 manifests,
                 previous: interrupted,
+                stale: &[],
                 previous_revision: Some(n),
                 crds: &[],
             }),
             None => self.remove(release, interrupted),
+        }
+    }
+
+    /// Brings a target that keeps a full copy of the release (a folder) back to the
+    /// `deployed` resources, or to nothing; run under every lock, so it must be cheap when
+    /// nothing is wrong. A cluster does nothing here: it is converged only after an
+    /// interrupted operation ([`Target::converge`]).
+    fn restore(&self, release: &ReleaseKey, deployed: Option<&[Manifest]>) -> Result<()> {
+        match deployed {
+            Some(manifests) => self.apply(&Change {
+                release,
+                action: Action::Upgrade,
+                manifests,
+                previous: &[],
+                stale: &[],
+                previous_revision: None,
+                crds: &[],
+            }),
+            None => self.remove(release, &[]),
         }
     }
 

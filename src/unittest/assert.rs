@@ -225,8 +225,14 @@ pub fn check(
                 let mut lengths: Vec<(String, usize)> = Vec::new();
                 for p in paths {
                     let parsed = Path::parse(p).expect("checked when the suite was read");
-                    for v in parsed.find(&doc.value) {
+                    let found = parsed.find(&doc.value);
+                    if found.is_empty() {
+                        // helm-unittest counts an absent path as an empty list.
+                        lengths.push((p.clone(), 0));
+                    }
+                    for v in found {
                         match v {
+                            Json::Null => lengths.push((p.clone(), 0)),
                             Json::Array(a) => lengths.push((p.clone(), a.len())),
                             // A mapping counts its keys (helm-unittest only measures lists).
                             Json::Object(m) => lengths.push((p.clone(), m.len())),
@@ -551,7 +557,7 @@ fn text_of(v: &Json, decode_base64: bool) -> Result<Json, String> {
 }
 
 /// Drops spaces before line ends and leading blank lines, as helm-unittest compares text.
-pub fn uniform(s: &str) -> String {
+pub(crate) fn uniform(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for (i, line) in s.split('\n').enumerate() {
         if i > 0 {
@@ -578,7 +584,7 @@ fn is_subset(have: &serde_json::Map<String, Json>, want: &serde_json::Map<String
 pub fn yaml(v: &Json) -> String {
     match v {
         Json::String(s) if !s.contains('\n') => s.clone(),
-        _ => serde_yaml::to_string(v)
+        _ => crate::yaml::to_string(v)
             .unwrap_or_default()
             .trim_end_matches('\n')
             .to_string(),

@@ -47,7 +47,7 @@ impl Failure {
     }
 
     /// A unified diff from expected to actual, when it helps.
-    pub fn diff_text(&self) -> Option<String> {
+    pub(crate) fn diff_text(&self) -> Option<String> {
         if !self.diff {
             return None;
         }
@@ -158,6 +158,8 @@ pub struct Report {
     pub suites: Vec<SuiteResult>,
     /// Snapshot counts.
     pub snapshots: SnapshotSummary,
+    /// Suite fields that were ignored, as `file:line: ...` (see `--strict`).
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -168,7 +170,7 @@ impl Report {
 }
 
 /// Deep equality where numbers compare by value (`1` equals `1.0`), as YAML authors expect.
-pub fn values_equal(a: &Json, b: &Json) -> bool {
+pub(crate) fn values_equal(a: &Json, b: &Json) -> bool {
     match (a, b) {
         (Json::Number(x), Json::Number(y)) => {
             if let (Some(i), Some(j)) = (x.as_i64(), y.as_i64()) {

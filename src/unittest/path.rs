@@ -244,9 +244,9 @@ fn parse_filter(body: &str) -> std::result::Result<Filter, String> {
             {
                 Json::String(lit[1..lit.len() - 1].to_string())
             } else {
-                let y: serde_yaml::Value = serde_yaml::from_str(lit)
+                let y: crate::yaml::Yaml = crate::yaml::try_from_str(lit)
                     .map_err(|_| format!("cannot read the filter value `{lit}`"))?;
-                crate::values::yaml_to_json(y)
+                crate::yaml::yaml_to_json(y)
             };
             Some((equal, value))
         }
@@ -256,7 +256,7 @@ fn parse_filter(body: &str) -> std::result::Result<Filter, String> {
 
 /// Parses a `set:` key (`image.tag`, `list[0].name`, `annotations.a\.b`) into the steps that
 /// build the value: `Ok(key)` for mapping keys, `Err(index)` for list indices.
-pub fn set_path(text: &str) -> Result<Vec<std::result::Result<String, usize>>> {
+pub(crate) fn set_path(text: &str) -> Result<Vec<std::result::Result<String, usize>>> {
     let mut out = Vec::new();
     let mut key = String::new();
     let mut chars = text.chars().peekable();

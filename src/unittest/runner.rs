@@ -13,7 +13,7 @@ use super::path;
 use super::snapshot::SnapshotFile;
 use super::suite::{self, Assertion, Kind, Selector, Suite, TestJob};
 use super::{AssertionFailure, Failure, Report, SuiteResult, TestResult, TestStatus};
-use crate::chart::{Chart, RenderCache};
+use crate::chart::{Chart, ChartId};
 use crate::engine::{self, Capabilities, ReleaseInfo, RenderOptions};
 use crate::values::UserValues;
 
@@ -26,12 +26,14 @@ pub struct Options {
     pub files: Vec<String>,
     /// Rewrite snapshots that differ instead of failing.
     pub update_snapshots: bool,
+    /// Unknown suite fields helm-unittest ignores fail the suite instead of warning.
+    pub strict: bool,
     /// Extra values files applied to every suite, after the suite's own.
     pub values: Vec<PathBuf>,
 }
 
 /// Default suite files, as helm-unittest looks for them.
-pub const DEFAULT_SUITES: &str = "tests/*_test.yaml";
+pub(crate) const DEFAULT_SUITES: &str = "tests/*_test.yaml";
 
 /// Runs every suite file of `opts.chart` matched by `opts.files`.
 pub fn run(opts: &Options) -> Result<Report> {
@@ -58,8 +60,9 @@ pub fn run(opts: &Options) -> Result<Report> {
     let mut report = Report::default();
     for file in files {
         let mut snaps = SnapshotFile::open(&file, opts.update_snapshots)?;
-        match suite::parse_file(&file) {
-            Ok(suites) => {
+        match suite::parse_file_with(&file, opts.strict) {
+            Ok((suites, warnings)) => {
+                report.warnings.extend(warnings);
                 for s in &suites {
                     report.suites.push(run_suite(&chart, s, opts, &mut snaps));
                 }
@@ -221,7 +224,7 @@ fn relative(full: &str, top_path: &str) -> String {
 /// under several aliases keeps a template any of them needs.
 fn scoped(chart: &Chart, prefixes: &[String], scope: &[String]) -> Chart {
     let mut c = chart.clone();
-    c.render_cache = RenderCache::default();
+    c.id = ChartId::new();
     c.templates.retain(|t| {
         engine::is_helper(&t.name)
             || prefixes
@@ -345,7 +348,7 @@ fn run_test(
         .objects
         .iter()
         .chain(&t.objects)
-        .map(|o| engine::Manifest {
+        .map(|o| crate::manifest::Manifest {
             source: "kubernetesProvider".into(),
             api_version: str_at(o, "/apiVersion"),
             kind: str_at(o, "/kind"),
@@ -354,7 +357,7 @@ fn run_test(
                 .pointer("/metadata/namespace")
                 .and_then(Json::as_str)
                 .map(str::to_string),
-            body: serde_yaml::to_string(o).unwrap_or_default(),
+            body: crate::yaml::to_string(o).unwrap_or_default(),
         })
         .collect();
     let rendered = render(&chart, merged, &render_opts, &scope.rendered)?;
@@ -396,25 +399,14 @@ fn user_values(s: &Suite, t: &TestJob, opts: &Options) -> Result<Map<String, Jso
                 file.display()
             )
         })?;
-        let v = crate::values::parse_values_yaml(&text, &file.display().to_string())?;
-        merge_into(&mut merged, v);
+        let v = crate::yaml::parse_values_yaml(&text, &file.display().to_string())?;
+        crate::merge::deep_merge(&mut merged, v, crate::merge::Conflict::Overwrite);
     }
     for (key, value) in s.set.iter().chain(&t.set) {
         set_value(&mut merged, key, value.clone())
             .with_context(|| format!("cannot apply `set` key `{key}`"))?;
     }
     Ok(merged)
-}
-
-fn merge_into(base: &mut Map<String, Json>, over: Map<String, Json>) {
-    for (k, v) in over {
-        match (base.get_mut(&k), v) {
-            (Some(Json::Object(b)), Json::Object(o)) => merge_into(b, o),
-            (_, v) => {
-                base.insert(k, v);
-            }
-        }
-    }
 }
 
 /// Writes `value` at the `set` path `key`, creating mappings and list items on the way;
@@ -447,7 +439,9 @@ fn set_value(target: &mut Map<String, Json>, key: &str, value: Json) -> Result<(
         };
     }
     match (cur, value) {
-        (Json::Object(existing), Json::Object(new)) => merge_into(existing, new),
+        (Json::Object(existing), Json::Object(new)) => {
+            crate::merge::deep_merge(existing, new, crate::merge::Conflict::Overwrite)
+        }
         (slot, v) => *slot = v,
     }
     if let Json::Object(m) = root {
@@ -517,14 +511,14 @@ fn render(
 ) -> Result<std::result::Result<Rendered, RenderError>> {
     let attempt = || -> Result<engine::RawRender> {
         crate::pipeline::check_kube_version(chart, &opts.capabilities.kube_version)?;
-        let computed = crate::values::compute_full(
-            chart,
-            &UserValues {
-                merged: user,
-                sources: Vec::new(),
-            },
-        )?;
-        engine::render_raw(chart, &computed.values, opts)
+        let user = UserValues {
+            merged: user,
+            sources: Vec::new(),
+            ..UserValues::default()
+        };
+        let tree = crate::resolve::resolve(chart, &user.merged)?;
+        let computed = crate::values::compute_resolved(&tree, &user)?;
+        engine::render_raw(&tree, &computed.values, opts)
     };
     let raw = match attempt() {
         Ok(r) => r,
@@ -576,13 +570,13 @@ fn parse_documents(template: &str, text: &str) -> Result<Vec<Doc>> {
         if engine::manifest::is_blank(&doc) {
             continue;
         }
-        let y: serde_yaml::Value = serde_yaml::from_str(&doc).map_err(|e| {
-            let line = e.location().map_or(start, |l| l.line() + start - 1);
+        let y: crate::yaml::Yaml = crate::yaml::try_from_str(&doc).map_err(|e| {
+            let line = e.line().map_or(start, |l| l + start - 1);
             anyhow::anyhow!(
                 "{template}: the rendered output is not valid YAML near output line {line}: {e}"
             )
         })?;
-        let value = crate::values::yaml_to_json(y);
+        let value = crate::yaml::yaml_to_json(y);
         if value.is_null() {
             continue;
         }

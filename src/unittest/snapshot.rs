@@ -51,7 +51,7 @@ impl SnapshotFile {
         let path = dir.join(format!("{name}.snap"));
         let cached = match std::fs::read_to_string(&path) {
             Ok(text) if text.trim().is_empty() => BTreeMap::new(),
-            Ok(text) => serde_yaml::from_str(&text).with_context(|| {
+            Ok(text) => crate::yaml::try_from_str(&text).with_context(|| {
                 format!(
                     "cannot read snapshot file `{}`; delete it and run with -u to recreate it",
                     path.display()
@@ -119,7 +119,7 @@ impl SnapshotFile {
 
     /// Writes the file when snapshots were added, or changed or removed under `-u`.
     /// Returns whether it wrote.
-    pub fn save(&self) -> Result<bool> {
+    pub(crate) fn save(&self) -> Result<bool> {
         let vanished = self.cached.iter().any(|(t, m)| {
             m.keys()
                 .any(|i| self.current.get(t).is_none_or(|c| !c.contains_key(i)))
@@ -132,7 +132,7 @@ impl SnapshotFile {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create `{}`", dir.display()))?;
         }
-        let text = serde_yaml::to_string(&self.current)?;
+        let text = crate::yaml::to_string(&self.current)?;
         std::fs::write(&self.path, text)
             .with_context(|| format!("cannot write snapshot file `{}`", self.path.display()))?;
         Ok(true)
@@ -219,7 +219,7 @@ fn scalar(v: &Json, indent: usize) -> String {
         Json::Object(_) => "{}".into(),
         Json::Array(_) => "[]".into(),
         Json::String(s) => {
-            let text = serde_yaml::to_string(s).unwrap_or_default();
+            let text = crate::yaml::to_string(s).unwrap_or_default();
             let text = text.strip_suffix('\n').unwrap_or(&text);
             if let Some(inner) = text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
                 // yaml.v3 double-quotes what libyaml single-quotes.

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::chart::Chart;
 
 /// Coalesces `user` values over the defaults of `chart` and its subcharts.
-pub fn coalesce(
+pub(crate) fn coalesce(
     chart: &Chart,
     user: &Map<String, Value>,
     warnings: &mut Vec<String>,
@@ -101,7 +101,7 @@ fn coalesce_values(
 
 /// Fills `dst` from `src`; `dst` wins. Unless merging, a null in `dst` deletes the key
 /// `src` has a value for.
-pub fn coalesce_tables(
+pub(crate) fn coalesce_tables(
     dst: &mut Map<String, Value>,
     mut src: Map<String, Value>,
     prefix: &str,
@@ -158,7 +158,7 @@ fn coalesce_deps(
             Some(Value::Object(m)) => m,
             Some(other) => bail!(
                 "values for subchart `{name}` must be a mapping, found {} (at `{}`)",
-                crate::values::kind_name(&other),
+                crate::yaml::kind_name(&other),
                 join(&sub_prefix, name)
             ),
         };
@@ -222,16 +222,4 @@ fn coalesce_globals(
 
 fn finish_globals(section: &mut Map<String, Value>, dg: Map<String, Value>) {
     section.insert("global".into(), Value::Object(dg));
-}
-
-/// Merges values files the way Helm merges several `-f` files: maps deeply, later wins.
-pub fn merge_user(dst: &mut Map<String, Value>, src: Map<String, Value>) {
-    for (k, sv) in src {
-        match (dst.get_mut(&k), sv) {
-            (Some(Value::Object(dm)), Value::Object(sm)) => merge_user(dm, sm),
-            (_, sv) => {
-                dst.insert(k, sv);
-            }
-        }
-    }
 }

@@ -16,7 +16,7 @@ pub struct Violation {
 
 /// Validates the values of `chart` and of each subchart (against its own section) with
 /// their schemas. Returns every violation, grouped per chart.
-pub fn check_tree(
+pub(crate) fn check_tree(
     chart: &Chart,
     values: &Map<String, Value>,
 ) -> Result<Vec<(String, Vec<Violation>)>> {
@@ -72,23 +72,31 @@ fn check_into(
     Ok(())
 }
 
-/// The chart's schema compiled, kept in the chart's schema cache: compiling costs far
-/// more than validating.
+/// Compiled schemas of every chart checked in this process, by chart identity.
+static SCHEMAS: crate::chart::ChartCache<jsonschema::Validator> = crate::chart::ChartCache::new();
+
+/// The chart's schema compiled, kept while the chart lives: compiling costs far more than
+/// validating.
 fn compiled(chart: &Chart, schema: &Value) -> Result<std::sync::Arc<jsonschema::Validator>> {
-    if let Some(v) = chart
-        .schema_cache
-        .0
-        .get()
-        .and_then(|a| a.clone().downcast::<jsonschema::Validator>().ok())
-    {
-        return Ok(v);
+    SCHEMAS.get_or_try_insert(&chart.schema_id, || {
+        Ok(std::sync::Arc::new(
+            jsonschema::validator_for(schema)
+                .map_err(|e| anyhow!("the schema itself is invalid: {e}"))?,
+        ))
+    })
+}
+
+/// Compiles the schemas of `chart` and its subcharts now rather than on first use, so that
+/// renders sharing the chart (a fleet's releases, on several threads) find them compiled.
+pub fn precompile(chart: &Chart) -> Result<()> {
+    if let Some(schema) = &chart.schema {
+        compiled(chart, schema)
+            .map_err(|e| anyhow!("{}: {e}", chart.origin.join("values.schema.json").display()))?;
     }
-    let validator = std::sync::Arc::new(
-        jsonschema::validator_for(schema)
-            .map_err(|e| anyhow!("the schema itself is invalid: {e}"))?,
-    );
-    let _ = chart.schema_cache.0.set(validator.clone());
-    Ok(validator)
+    for sub in &chart.subcharts {
+        precompile(sub)?;
+    }
+    Ok(())
 }
 
 /// Validates `values` against one schema.
@@ -117,7 +125,7 @@ fn violations(
 
 /// Turns a JSON pointer into the dotted path users write (`a.b[0].c`), looking at the
 /// values to tell list indices from keys that happen to be digits.
-pub fn pointer_to_path(instance: &Value, pointer: &str) -> String {
+pub(crate) fn pointer_to_path(instance: &Value, pointer: &str) -> String {
     let mut out = String::new();
     let mut cur = Some(instance);
     for raw in pointer.split('/').skip(1) {
@@ -140,7 +148,7 @@ pub fn pointer_to_path(instance: &Value, pointer: &str) -> String {
 }
 
 /// Fails with one message listing every violation.
-pub fn enforce(
+pub(crate) fn enforce(
     chart: &Chart,
     values: &Map<String, Value>,
     locate: &dyn Fn(&str) -> Option<String>,

@@ -45,7 +45,7 @@ pub fn find(
 
 /// [`find`] over a chart tree: each subchart's section is checked against that subchart's
 /// own schema (and its `global` is open), the rest against the parent's.
-pub fn find_in_tree(
+pub(crate) fn find_in_tree(
     chart: &crate::chart::Chart,
     user: &Map<String, Value>,
     defaults: &Map<String, Value>,

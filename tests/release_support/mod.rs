@@ -166,7 +166,7 @@ impl World {
 pub fn check_store(store: &Path, release: &str) -> Vec<u64> {
     use stoke::storage::Store;
     let s = stoke::storage::file::FileStore::open(store).expect("store opens");
-    let key = stoke::storage::ReleaseKey::new("default", release).unwrap();
+    let key = stoke::record::ReleaseKey::new("default", release).unwrap();
     let numbers = s.revision_numbers(&key).unwrap();
     for n in &numbers {
         s.revision(&key, *n)

@@ -1,12 +1,12 @@
-//! The release record: one [`Revision`] per install, upgrade or rollback, and the
-//! [`Summary`] of it that history and list show.
+//! One [`Revision`] per install, upgrade or rollback, and the [`Summary`] of it that
+//! history and list show.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::chart::Chart;
-use crate::engine::Manifest;
+use crate::manifest::Manifest;
 
 /// A revision's status, worded as Helm words it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,7 +110,7 @@ impl ChartInfo {
 /// One revision of a release: what was deployed and how it went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Revision {
-    /// Record format version ([`crate::storage::FORMAT_VERSION`]).
+    /// Record format version ([`super::FORMAT_VERSION`]).
     pub format: u32,
     /// Release name.
     pub name: String,
@@ -141,22 +141,22 @@ pub struct Revision {
     /// The rendered resources in install order; [`Revision::manifest_text`] is the
     /// manifest as `stoke template` prints it.
     pub manifests: Vec<Manifest>,
+    /// Labels recorded on the release, as Helm's release labels (`install --labels`,
+    /// selectable with `list -l`; a fleet records its selection labels and its own name
+    /// here, see docs/fleet.md); carried from revision to revision.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 impl Revision {
     /// The manifest as one YAML stream with `# Source:` lines.
     pub fn manifest_text(&self) -> String {
-        crate::engine::Rendered {
-            manifests: self.manifests.clone(),
-            notes: None,
-            warnings: Vec::new(),
-        }
-        .manifest_text()
+        crate::manifest::manifest_text(&self.manifests)
     }
 
     /// The release this revision belongs to.
-    pub fn key(&self) -> crate::storage::ReleaseKey {
-        crate::storage::ReleaseKey {
+    pub fn key(&self) -> super::ReleaseKey {
+        super::ReleaseKey {
             namespace: self.namespace.clone(),
             name: self.name.clone(),
         }
@@ -172,6 +172,7 @@ impl Revision {
             app_version: self.chart.app_version.clone(),
             updated: self.last_deployed.clone(),
             description: self.description.clone(),
+            labels: self.labels.clone(),
         }
     }
 }
@@ -195,6 +196,9 @@ pub struct Summary {
     pub updated: String,
     /// What happened.
     pub description: String,
+    /// The release's labels (see [`Revision::labels`]), so `list -l` reads heads alone.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// The subset of a revision file that [`Summary`] needs; the rest is skipped unparsed.
@@ -205,6 +209,8 @@ pub(crate) struct SummaryView {
     pub description: String,
     pub last_deployed: String,
     pub chart: ChartView,
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -225,6 +231,7 @@ impl SummaryView {
             app_version: self.chart.app_version,
             updated: self.last_deployed,
             description: self.description,
+            labels: self.labels,
         }
     }
 }
@@ -265,58 +272,9 @@ pub fn chart_digest(chart: &Chart) -> String {
     format!("sha256:{hex}")
 }
 
-/// The current time as RFC 3339 in UTC with milliseconds, e.g. `2026-01-02T03:04:05.678Z`.
-pub fn now_rfc3339() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    format_rfc3339(d.as_secs() as i64, d.subsec_millis())
-}
-
-/// Formats seconds since the Unix epoch as RFC 3339 UTC.
-pub fn format_rfc3339(secs: i64, millis: u32) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm), valid for the proleptic Gregorian calendar.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// An RFC 3339 timestamp as people read it in tables: `2026-01-02 03:04:05 UTC`.
-pub fn human_time(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..19)) {
-        (Some(date), Some(time)) if rfc3339.ends_with('Z') => format!("{date} {time} UTC"),
-        _ => rfc3339.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        assert_eq!(format_rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_rfc3339(1_709_251_199, 5), "2024-02-29T23:59:59.005Z");
-        assert_eq!(format_rfc3339(951_782_400, 0), "2000-02-29T00:00:00.000Z");
-        assert_eq!(
-            human_time("2024-02-29T23:59:59.005Z"),
-            "2024-02-29 23:59:59 UTC"
-        );
-    }
 
     #[test]
     fn statuses_are_spelled_as_helm_spells_them() {

@@ -5,9 +5,9 @@
 
 use anyhow::{Context, Result};
 
-use super::Chart;
-use crate::engine::Manifest;
+use crate::chart::Chart;
 use crate::engine::manifest::parse_output;
+use crate::manifest::Manifest;
 
 /// The objects of `chart`'s `crds/` folders, its subcharts' included, in path order.
 pub fn crds(chart: &Chart) -> Result<Vec<Manifest>> {

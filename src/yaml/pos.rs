@@ -1,29 +1,9 @@
-//! Positions in YAML text: turning parser errors into `file:line:column` messages, and
-//! finding the line where a key path is written, so messages can point at it.
+//! Positions in YAML text: finding the line where a key path is written, so messages can
+//! point at it.
 
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser};
-
-/// Formats a serde_yaml error as `FILE:LINE:COL: message`.
-pub fn describe_yaml_error(origin: &str, err: &serde_yaml::Error) -> String {
-    match err.location() {
-        Some(loc) => {
-            let msg = err.to_string();
-            // serde_yaml appends " at line X column Y"; we already lead with the position.
-            let msg = match msg.rfind(" at line ") {
-                Some(i) => msg[..i].to_string(),
-                None => msg,
-            };
-            format!(
-                "{origin}:{}:{}: invalid YAML: {msg}",
-                loc.line(),
-                loc.column()
-            )
-        }
-        None => format!("{origin}: invalid YAML: {err}"),
-    }
-}
 
 /// Maps dotted key paths (`a.b.c`, list items as `a[0]`) to the 1-based line where the key
 /// (or list item) is written.
@@ -35,7 +15,7 @@ pub struct KeyLines {
 impl KeyLines {
     /// Scans `text`; returns an empty map if the text does not parse (the caller reports
     /// parse errors separately).
-    pub fn scan(text: &str) -> Self {
+    pub(crate) fn scan(text: &str) -> Self {
         let mut lines = HashMap::new();
         // Each frame is a container being read: a mapping (expecting a key or a value) or a
         // sequence (with its next index).
@@ -125,7 +105,7 @@ impl KeyLines {
     }
 
     /// The line of `path`, or of its nearest written ancestor.
-    pub fn line_of(&self, path: &str) -> Option<usize> {
+    pub(crate) fn line_of(&self, path: &str) -> Option<usize> {
         let mut p = path;
         loop {
             if let Some(l) = self.lines.get(p) {
@@ -150,12 +130,5 @@ mod tests {
         assert_eq!(k.line_of("a.c[1].y"), Some(5));
         assert_eq!(k.line_of("d"), Some(6));
         assert_eq!(k.line_of("a.b.zzz"), Some(2));
-    }
-
-    #[test]
-    fn yaml_errors_lead_with_file_line_and_column() {
-        let err = serde_yaml::from_str::<serde_yaml::Value>("a: [1,\n").unwrap_err();
-        let msg = describe_yaml_error("v.yaml", &err);
-        assert!(msg.starts_with("v.yaml:"), "{msg}");
     }
 }

@@ -1,20 +1,54 @@
-//! Resolving a chart's dependencies for one render: aliased copies of subcharts, and
-//! dropping subcharts that a `condition` or `tags` switch off.
+//! Resolving a chart's dependencies for one render: aliased copies of subcharts, dropping
+//! subcharts that a `condition` or `tags` switch off, and `import-values`. Resolution is
+//! kept apart from the chart model (as Helm keeps it in its chart utilities): a loaded
+//! [`Chart`] is what is on disk, a [`ResolvedChart`] is what renders, and the engine only
+//! accepts the latter, so resolve -> compute values -> render happens once, in that order.
 
 use std::borrow::Cow;
 
 use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
-use super::Chart;
-use crate::values::coalesce;
+use crate::chart::{Chart, ChartId, Dependency};
+use crate::values::{self, Computed, UserValues, coalesce, lookup};
+
+/// A chart tree as it renders with one set of values: aliases applied, disabled subcharts
+/// removed, imported values in place. Only [`resolve`] makes one.
+#[derive(Debug, Clone)]
+pub struct ResolvedChart<'a> {
+    tree: Cow<'a, Chart>,
+}
+
+impl ResolvedChart<'_> {
+    /// The resolved tree.
+    pub fn chart(&self) -> &Chart {
+        &self.tree
+    }
+
+    /// Takes the resolved tree out, for callers that keep it beyond the loaded chart.
+    pub fn into_owned(self) -> ResolvedChart<'static> {
+        ResolvedChart {
+            tree: Cow::Owned(self.tree.into_owned()),
+        }
+    }
+}
+
+impl std::ops::Deref for ResolvedChart<'_> {
+    type Target = Chart;
+
+    fn deref(&self) -> &Chart {
+        &self.tree
+    }
+}
 
 /// Returns the chart tree as it renders with `user` values: every `dependencies` entry is
 /// matched to a subchart in `charts/` (renamed to its alias), disabled ones are removed.
-/// A chart without subcharts, or one already resolved, is returned as it is.
-pub fn resolve<'a>(chart: &'a Chart, user: &Map<String, Value>) -> Result<Cow<'a, Chart>> {
-    if chart.resolved || (chart.subcharts.is_empty() && chart.metadata.dependencies.is_empty()) {
-        return Ok(Cow::Borrowed(chart));
+/// A chart without subcharts or dependencies is borrowed as it is.
+pub fn resolve<'a>(chart: &'a Chart, user: &Map<String, Value>) -> Result<ResolvedChart<'a>> {
+    if chart.subcharts.is_empty() && chart.metadata.dependencies.is_empty() {
+        return Ok(ResolvedChart {
+            tree: Cow::Borrowed(chart),
+        });
     }
     let mut tree = chart.clone();
     apply_aliases(&mut tree)?;
@@ -26,8 +60,16 @@ pub fn resolve<'a>(chart: &'a Chart, user: &Map<String, Value>) -> Result<Cow<'a
     };
     prune(&mut tree, &values, &tags);
     import_values(&mut tree)?;
-    mark_resolved(&mut tree);
-    Ok(Cow::Owned(tree))
+    Ok(ResolvedChart {
+        tree: Cow::Owned(tree),
+    })
+}
+
+/// Resolves `chart` for `user` values and computes the values its templates see, keeping
+/// warnings and unknown keys (see [`values::compute_resolved`]).
+pub fn compute_values(chart: &Chart, user: &UserValues) -> Result<Computed> {
+    let tree = resolve(chart, &user.merged)?;
+    values::compute_resolved(&tree, user)
 }
 
 /// Applies `import-values`, children first, as Helm does: each import copies a table of the
@@ -92,13 +134,6 @@ fn trim_nulls(m: &mut Map<String, Value>) {
     }
 }
 
-fn mark_resolved(chart: &mut Chart) {
-    chart.resolved = true;
-    for sub in &mut chart.subcharts {
-        mark_resolved(sub);
-    }
-}
-
 fn apply_aliases(chart: &mut Chart) -> Result<()> {
     let deps = chart.metadata.dependencies.clone();
     let loaded = std::mem::take(&mut chart.subcharts);
@@ -117,7 +152,7 @@ fn apply_aliases(chart: &mut Chart) -> Result<()> {
             );
         };
         if !dep.version.is_empty() {
-            let c = super::version::parse_constraint(&dep.version)?;
+            let c = crate::chart::version::parse_constraint(&dep.version)?;
             let v = semver::Version::parse(&found.metadata.version)?;
             if !c.matches(&v) {
                 bail!(
@@ -152,7 +187,7 @@ fn set_path(chart: &mut Chart, path: String) {
         set_path(sub, format!("{path}/charts/{}", sub.name()));
     }
     chart.path = path;
-    chart.render_cache = Default::default();
+    chart.id = ChartId::new();
 }
 
 fn prune(chart: &mut Chart, values: &Map<String, Value>, tags: &Map<String, Value>) {
@@ -172,11 +207,7 @@ fn prune(chart: &mut Chart, values: &Map<String, Value>, tags: &Map<String, Valu
     }
 }
 
-fn enabled(
-    dep: &super::Dependency,
-    values: &Map<String, Value>,
-    tags: &Map<String, Value>,
-) -> bool {
+fn enabled(dep: &Dependency, values: &Map<String, Value>, tags: &Map<String, Value>) -> bool {
     if let Some(cond) = &dep.condition {
         for path in cond.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             if let Some(Value::Bool(b)) = lookup(values, path) {
@@ -194,14 +225,4 @@ fn enabled(
         }
     }
     any_true || !any_false
-}
-
-/// Looks up a dotted path in values.
-pub fn lookup<'a>(values: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    let mut parts = path.split('.');
-    let mut cur = values.get(parts.next()?)?;
-    for p in parts {
-        cur = cur.as_object()?.get(p)?;
-    }
-    Some(cur)
 }
