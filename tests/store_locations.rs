@@ -15,7 +15,7 @@ fn an_unknown_scheme_is_refused_and_creates_nothing() {
     ] {
         let r = stoke_in(dir.path(), &["list", "--store", location]).expect(1);
         assert!(
-            r.stderr.contains("unknown store location scheme")
+            r.stderr.contains("unknown store scheme")
                 && r.stderr.contains("file://PATH")
                 && r.stderr.contains("postgres://")
                 && r.stderr.contains("`kubernetes`"),
@@ -35,11 +35,7 @@ fn an_unknown_scheme_is_refused_and_creates_nothing() {
         ],
     )
     .expect(1);
-    assert!(
-        r.stderr.contains("unknown store location scheme"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("unknown store scheme"), "{}", r.stderr);
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

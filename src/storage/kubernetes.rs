@@ -32,7 +32,7 @@ use kube::api::{DeleteParams, ListParams, PostParams, Preconditions};
 use super::{FORMAT_VERSION, Head, LockWait, ReleaseKey, ReleaseLock, Store};
 use crate::kube::Cluster;
 use crate::kube::error::{Op, is_conflict, is_not_found};
-use crate::release::record::{Revision, Summary};
+use crate::record::{Revision, Summary};
 
 /// Secret type of a revision.
 pub const REVISION_TYPE: &str = "stoke.io/release.v1";

@@ -49,7 +49,7 @@ impl Location {
                 "store location `{text}`: the Kubernetes store takes no address (it uses the cluster of --kubeconfig / --kube-context); write just `kubernetes`"
             ),
             other => bail!(
-                "unknown store location scheme `{other}://` in `{text}`: use {ACCEPTED} (a folder whose name contains `://` cannot be a store)"
+                "unknown store scheme `{other}://` in `{text}`: use {ACCEPTED} (a folder whose name contains `://` cannot be a store)"
             ),
         }
     }
@@ -162,7 +162,7 @@ mod tests {
     fn any_other_scheme_is_refused_with_the_accepted_forms() {
         for text in ["http://db", "https://x/y", "s3://bucket", "mysql://h/d"] {
             let err = Location::parse(text).unwrap_err().to_string();
-            assert!(err.contains("unknown store location scheme"), "{err}");
+            assert!(err.contains("unknown store scheme"), "{err}");
             assert!(
                 err.contains("postgres://") && err.contains("`kubernetes`"),
                 "{err}"

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use super::{Head, LockWait, ReleaseKey, Store};
-use crate::release::record::Revision;
+use crate::record::Revision;
 
 /// What a migration did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

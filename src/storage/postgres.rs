@@ -20,7 +20,7 @@ use tokio_postgres::Client;
 use super::location::redact_password;
 use super::tls::TlsChoice;
 use super::{FORMAT_VERSION, Head, LockWait, ReleaseKey, ReleaseLock, Store};
-use crate::release::record::{Revision, Summary};
+use crate::record::{Revision, Summary};
 
 /// The database schema version this stoke creates and understands.
 pub const SCHEMA_VERSION: i64 = 1;
