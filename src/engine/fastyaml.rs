@@ -210,16 +210,16 @@ pub fn scan(doc: &str) -> Option<FastHead> {
 
         // Place the line in the structure.
         let mut new_level = false;
-        if let Some((p, from, key)) = pending.take() {
-            if indent > p || (indent == p && from == Kind::Map && kind == Kind::Seq) {
-                levels.push(Level {
-                    indent,
-                    kind,
-                    same_indent_seq: indent == p,
-                    key,
-                });
-                new_level = true;
-            }
+        if let Some((p, from, key)) = pending.take()
+            && (indent > p || (indent == p && from == Kind::Map && kind == Kind::Seq))
+        {
+            levels.push(Level {
+                indent,
+                kind,
+                same_indent_seq: indent == p,
+                key,
+            });
+            new_level = true;
         }
         if !new_level {
             if !seen_root {

@@ -583,10 +583,11 @@ pub(crate) fn infer_type(raw: &str) -> Value {
     if raw == "0" {
         return Value::from(0i64);
     }
-    if !raw.is_empty() && !raw.starts_with('0') {
-        if let Ok(n) = raw.parse::<i64>() {
-            return Value::from(n);
-        }
+    if !raw.is_empty()
+        && !raw.starts_with('0')
+        && let Ok(n) = raw.parse::<i64>()
+    {
+        return Value::from(n);
     }
     Value::String(raw.to_string())
 }
