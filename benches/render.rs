@@ -35,6 +35,7 @@ fn ignition_chart(c: &mut Criterion) {
         let user = stoke::values::read_user_values(&stoke::values::ValuesOptions {
             files,
             sets: Vec::new(),
+            ..Default::default()
         })
         .unwrap();
         stoke::pipeline::render_chart(&chart, &user, &opts, false).unwrap();

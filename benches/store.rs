@@ -44,6 +44,7 @@ fn input(chart: &stoke::chart::Chart) -> ChartInput<'_> {
         values: stoke::values::UserValues {
             merged: json!({"replicas": 2}).as_object().unwrap().clone(),
             sources: Vec::new(),
+            ..Default::default()
         },
         capabilities: Default::default(),
     }

@@ -9,7 +9,8 @@ use serde::Serialize;
 use similar::TextDiff;
 
 use crate::manifest::Manifest;
-use crate::yaml::Yaml;
+pub use crate::mask::mask_secret;
+use crate::mask::{holds_secret, masked_body};
 
 /// How a resource changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -91,68 +92,22 @@ pub fn diff_manifests(
     out
 }
 
-/// The YAML texts to compare: bodies as rendered, except Secrets, whose values are masked
-/// consistently across the pair (equal values mask equally, different values differently).
+/// The YAML texts to compare: bodies as rendered, except Secrets (alone or inside a List),
+/// whose values are masked consistently across the pair (equal values mask equally,
+/// different values differently).
 fn masked_pair(a: Option<&Manifest>, b: Option<&Manifest>) -> (String, String) {
-    let is_secret = a.or(b).is_some_and(|m| m.kind == "Secret");
-    if !is_secret {
+    let secret = |m: Option<&Manifest>| m.is_some_and(|m| holds_secret(&m.kind, &m.body));
+    if !secret(a) && !secret(b) {
         return (
             a.map(|m| m.body.clone()).unwrap_or_default(),
             b.map(|m| m.body.clone()).unwrap_or_default(),
         );
     }
-    let parse = |m: Option<&Manifest>| {
-        m.map(|m| crate::yaml::try_from_str::<Yaml>(&m.body).unwrap_or(Yaml::Null))
-    };
-    let (mut ya, mut yb) = (parse(a), parse(b));
-    let other_a = ya.clone();
-    let other_b = yb.clone();
-    let text = |y: &Option<Yaml>| {
-        y.as_ref()
-            .map(|v| crate::yaml::to_string(v).unwrap_or_default())
+    let side = |m: Option<&Manifest>, o: Option<&Manifest>, name: &str| {
+        m.map(|m| masked_body(&m.body, o.map(|o| o.body.as_str()), name))
             .unwrap_or_default()
     };
-    if let Some(v) = ya.as_mut() {
-        mask_secret(v, other_b.as_ref(), "old");
-    }
-    if let Some(v) = yb.as_mut() {
-        mask_secret(v, other_a.as_ref(), "new");
-    }
-    (text(&ya), text(&yb))
-}
-
-fn secret_len(field: &str, v: &Yaml) -> usize {
-    let s = v.as_str().unwrap_or_default();
-    if field == "data" {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD
-            .decode(s.trim())
-            .map(|b| b.len())
-            .unwrap_or(s.len())
-    } else {
-        s.len()
-    }
-}
-
-/// Replaces every value under `data` and `stringData` of a Secret with a mask that tells
-/// the size and whether it differs from the same key in `other`.
-pub fn mask_secret(secret: &mut Yaml, other: Option<&Yaml>, side: &str) {
-    for field in ["data", "stringData"] {
-        let theirs = other.and_then(|o| o.get(field));
-        let Some(map) = secret.get_mut(field).and_then(|d| d.as_mapping_mut()) else {
-            continue;
-        };
-        for (k, v) in map.iter_mut() {
-            let len = secret_len(field, v);
-            let same = theirs.and_then(|t| t.get(k)).is_some_and(|t| t == v);
-            let mask = if same || theirs.and_then(|t| t.get(k)).is_none() {
-                format!("(masked, {len} bytes)")
-            } else {
-                format!("(masked, {len} bytes, {side} value)")
-            };
-            *v = Yaml::String(mask);
-        }
-    }
+    (side(a, b, "old"), side(b, a, "new"))
 }
 
 #[cfg(test)]

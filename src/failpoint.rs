@@ -8,12 +8,23 @@ use std::sync::OnceLock;
 /// Exit status of a process stopped at a failpoint.
 pub(crate) const EXIT_CODE: i32 = 86;
 
-/// Stops the process at `name` when `STOKE_FAILPOINT` names it. Costs one environment
+/// Stops the process at `name` when `STOKE_FAILPOINT` names it; `NAME@N` stops the N-th
+/// time the point is reached (to cut a write of many files half-way). Costs one environment
 /// lookup per process.
 pub fn failpoint(name: &str) {
-    static ACTIVE: OnceLock<Option<String>> = OnceLock::new();
-    let active = ACTIVE.get_or_init(|| std::env::var("STOKE_FAILPOINT").ok());
-    if active.as_deref() == Some(name) {
+    static ACTIVE: OnceLock<Option<(String, u64)>> = OnceLock::new();
+    static HITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let active = ACTIVE.get_or_init(|| {
+        let v = std::env::var("STOKE_FAILPOINT").ok()?;
+        Some(match v.split_once('@') {
+            Some((n, k)) => (n.to_string(), k.parse().unwrap_or(1)),
+            None => (v, 1),
+        })
+    });
+    if let Some((point, nth)) = active
+        && point == name
+        && HITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1 == *nth
+    {
         eprintln!("stoke: failpoint `{name}` reached; exiting as if killed");
         std::process::exit(EXIT_CODE);
     }

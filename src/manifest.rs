@@ -71,17 +71,29 @@ fn kind_rank(kind: &str) -> usize {
 
 /// Sorts manifests into install order; unknown kinds go last, by kind name; otherwise the
 /// rendering order is kept.
+///
+/// Hooks (documents annotated `helm.sh/hook`, such as test Pods) come after every other
+/// document, in the same order among themselves, as `helm template` prints them.
 pub(crate) fn sort_for_install(manifests: &mut [Manifest]) {
-    manifests.sort_by(|a, b| {
-        let (ra, rb) = (kind_rank(&a.kind), kind_rank(&b.kind));
-        ra.cmp(&rb).then_with(|| {
-            if ra == INSTALL_ORDER.len() {
-                a.kind.cmp(&b.kind)
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        })
+    manifests.sort_by_cached_key(|m| {
+        let rank = kind_rank(&m.kind);
+        let unknown = if rank == INSTALL_ORDER.len() {
+            m.kind.clone()
+        } else {
+            String::new()
+        };
+        (is_hook(m), rank, unknown)
     });
+}
+
+/// Whether the document carries a `helm.sh/hook` annotation.
+pub fn is_hook(manifest: &Manifest) -> bool {
+    // Most documents never mention it; only those are parsed.
+    if !manifest.body.contains("helm.sh/hook") {
+        return false;
+    }
+    crate::yaml::try_from_str::<serde_json::Value>(&manifest.body)
+        .is_ok_and(|doc| doc["metadata"]["annotations"].get("helm.sh/hook").is_some())
 }
 
 /// The manifests as one multi-document YAML stream, each under a `# Source:` line, as
@@ -120,5 +132,33 @@ mod tests {
         sort_for_install(&mut v);
         let kinds: Vec<_> = v.iter().map(|m| m.kind.as_str()).collect();
         assert_eq!(kinds, ["Namespace", "Deployment", "Certificate", "Zebra"]);
+    }
+
+    #[test]
+    fn hooks_come_after_every_other_document_as_helm_template_prints_them() {
+        let mk = |kind: &str, name: &str, body: &str| Manifest {
+            source: String::new(),
+            api_version: "v1".into(),
+            kind: kind.into(),
+            name: name.into(),
+            namespace: None,
+            body: body.into(),
+        };
+        let test = "kind: Pod\nmetadata:\n  name: t\n  annotations:\n    helm.sh/hook: test\n";
+        let mentions = "kind: Pod\nmetadata:\n  name: p\n  labels:\n    note: helm.sh/hook\n";
+        let mut v = vec![
+            mk("Pod", "t", test),
+            mk("Pod", "p", mentions),
+            mk("StatefulSet", "s", ""),
+            mk(
+                "Job",
+                "j",
+                "metadata:\n  annotations:\n    \"helm.sh/hook\": post-install\n",
+            ),
+            mk("Service", "v", ""),
+        ];
+        sort_for_install(&mut v);
+        let names: Vec<_> = v.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["v", "p", "s", "t", "j"]);
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::chart::Chart;
 use crate::engine::{self, RenderOptions, Rendered};
@@ -95,26 +95,43 @@ pub(crate) fn show_only(rendered: &mut Rendered, chart: &Chart, paths: &[String]
 }
 
 /// Writes each template's manifests to `dir/<template path>`, as `helm template
-/// --output-dir` does.
+/// --output-dir` does, never through a symbolic link found in `dir`; files holding a Secret
+/// get mode 0600 and new folders 0700 (see docs/limits.md, "Output folders").
 pub(crate) fn write_output_dir(rendered: &Rendered, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let mut written: Vec<std::path::PathBuf> = Vec::new();
-    let mut by_file: std::collections::BTreeMap<&str, String> = Default::default();
+    let mut by_file: std::collections::BTreeMap<&str, (String, bool)> = Default::default();
     for m in &rendered.manifests {
-        let text = by_file.entry(&m.source).or_default();
+        let (text, secret) = by_file.entry(&m.source).or_default();
         text.push_str("---\n# Source: ");
         text.push_str(&m.source);
         text.push('\n');
         text.push_str(&m.body);
+        *secret |= crate::target::safe::holds_secret(&m.kind, &m.body);
     }
-    for (source, text) in by_file {
-        let path = dir.join(source);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create `{}`", parent.display()))?;
-        }
-        std::fs::write(&path, text)
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
-        written.push(path);
+    let root = crate::target::safe::OutDir::open_root(dir)?;
+    for (source, (text, secret)) in by_file {
+        let rel = Path::new(source);
+        let (Some(parent), Some(name)) = (rel.parent(), rel.file_name().and_then(|n| n.to_str()))
+        else {
+            bail!("template path `{source}` has no file name");
+        };
+        let folder = root.subpath(parent)?;
+        let mode = if secret {
+            crate::target::safe::SECRET_MODE
+        } else {
+            crate::target::safe::FILE_MODE
+        };
+        folder.write(name, text.as_bytes(), mode, false)?;
+        written.push(dir.join(source));
     }
     Ok(written)
+}
+
+/// Leaves `big` (a loaded chart, its compiled templates, rendered output) for the operating
+/// system to reclaim at exit instead of freeing it piece by piece: commands call this on
+/// their way out, where tearing down large structures is a measurable share of a short
+/// process's CPU time (docs/fleet.md, "Cold start"). Only for values the process no longer
+/// needs and that hold no buffered output or locks.
+pub fn skip_teardown<T>(big: T) {
+    std::mem::forget(big);
 }

@@ -409,3 +409,561 @@ fn prepare_gan_certificates_trusts_the_ca_and_renames_the_key() {
         text(&list)
     );
 }
+
+#[test]
+fn invoke_args_expands_an_unset_variable_to_nothing_as_the_official_script_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = bash(
+        "invoke-args.sh",
+        &["echo \"value=[${NOT_SET_ANYWHERE}]\"", "echo after"],
+        &[],
+        tmp.path(),
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "value=[]\nafter\n");
+}
+
+#[test]
+fn prepare_redundancy_writes_the_tuning_into_redundancy_xml_on_every_start() {
+    if !have("xmlstarlet") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let base = script("../config/redundancy-base.xml");
+    let prepare = |settings: &[&str]| {
+        let mut args = vec![
+            "-g",
+            "gw-0.gw",
+            "-d",
+            data.to_str().unwrap(),
+            "-c",
+            base.to_str().unwrap(),
+        ];
+        for s in settings {
+            args.extend(["-s", s]);
+        }
+        bash(
+            "prepare-redundancy.sh",
+            &args,
+            &[("HOSTNAME", "gw-1")],
+            tmp.path(),
+        )
+    };
+    let run = prepare(&[
+        "redundancy.standbyactivitylevel=Warm",
+        "redundancy.backupfailovertimeout=15000",
+    ]);
+    assert!(run.status.success(), "{}", text(&run));
+    let xml = std::fs::read_to_string(data.join("redundancy.xml")).unwrap();
+    assert!(
+        xml.contains("<entry key=\"redundancy.standbyactivitylevel\">Warm</entry>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<entry key=\"redundancy.backupfailovertimeout\">15000</entry>"),
+        "{xml}"
+    );
+    // A changed value replaces the one written before; the file is not seeded again.
+    let run = prepare(&["redundancy.standbyactivitylevel=Active"]);
+    assert!(run.status.success(), "{}", text(&run));
+    let xml = std::fs::read_to_string(data.join("redundancy.xml")).unwrap();
+    assert!(
+        xml.contains("<entry key=\"redundancy.standbyactivitylevel\">Active</entry>"),
+        "{xml}"
+    );
+    assert_eq!(
+        xml.matches("redundancy.standbyactivitylevel").count(),
+        1,
+        "{xml}"
+    );
+    assert!(
+        xml.contains("redundancy.backupfailovertimeout"),
+        "kept: {xml}"
+    );
+    let bad = prepare(&["standbyactivitylevel=Warm"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+}
+
+/// A fake `curl` first on PATH: records its arguments (one per line) and its standard input in
+/// `dir`, writes `body` to `-o`/`--output` when given, else prints it.
+fn recording_curl(dir: &Path, body: &str) -> String {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(dir.join("body"), body).unwrap();
+    let curl = bin.join("curl");
+    std::fs::write(
+        &curl,
+        format!(
+            r#"#!/usr/bin/env bash
+log="{log}"
+printf '%s\n' "$@" >> "$log/args"
+echo "--" >> "$log/args"
+out=""
+while (( $# )); do
+  case "$1" in
+    -o|--output) out="$2"; shift ;;
+    --config) [[ "$2" == "-" ]] && cat >> "$log/stdin" ;;
+  esac
+  shift
+done
+if [[ -n "$out" ]]; then cp "$log/body" "$out"; else cat "$log/body"; fi
+"#,
+            log = dir.display()
+        ),
+    )
+    .unwrap();
+    Command::new("chmod").arg("+x").arg(&curl).status().unwrap();
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
+}
+
+#[test]
+fn prepare_restore_stages_a_backup_only_on_a_new_data_volume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(data.join("lost+found")).unwrap();
+    let backup = tmp.path().join("site.gwbk");
+    std::fs::write(&backup, "PK\u{3}\u{4}backup").unwrap();
+    let restore = |args: &[&str], env: &[(&str, &str)]| {
+        let mut all = vec!["-d", data.to_str().unwrap()];
+        all.extend(args);
+        bash("optional/prepare-restore.sh", &all, env, tmp.path())
+    };
+    let staged = data.join(".stoke-restore");
+    let run = restore(&["-f", backup.to_str().unwrap()], &[]);
+    assert!(run.status.success(), "{}", text(&run));
+    assert_eq!(
+        std::fs::read(staged.join("gateway.gwbk")).unwrap(),
+        std::fs::read(&backup).unwrap()
+    );
+    assert!(staged.join("pending").is_file());
+
+    // The pod restarts before the gateway ran (seeding happened meanwhile): still pending.
+    std::fs::write(data.join("gateway.xml_clean"), "seeded").unwrap();
+    let run = restore(&["-f", backup.to_str().unwrap()], &[]);
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(staged.join("pending").is_file(), "{}", text(&run));
+
+    // The gateway took it (the shim removed the marker): the next start cleans up and never
+    // restores over the gateway's data.
+    std::fs::remove_file(staged.join("pending")).unwrap();
+    let run = restore(&["-f", backup.to_str().unwrap()], &[]);
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(!staged.exists());
+    assert!(
+        String::from_utf8_lossy(&run.stdout).contains("not restored"),
+        "{}",
+        text(&run)
+    );
+}
+
+#[test]
+fn prepare_restore_restores_only_on_the_redundancy_primary_and_refuses_what_is_not_a_backup() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let backup = tmp.path().join("site.gwbk");
+    std::fs::write(&backup, "PK\u{3}\u{4}").unwrap();
+    let args = [
+        "-d",
+        data.to_str().unwrap(),
+        "-f",
+        backup.to_str().unwrap(),
+        "-p",
+    ];
+    let backup_node = bash(
+        "optional/prepare-restore.sh",
+        &args,
+        &[("HOSTNAME", "gw-1")],
+        tmp.path(),
+    );
+    assert!(backup_node.status.success(), "{}", text(&backup_node));
+    assert!(!data.join(".stoke-restore").exists());
+    let primary = bash(
+        "optional/prepare-restore.sh",
+        &args,
+        &[("HOSTNAME", "gw-0")],
+        tmp.path(),
+    );
+    assert!(primary.status.success(), "{}", text(&primary));
+    assert!(data.join(".stoke-restore/pending").is_file());
+
+    let other = tmp.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let html = tmp.path().join("error.html");
+    std::fs::write(&html, "<html>Forbidden</html>").unwrap();
+    let run = bash(
+        "optional/prepare-restore.sh",
+        &["-d", other.to_str().unwrap(), "-f", html.to_str().unwrap()],
+        &[],
+        tmp.path(),
+    );
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("not a gateway backup"));
+    assert!(!other.join(".stoke-restore/gateway.gwbk").exists());
+    let missing = bash(
+        "optional/prepare-restore.sh",
+        &["-d", other.to_str().unwrap(), "-f", "/nonexistent.gwbk"],
+        &[],
+        tmp.path(),
+    );
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("gateway.restore.file"));
+}
+
+#[test]
+fn prepare_restore_downloads_with_credentials_kept_off_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let path = recording_curl(tmp.path(), "PK\u{3}\u{4}downloaded");
+    let run = bash(
+        "optional/prepare-restore.sh",
+        &[
+            "-d",
+            data.to_str().unwrap(),
+            "-u",
+            "https://backups.example.com/site.gwbk",
+        ],
+        &[
+            ("PATH", &path),
+            ("RESTORE_USERNAME", "ops"),
+            ("RESTORE_PASSWORD", "pa\"ss"),
+        ],
+        tmp.path(),
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    assert_eq!(
+        std::fs::read_to_string(data.join(".stoke-restore/gateway.gwbk")).unwrap(),
+        "PK\u{3}\u{4}downloaded"
+    );
+    let args = std::fs::read_to_string(tmp.path().join("args")).unwrap();
+    assert!(
+        args.contains("https://backups.example.com/site.gwbk"),
+        "{args}"
+    );
+    assert!(!args.contains("pa\"ss") && !args.contains("ops"), "{args}");
+    let stdin = std::fs::read_to_string(tmp.path().join("stdin")).unwrap();
+    assert_eq!(stdin, "user = \"ops:pa\\\"ss\"\n");
+}
+
+#[test]
+fn entrypoint_shim_restores_a_staged_backup_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let staging = tmp.path().join("staging");
+    std::fs::create_dir_all(&staging).unwrap();
+    std::fs::write(staging.join("gateway.gwbk"), "PK").unwrap();
+    std::fs::write(staging.join("pending"), "").unwrap();
+    let entry = tmp.path().join("entry.sh");
+    std::fs::write(&entry, "#!/bin/sh\necho \"started with: $*\"\n").unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(&entry)
+        .status()
+        .unwrap();
+    let env = [
+        ("IGNITION_INSTALL_LOCATION", tmp.path().to_str().unwrap()),
+        ("IGNITION_RESTORE_STAGING", staging.to_str().unwrap()),
+        ("IGNITION_DOCKER_ENTRYPOINT", entry.to_str().unwrap()),
+    ];
+    let first = bash(
+        "docker-entrypoint-shim.sh",
+        &["-n", "gw", "--"],
+        &env,
+        tmp.path(),
+    );
+    assert!(first.status.success(), "{}", text(&first));
+    let expected = format!(
+        "started with: -r {}/gateway.gwbk -n gw --",
+        staging.display()
+    );
+    assert!(
+        String::from_utf8_lossy(&first.stdout).contains(&expected),
+        "{}",
+        text(&first)
+    );
+    assert!(!staging.join("pending").exists());
+    let again = bash(
+        "docker-entrypoint-shim.sh",
+        &["-n", "gw", "--"],
+        &env,
+        tmp.path(),
+    );
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("started with: -n gw --"),
+        "{}",
+        text(&again)
+    );
+}
+
+/// A service account folder and a fake curl that answers the StatefulSet GET with `annotations`
+/// on its metadata and records every call.
+fn api_fixture(dir: &Path, annotations: &str) -> (String, PathBuf) {
+    let account = dir.join("sa");
+    std::fs::create_dir_all(&account).unwrap();
+    for (f, t) in [("token", "tok"), ("ca.crt", "ca"), ("namespace", "plant")] {
+        std::fs::write(account.join(f), t).unwrap();
+    }
+    let body = format!(
+        "{{\"metadata\": {{\"name\": \"site-ignition-gateway\", \"annotations\": {{{annotations}}}}}, \"spec\": {{}}}}"
+    );
+    (recording_curl(dir, &body), account)
+}
+
+#[test]
+fn restart_on_renewal_records_first_then_rolls_the_pods_when_a_certificate_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gan = tmp.path().join("gan-tls");
+    let ca = tmp.path().join("gan-issuer-tls");
+    for (d, t) in [(&gan, "leaf-1"), (&ca, "ca-1")] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(d.join("tls.crt"), t).unwrap();
+    }
+    let fingerprint = {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "cat {}/tls.crt {}/tls.crt | sha256sum",
+                gan.display(),
+                ca.display()
+            ))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)[..64].to_string()
+    };
+    let run_with = |annotations: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, account) = api_fixture(dir.path(), annotations);
+        let run = bash(
+            "optional/restart-on-renewal.sh",
+            &[
+                "-s",
+                "site-ignition-gateway",
+                gan.to_str().unwrap(),
+                ca.to_str().unwrap(),
+            ],
+            &[
+                ("PATH", &path),
+                ("SERVICE_ACCOUNT_DIR", account.to_str().unwrap()),
+                ("KUBERNETES_API", "https://api.test"),
+            ],
+            tmp.path(),
+        );
+        let args = std::fs::read_to_string(dir.path().join("args")).unwrap_or_default();
+        (run, args)
+    };
+
+    // First run: nothing recorded yet, so record without restarting.
+    let (run, args) = run_with("");
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(
+        args.contains(
+            "https://api.test/apis/apps/v1/namespaces/plant/statefulsets/site-ignition-gateway"
+        ),
+        "{args}"
+    );
+    assert!(args.contains("Authorization: Bearer tok"), "{args}");
+    let patch = args
+        .split("--data\n")
+        .nth(1)
+        .expect("a PATCH")
+        .lines()
+        .next()
+        .unwrap();
+    assert_eq!(
+        patch,
+        format!(
+            "{{\"metadata\":{{\"annotations\":{{\"stoke.dev/certificates-seen\":\"{fingerprint}\"}}}}}}"
+        )
+    );
+
+    // Unchanged: no PATCH.
+    let (run, args) = run_with(&format!(
+        "\"stoke.dev/certificates-seen\": \"{fingerprint}\""
+    ));
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(!args.contains("PATCH"), "{args}");
+    assert!(String::from_utf8_lossy(&run.stdout).contains("unchanged"));
+
+    // Renewed: the pod template changes, which rolls the pods.
+    let old = "0".repeat(64);
+    let (run, args) = run_with(&format!("\"stoke.dev/certificates-seen\": \"{old}\""));
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(args.contains("application/merge-patch+json"), "{args}");
+    let patch = args
+        .split("--data\n")
+        .nth(1)
+        .expect("a PATCH")
+        .lines()
+        .next()
+        .unwrap();
+    assert!(
+        patch.contains(&format!(
+            "\"spec\":{{\"template\":{{\"metadata\":{{\"annotations\":{{\"stoke.dev/certificates\":\"{fingerprint}\"}}}}}}}}"
+        )),
+        "{patch}"
+    );
+    assert!(String::from_utf8_lossy(&run.stdout).contains("restarting"));
+
+    // A missing Secret is an error that says so.
+    let dir = tempfile::tempdir().unwrap();
+    let (path, account) = api_fixture(dir.path(), "");
+    let run = bash(
+        "optional/restart-on-renewal.sh",
+        &["-s", "x", "/nonexistent"],
+        &[
+            ("PATH", &path),
+            ("SERVICE_ACCOUNT_DIR", account.to_str().unwrap()),
+        ],
+        tmp.path(),
+    );
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no tls.crt"));
+}
+
+#[test]
+fn the_gwinfo_test_passes_only_when_every_gateway_runs_in_its_expected_role() {
+    let cases = [
+        (
+            "ContextStatus=RUNNING;RedundancyStatus=Independent;Version=8.3.3",
+            "Independent",
+            true,
+        ),
+        (
+            "ContextStatus=RUNNING;RedundancyStatus=Master",
+            "Master",
+            true,
+        ),
+        (
+            "ContextStatus=RUNNING;RedundancyStatus=Backup",
+            "Master",
+            false,
+        ),
+        (
+            "ContextStatus=STARTING;RedundancyStatus=Independent",
+            "Independent",
+            false,
+        ),
+    ];
+    for (body, want, passes) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = fake_curl(tmp.path(), body);
+        let target = format!("http://gw:8088/system/gwinfo={want}");
+        let run = bash(
+            "tests/gwinfo-test.sh",
+            &["-a", "2", "-w", "0", &target],
+            &[("PATH", &path)],
+            tmp.path(),
+        );
+        assert_eq!(run.status.success(), passes, "{body}\n{}", text(&run));
+        let out = String::from_utf8_lossy(&run.stdout);
+        assert!(out.contains(if passes { "OK" } else { "FAILED" }), "{out}");
+    }
+}
+
+/// A PKCS12 keystore with one key entry named `certificate`, as cert-manager writes it.
+fn pkcs12(dir: &Path, passphrase: &str) -> PathBuf {
+    let key = dir.join("key.pem");
+    let cert = dir.join("cert.pem");
+    let generated = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-subj", "/CN=gw", "-days", "1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(generated.status.success(), "{}", text(&generated));
+    let keystore = dir.join("keystore.p12");
+    let exported = Command::new("openssl")
+        .args(["pkcs12", "-export", "-name", "certificate", "-passout"])
+        .arg(format!("pass:{passphrase}"))
+        .arg("-inkey")
+        .arg(&key)
+        .arg("-in")
+        .arg(&cert)
+        .arg("-out")
+        .arg(&keystore)
+        .output()
+        .unwrap();
+    assert!(exported.status.success(), "{}", text(&exported));
+    keystore
+}
+
+#[test]
+fn certificate_scripts_open_keystores_with_a_passphrase_of_your_own() {
+    if !have("keytool") || !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let secrets = tmp.path().join("tls");
+    let ca = tmp.path().join("ca");
+    let data = tmp.path().join("data");
+    for d in [&secrets, &ca, &data] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(ca.join("tls.crt"), "-----BEGIN CERTIFICATE-----\n").unwrap();
+    pkcs12(&secrets, "a-custom-passphrase");
+    let dirs = [
+        "-c",
+        ca.to_str().unwrap(),
+        "-s",
+        secrets.to_str().unwrap(),
+        "-d",
+        data.to_str().unwrap(),
+    ];
+    let default = bash("prepare-gan-certificates.sh", &dirs, &[], tmp.path());
+    assert!(
+        !default.status.success(),
+        "the default passphrase cannot open it"
+    );
+    let gan = bash(
+        "prepare-gan-certificates.sh",
+        &dirs,
+        &[("GAN_KEYSTORE_PASSPHRASE", "a-custom-passphrase")],
+        tmp.path(),
+    );
+    assert!(gan.status.success(), "{}", text(&gan));
+    let web = bash(
+        "prepare-tls-certificates.sh",
+        &dirs[2..],
+        &[("WEB_KEYSTORE_PASSPHRASE", "a-custom-passphrase")],
+        tmp.path(),
+    );
+    assert!(web.status.success(), "{}", text(&web));
+    for (file, alias) in [
+        (
+            "config/local/ignition/gateway-network/keystore/metro-keystore.pfx",
+            "metro-key,",
+        ),
+        (
+            "config/local/ignition/webserver/keystore/ssl.pfx",
+            "ignition,",
+        ),
+    ] {
+        let list = Command::new("keytool")
+            .args([
+                "-list",
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                "a-custom-passphrase",
+                "-keystore",
+            ])
+            .arg(data.join(file))
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&list.stdout).contains(alias),
+            "{}",
+            text(&list)
+        );
+    }
+}

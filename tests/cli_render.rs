@@ -503,7 +503,7 @@ fn unknown_keys_from_set_name_the_argument() {
     chart(tmp.path(), "c", &[("values.yaml", "image:\n  tag: x\n")]);
     let run = stoke_in(tmp.path(), &["values", "c", "--set", "image.tga=y"]).expect(0);
     assert!(
-        run.stderr.contains("warning: --set image.tga=y: key `image.tga` is not defined by the chart (did you mean `image.tag`?)"),
+        run.stderr.contains("warning: --set: key `image.tga` is not defined by the chart (did you mean `image.tag`?)"),
         "{}",
         run.stderr
     );

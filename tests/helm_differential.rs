@@ -195,6 +195,7 @@ fn values_from_files_coalesce_as_helm_coalesces_them() {
                 .map(|f| f.as_str().unwrap().into())
                 .collect(),
             sets: Vec::new(),
+            ..Default::default()
         };
         let ours = stoke::values::read_user_values(&opts)
             .and_then(|u| stoke::resolve::compute_values(&chart, &u));

@@ -298,3 +298,53 @@ fn old_style_folder_entries_are_accepted() {
     let shown = env.ok(&["show", "chart", "v7.tgz"]);
     assert!(shown.contains("name: gw"), "{shown}");
 }
+
+/// A gzip stream with stored (uncompressed) blocks, so one byte of content can be edited
+/// without breaking the deflate data: only the CRC-32 trailer tells.
+fn stored_gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+    gz.write_all(data).unwrap();
+    gz.finish().unwrap()
+}
+
+fn edited_package() -> Vec<u8> {
+    let tar = raw_tar(&[
+        Raw::file("gw/Chart.yaml", CHART_YAML),
+        Raw::file(
+            "gw/values.yaml",
+            b"image: registry.example/ignition:8.1.40\n",
+        ),
+    ]);
+    let mut gz = stored_gzip(&tar);
+    let at = gz
+        .windows(6)
+        .position(|w| w == b"8.1.40")
+        .expect("stored content is visible");
+    gz[at] = b'9';
+    gz
+}
+
+#[test]
+fn a_one_byte_edit_is_caught_by_the_gzip_checksum() {
+    refused(
+        "edited.tgz",
+        &edited_package(),
+        "checksum or length does not match",
+    );
+}
+
+#[test]
+fn a_wrong_length_in_the_gzip_trailer_is_refused() {
+    let mut gz = gzip(&raw_tar(&[Raw::file("gw/Chart.yaml", CHART_YAML)]));
+    let n = gz.len();
+    gz[n - 1] ^= 0x01;
+    refused("length.tgz", &gz, "checksum or length does not match");
+}
+
+#[test]
+fn data_appended_after_the_gzip_stream_is_refused() {
+    let mut gz = gzip(&raw_tar(&[Raw::file("gw/Chart.yaml", CHART_YAML)]));
+    gz.extend_from_slice(b"#!/bin/sh\necho appended\n");
+    refused("appended.tgz", &gz, "follow the end of the gzip stream");
+}

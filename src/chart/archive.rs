@@ -47,7 +47,19 @@ pub const DEFAULT_LIMITS: Limits = Limits {
 /// Reads a gzip-compressed tar holding one top-level folder; returns the folder's name and
 /// the files below it, with paths relative to it, in archive order.
 pub fn read(bytes: &[u8], origin: &Path) -> Result<(String, Vec<ChartFile>)> {
-    read_with_limits(bytes, origin, &DEFAULT_LIMITS)
+    read_with_limits(bytes, origin, &Limits::from_env())
+}
+
+impl Limits {
+    /// The limits in force: [`DEFAULT_LIMITS`] unless raised through the environment
+    /// variables of [`crate::limits`].
+    pub fn from_env() -> Limits {
+        Limits {
+            max_file: crate::limits::CHART_FILE_BYTES.get(),
+            max_total: crate::limits::CHART_TOTAL_BYTES.get(),
+            max_entries: crate::limits::CHART_ENTRIES.get_usize(),
+        }
+    }
 }
 
 /// [`read`] with explicit limits.
@@ -130,7 +142,9 @@ fn read_inner(bytes: &[u8], limits: &Limits) -> Result<(String, Vec<ChartFile>)>
     if bytes.len() < 2 || bytes[0] != 0x1f || bytes[1] != 0x8b {
         bail!("it is not gzip-compressed (a chart package is a .tgz made by `stoke package`)");
     }
-    let decoder = flate2::read::GzDecoder::new(bytes);
+    // The bufread decoder reads no further than the gzip member, so what follows it can be
+    // checked afterwards.
+    let decoder = flate2::bufread::GzDecoder::new(bytes);
     let capped = CappedReader {
         inner: decoder,
         read: 0,
@@ -247,6 +261,7 @@ fn read_inner(bytes: &[u8], limits: &Limits) -> Result<(String, Vec<ChartFile>)>
         }
         files.push(ChartFile { name: rel, data });
     }
+    verify_trailer(archive.into_inner())?;
     let Some(top) = top else {
         bail!("the archive is empty");
     };
@@ -270,6 +285,29 @@ fn read_inner(bytes: &[u8], limits: &Limits) -> Result<(String, Vec<ChartFile>)>
         bail!("the folder `{top}/` holds no files");
     }
     Ok((top, files))
+}
+
+/// Reads the gzip stream to its end, which makes the decoder check the CRC-32 and length
+/// trailer against everything inflated (tar stops reading at its end marker, so without
+/// this a damaged or altered package would load), and refuses data after the stream.
+fn verify_trailer(mut capped: CappedReader<flate2::bufread::GzDecoder<&[u8]>>) -> Result<()> {
+    std::io::copy(&mut capped, &mut std::io::sink()).map_err(|e| {
+        if e.get_ref().is_some_and(|i| i.is::<StreamTooLarge>()) {
+            return io_context(e, "");
+        }
+        anyhow!(
+            "the gzip stream is damaged ({e}): its checksum or length does not match the content (download or package it again)"
+        )
+    })?;
+    let rest = capped.inner.into_inner();
+    // Padding with zeros (tape-style blocking) is harmless; anything else was appended.
+    if rest.iter().any(|b| *b != 0) {
+        bail!(
+            "{} bytes follow the end of the gzip stream; a chart package is one gzip stream (package it again)",
+            rest.len()
+        );
+    }
+    Ok(())
 }
 
 /// Splits an entry name into its components, refusing anything that could escape the

@@ -58,11 +58,22 @@ pub fn load_dir(dir: &Path) -> Result<Chart> {
         Err(_) => IgnoreRules::default(),
     };
     let mut files = Vec::new();
-    walk(dir, "", &rules, &mut files)?;
+    let mut walker = super::links::Walker::new(dir)?;
+    let within = walker.canonical_root().to_path_buf();
+    walk(dir, "", &rules, &mut files, &mut walker, 0, &within)?;
     from_files(files, dir.to_path_buf(), None)
 }
 
-fn walk(root: &Path, rel: &str, rules: &IgnoreRules, out: &mut Vec<ChartFile>) -> Result<()> {
+fn walk(
+    root: &Path,
+    rel: &str,
+    rules: &IgnoreRules,
+    out: &mut Vec<ChartFile>,
+    walker: &mut super::links::Walker,
+    depth: usize,
+    within: &Path,
+) -> Result<()> {
+    use super::links::Entry;
     let dir = if rel.is_empty() {
         root.to_path_buf()
     } else {
@@ -83,21 +94,24 @@ fn walk(root: &Path, rel: &str, rules: &IgnoreRules, out: &mut Vec<ChartFile>) -
         } else {
             format!("{rel}/{name}")
         };
-        // Symlinks are followed for directories of a chart being developed, as Helm does.
-        let file_type = std::fs::metadata(entry.path())
-            .with_context(|| format!("cannot read `{}`", entry.path().display()))?;
-        if rules.is_ignored(&rel_path, file_type.is_dir()) {
+        // Links inside the chart are followed, links leaving it refused (chart/links.rs).
+        let kind = walker.entry(&entry.path(), depth, within)?;
+        if rules.is_ignored(&rel_path, matches!(kind, Entry::Dir(_))) {
             continue;
         }
-        if file_type.is_dir() {
-            walk(root, &rel_path, rules, out)?;
-        } else if file_type.is_file() {
-            let data = std::fs::read(entry.path())
-                .with_context(|| format!("cannot read `{}`", entry.path().display()))?;
-            out.push(ChartFile {
-                name: rel_path,
-                data,
-            });
+        match kind {
+            Entry::Dir(linked) => {
+                let bound = linked.as_deref().unwrap_or(within);
+                walk(root, &rel_path, rules, out, walker, depth + 1, bound)?
+            }
+            Entry::File(size) => {
+                let data = walker.read(&entry.path(), size)?;
+                out.push(ChartFile {
+                    name: rel_path,
+                    data,
+                });
+            }
+            Entry::Other => {}
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod cache;
 pub mod ignore;
+pub mod links;
 pub mod load;
 pub mod metadata;
 pub mod version;

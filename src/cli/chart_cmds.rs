@@ -45,10 +45,13 @@ impl ClusterFlags {
 
 /// Arguments of `stoke lint`.
 #[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
 pub struct LintArgs {
-    /// Chart directory or packaged .tgz (repeatable).
+    /// Chart directory, packaged .tgz, REPO/CHART or oci:// reference (repeatable).
     #[arg(required = true)]
     pub charts: Vec<PathBuf>,
+    #[command(flatten)]
+    pub source: super::package::ChartSourceFlags,
     #[command(flatten)]
     pub values: ValuesFlags,
     #[command(flatten)]
@@ -56,6 +59,12 @@ pub struct LintArgs {
     /// Fail on warnings too (unknown values keys among them).
     #[arg(long)]
     pub strict: bool,
+    /// Also lint every chart below each chart's charts/ folder.
+    #[arg(long)]
+    pub with_subcharts: bool,
+    /// Print only warnings and errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -65,10 +74,12 @@ pub struct LintArgs {
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
 pub struct TemplateArgs {
-    /// Release name.
+    /// Release name (optional, as in Helm: `template CHART` renders as `release-name`).
     pub release: String,
     /// Chart directory, packaged .tgz, or REPO/CHART from a configured repository.
-    pub chart: PathBuf,
+    pub chart: Option<PathBuf>,
+    #[command(flatten)]
+    pub naming: super::release::NamingFlags,
     #[command(flatten)]
     pub source: super::package::ChartSourceFlags,
     #[command(flatten)]
@@ -119,12 +130,15 @@ pub enum ShowWhat {
 
 /// Arguments of `stoke show`.
 #[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
 pub struct ShowArgs {
     /// What to show.
     #[arg(value_enum)]
     pub what: ShowWhat,
-    /// Chart directory or packaged .tgz.
+    /// Chart directory, packaged .tgz, REPO/CHART, package URL or oci:// reference.
     pub chart: PathBuf,
+    #[command(flatten)]
+    pub source: super::package::ChartSourceFlags,
 }
 
 /// Arguments of `stoke completion`.
@@ -151,11 +165,19 @@ pub fn lint(cli: &Cli, args: &LintArgs, m: Option<&ArgMatches>) -> Result<i32> {
         capabilities: args.cluster.capabilities()?,
         deployed: Vec::new(),
     };
-    let reports: Vec<_> = args
-        .charts
+    let mut charts = args.charts.clone();
+    if args.with_subcharts {
+        for c in &args.charts {
+            charts.extend(crate::lint::subchart_paths(c));
+        }
+    }
+    let reports: Vec<_> = charts
         .iter()
-        .map(|c| crate::lint::lint(c, &values, &opts))
-        .collect();
+        .map(|c| {
+            super::package::resolve_chart(c, &args.source)
+                .map(|p| crate::lint::lint(&p, &values, &opts))
+        })
+        .collect::<Result<_>>()?;
     let failed = reports.iter().filter(|r| r.failed(args.strict)).count();
     if args.output != OutputFormat::Table {
         output::print_structured(&reports, args.output)?;
@@ -163,14 +185,34 @@ pub fn lint(cli: &Cli, args: &LintArgs, m: Option<&ArgMatches>) -> Result<i32> {
     }
     let mut out = anstream::stdout();
     for r in &reports {
+        let shown: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| !args.quiet || f.severity != Severity::Info)
+            .collect();
+        if args.quiet && shown.is_empty() {
+            continue;
+        }
         writeln!(out, "==> Linting {}", r.chart)?;
-        for f in &r.findings {
+        for f in shown {
             let label = match f.severity {
                 Severity::Info => styled("[INFO]", anstyle::AnsiColor::Blue),
                 Severity::Warning => styled("[WARNING]", anstyle::AnsiColor::Yellow),
                 Severity::Error => styled("[ERROR]", anstyle::AnsiColor::Red),
             };
             writeln!(out, "{label} {}: {}", f.location, f.message)?;
+        }
+        let strict = r.strict_failures(args.strict);
+        if !strict.is_empty() {
+            writeln!(
+                out,
+                "{} failed only because --strict fails on warnings; these {} warning(s) did it:",
+                r.chart,
+                strict.len()
+            )?;
+            for f in strict {
+                writeln!(out, "  - {}: {}", f.location, f.message)?;
+            }
         }
         writeln!(out)?;
     }
@@ -183,12 +225,20 @@ pub fn lint(cli: &Cli, args: &LintArgs, m: Option<&ArgMatches>) -> Result<i32> {
 }
 
 pub fn template(cli: &Cli, args: &TemplateArgs, m: Option<&ArgMatches>) -> Result<i32> {
-    let chart_path = super::package::resolve_chart(&args.chart, &args.source)?;
+    let (given, chart_ref) =
+        super::release::release_and_chart(&args.release, args.chart.as_deref());
+    if let (Some(name), true) = (given, args.naming.makes_name()) {
+        anyhow::bail!(
+            "both a release name (`{name}`) and --generate-name/--name-template were given; give one or the other"
+        );
+    }
+    let chart_path = super::package::resolve_chart(&chart_ref, &args.source)?;
     let chart = crate::chart::load::load(&chart_path)?;
+    let name = args.naming.name(given, chart.name())?;
     let user = crate::values::read_user_values(&options(&args.values, m))?;
     let opts = RenderOptions {
         release: ReleaseInfo {
-            name: args.release.clone(),
+            name,
             namespace: cli.namespace.clone(),
             revision: 1,
             is_install: !args.is_upgrade,
@@ -225,6 +275,10 @@ pub fn template(cli: &Cli, args: &TemplateArgs, m: Option<&ArgMatches>) -> Resul
             writeln!(out, "# {line}")?;
         }
     }
+    out.flush()?;
+    // The process exits right after this; freeing the compiled templates, the schema and
+    // the manifests one allocation at a time would cost more than the render's last steps.
+    crate::pipeline::skip_teardown((chart, user, outcome));
     Ok(0)
 }
 
@@ -248,7 +302,8 @@ pub fn values(args: &ValuesArgs, m: Option<&ArgMatches>) -> Result<i32> {
 }
 
 pub fn show(args: &ShowArgs) -> Result<i32> {
-    let chart = crate::chart::load::load(&args.chart)?;
+    let chart =
+        crate::chart::load::load(&super::package::resolve_chart(&args.chart, &args.source)?)?;
     let readme = chart
         .files
         .iter()

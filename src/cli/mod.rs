@@ -2,6 +2,10 @@
 //! handler calls the library and prints what it returns.
 
 mod chart_cmds;
+mod dist;
+mod fleet;
+mod hints;
+mod info;
 pub mod output;
 mod package;
 mod release;
@@ -98,13 +102,19 @@ pub enum Command {
     #[command(after_help = "Example:\n  stoke rollback gw 3")]
     Rollback(release::RollbackArgs),
     /// Remove a release (or keep its history with --keep-history).
-    #[command(after_help = "Example:\n  stoke uninstall gw --keep-history")]
+    #[command(visible_aliases = ["un", "delete", "del"], after_help = "Example:\n  stoke uninstall gw --keep-history")]
     Uninstall(release::UninstallArgs),
     /// Show a release's revisions.
-    #[command(after_help = "Example:\n  stoke history gw -o json")]
+    #[command(
+        visible_alias = "hist",
+        after_help = "Example:\n  stoke history gw -o json"
+    )]
     History(release::HistoryArgs),
     /// List releases.
-    #[command(after_help = "Examples:\n  stoke list -A\n  stoke list -a --filter '^gw'")]
+    #[command(
+        visible_alias = "ls",
+        after_help = "Examples:\n  stoke list -A\n  stoke list -a --filter '^gw'"
+    )]
     List(release::ListArgs),
     /// Show a release's status, resources and notes.
     #[command(after_help = "Example:\n  stoke status gw --revision 2")]
@@ -119,6 +129,32 @@ pub enum Command {
         after_help = "Examples:\n  stoke diff revision gw 2 3\n  stoke diff upgrade gw charts/ignition -f values/redundant.yaml"
     )]
     Diff(release::DiffArgs),
+    /// Print stoke's version.
+    #[command(after_help = "Example:\n  stoke version -o json")]
+    Version(info::VersionArgs),
+    /// Print the settings stoke runs with (store, repository files) and their variables.
+    #[command(after_help = "Examples:\n  stoke env\n  stoke env STOKE_STORE")]
+    Env(info::EnvArgs),
+    /// Upload a packaged chart to an OCI registry (as Helm stores charts).
+    #[command(
+        after_help = "Examples:\n  stoke push dist/ignition-1.2.0.tgz oci://registry.example.com/charts\n  stoke install gw oci://registry.example.com/charts/ignition --version '^1.2'"
+    )]
+    Push(dist::PushArgs),
+    /// Log in to or out of an OCI registry.
+    #[command(
+        after_help = "Example:\n  stoke registry login registry.example.com -u ci --password-stdin"
+    )]
+    Registry(dist::RegistryArgs),
+    /// Check a packaged chart against its provenance (.prov) file.
+    #[command(
+        after_help = "Example:\n  stoke verify dist/ignition-1.2.0.tgz --keyring ~/.gnupg/pubring.gpg"
+    )]
+    Verify(dist::VerifyArgs),
+    /// Render, compare, apply and report many releases declared in one fleet file.
+    #[command(
+        after_help = "Examples:\n  stoke fleet template -f examples/fleet/fleet.yaml --output-dir gitops/\n  stoke fleet diff -f fleet.yaml -l region=eu\n  stoke fleet apply -f fleet.yaml --prune"
+    )]
+    Fleet(fleet::FleetArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -126,6 +162,10 @@ pub fn main() -> i32 {
     let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
         Err(e) => {
+            if let Some(hint) = hints::for_error(&e) {
+                eprintln!("{hint}");
+                return 2;
+            }
             let _ = e.print();
             return e.exit_code();
         }
@@ -160,6 +200,12 @@ pub fn main() -> i32 {
         Command::Search(a) => package::search(a),
         Command::Pull(a) => package::pull(a),
         Command::Dependency(a) => package::dependency(a),
+        Command::Version(a) => info::version(a),
+        Command::Env(a) => info::env(&cli, a),
+        Command::Push(a) => dist::push(a),
+        Command::Registry(a) => dist::registry(a),
+        Command::Verify(a) => dist::verify(a),
+        Command::Fleet(a) => fleet::run(&cli, a),
     };
     match result {
         Ok(code) => code,

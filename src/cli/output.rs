@@ -65,12 +65,23 @@ pub fn styled(text: &str, color: AnsiColor) -> String {
 /// Prints rows as aligned columns, the first row being the header, with no borders (like
 /// Helm's and kubectl's lists), so the output greps and cuts cleanly.
 pub fn print_table(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<()> {
+    table_of(Some(header), rows)
+}
+
+/// [`print_table`] without the header row (`--no-headers`).
+pub fn print_table_rows(rows: &[Vec<String>]) -> anyhow::Result<()> {
+    table_of(None, rows)
+}
+
+fn table_of(header: Option<&[&str]>, rows: &[Vec<String>]) -> anyhow::Result<()> {
     use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
     let mut table = Table::new();
     table
         .load_preset(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.iter().copied());
+        .set_content_arrangement(ContentArrangement::Disabled);
+    if let Some(header) = header {
+        table.set_header(header.iter().copied());
+    }
     for row in rows {
         table.add_row(row.iter().map(String::as_str));
     }

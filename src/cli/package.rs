@@ -24,6 +24,19 @@ pub struct PackageArgs {
     /// Package with this appVersion instead of Chart.yaml's.
     #[arg(long, value_name = "VERSION")]
     pub app_version: Option<String>,
+    /// Sign the package: write NAME-VERSION.tgz.prov (Helm's provenance format).
+    #[arg(long, requires = "key")]
+    pub sign: bool,
+    /// User ID (or unique part of one) of the signing key.
+    #[arg(long, value_name = "NAME", requires = "sign")]
+    pub key: Option<String>,
+    /// Secret keyring holding the key (binary, `gpg --export-secret-keys`); default
+    /// ~/.gnupg/secring.gpg.
+    #[arg(long, value_name = "FILE", requires = "sign")]
+    pub keyring: Option<PathBuf>,
+    /// File whose first line is the key's passphrase.
+    #[arg(long, value_name = "FILE", requires = "sign")]
+    pub passphrase_file: Option<PathBuf>,
 }
 
 /// Arguments of `stoke repo`.
@@ -60,6 +73,27 @@ pub enum RepoCommand {
         /// Replace an existing repository of the same name with a different URL.
         #[arg(long)]
         force_update: bool,
+        /// User name for the repository (HTTP basic authentication).
+        #[arg(long, value_name = "USER")]
+        username: Option<String>,
+        /// Read the repository password from standard input.
+        #[arg(long, requires = "username")]
+        password_stdin: bool,
+        /// Send the credentials to every host the index points at, not only this one.
+        #[arg(long)]
+        pass_credentials: bool,
+        /// Trust only the certificate authorities in this PEM file.
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
+        /// Client certificate (PEM).
+        #[arg(long, value_name = "FILE", requires = "key_file")]
+        cert_file: Option<PathBuf>,
+        /// Client key (PEM).
+        #[arg(long, value_name = "FILE", requires = "cert_file")]
+        key_file: Option<PathBuf>,
+        /// Accept any server certificate.
+        #[arg(long)]
+        insecure_skip_tls_verify: bool,
     },
     /// List configured repositories.
     #[command(after_help = "Example:\n  stoke repo list -o json")]
@@ -121,8 +155,19 @@ pub enum SearchCommand {
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
 pub struct PullArgs {
-    /// The chart, as REPO/CHART.
+    /// The chart: REPO/CHART, oci://HOST/PATH/NAME[@sha256:DIGEST], a package URL, or
+    /// CHART with --repo URL.
     pub chart: String,
+    /// Look CHART up in the repository at this URL (no `repo add` needed).
+    #[arg(long, value_name = "URL")]
+    pub repo: Option<String>,
+    /// Also download the provenance file (NAME-VERSION.tgz.prov).
+    #[arg(long)]
+    pub prov: bool,
+    #[command(flatten)]
+    pub transport: super::dist::TransportFlags,
+    #[command(flatten)]
+    pub verify: super::dist::VerifyFlags,
     /// Version constraint (Helm's syntax: 1.2.3, ^1.2, ~1.2.3, >=1.0 <2.0, 1.x).
     #[arg(long, value_name = "CONSTRAINT")]
     pub version: Option<String>,
@@ -159,6 +204,10 @@ pub enum DependencyCommand {
         /// Use cached repository indexes instead of downloading fresh ones.
         #[arg(long)]
         skip_refresh: bool,
+        #[command(flatten)]
+        transport: super::dist::TransportFlags,
+        #[command(flatten)]
+        verify: super::dist::VerifyFlags,
     },
     /// Restore charts/ to exactly the versions in Chart.lock.
     #[command(after_help = "Example:\n  stoke dependency build charts/ignition-scaleout")]
@@ -166,6 +215,10 @@ pub enum DependencyCommand {
         /// Chart directory.
         #[arg(default_value = ".")]
         chart: PathBuf,
+        #[command(flatten)]
+        transport: super::dist::TransportFlags,
+        #[command(flatten)]
+        verify: super::dist::VerifyFlags,
     },
     /// Show each dependency and whether charts/ satisfies it.
     #[command(
@@ -202,6 +255,21 @@ pub fn package(args: &PackageArgs) -> Result<i32> {
         )?;
         let digest = crate::package::digest_file(&path)?;
         println!("Packaged {} (sha256 {digest})", path.display());
+        if args.sign {
+            let keyring = match &args.keyring {
+                Some(k) => k.clone(),
+                None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                    .join(".gnupg/secring.gpg"),
+            };
+            let key = args.key.as_deref().unwrap_or_default();
+            let prov = crate::provenance::sign_file(
+                &path,
+                key,
+                &keyring,
+                args.passphrase_file.as_deref(),
+            )?;
+            println!("Signed {} with `{key}`", prov.display());
+        }
     }
     Ok(0)
 }
@@ -233,9 +301,30 @@ pub fn repo(args: &RepoArgs) -> Result<i32> {
             name,
             url,
             force_update,
+            username,
+            password_stdin,
+            pass_credentials,
+            ca_file,
+            cert_file,
+            key_file,
+            insecure_skip_tls_verify,
         } => {
             let paths = Paths::from_env()?;
-            for w in repo::add(&paths, name, url, *force_update)? {
+            let opts = repo::AddOptions {
+                force: *force_update,
+                username: username.clone(),
+                password: if *password_stdin {
+                    Some(super::dist::read_password_stdin()?)
+                } else {
+                    None
+                },
+                pass_credentials: *pass_credentials,
+                ca_file: ca_file.clone(),
+                cert_file: cert_file.clone(),
+                key_file: key_file.clone(),
+                insecure_skip_tls_verify: *insecure_skip_tls_verify,
+            };
+            for w in repo::add_with(&paths, name, url, &opts)? {
                 print_warning(&w);
             }
             println!("\"{name}\" has been added to your repositories");
@@ -256,7 +345,7 @@ pub fn repo(args: &RepoArgs) -> Result<i32> {
                 }
                 table(&rows)?;
             } else {
-                output::print_structured(&file.repositories, *output)?;
+                output::print_structured(&repo::listing(&file), *output)?;
             }
         }
         RepoCommand::Update { names } => {
@@ -317,15 +406,26 @@ pub fn search(args: &SearchArgs) -> Result<i32> {
 /// `stoke pull`.
 pub fn pull(args: &PullArgs) -> Result<i32> {
     let paths = Paths::from_env()?;
-    let path = repo::pull(
-        &paths,
-        &args.chart,
-        args.version.as_deref(),
-        args.devel,
-        &args.destination,
-        args.untar,
-    )?;
-    println!("Pulled {} to {}", args.chart, path.display());
+    let opts = repo::PullOptions {
+        source: repo::source::ChartSource {
+            constraint: args.version.clone(),
+            devel: args.devel,
+            transport: args.transport.options()?,
+            verify_keyring: args.verify.keyring()?,
+        },
+        untar: args.untar,
+        prov: args.prov,
+        repo_url: args.repo.clone(),
+    };
+    let pulled = repo::pull_with(&paths, &args.chart, &args.destination, &opts)?;
+    if let Some(v) = &pulled.verification {
+        println!(
+            "Verified {} (signed by {})",
+            v.file_name,
+            v.signed_by.join(", ")
+        );
+    }
+    println!("Pulled {} to {}", pulled.origin, pulled.path.display());
     Ok(0)
 }
 
@@ -335,15 +435,29 @@ pub fn dependency(args: &DependencyArgs) -> Result<i32> {
         DependencyCommand::Update {
             chart,
             skip_refresh,
+            transport,
+            verify,
         } => {
-            let lock = repo::deps::update(&Paths::from_env()?, chart, *skip_refresh)?;
+            let opts = repo::deps::DepsOptions {
+                transport: transport.options()?,
+                verify_keyring: verify.keyring()?,
+            };
+            let lock = repo::deps::update_with(&Paths::from_env()?, chart, *skip_refresh, &opts)?;
             for d in &lock.dependencies {
                 println!("Saved {} {} in charts/", d.name, d.version);
             }
             println!("Wrote {}", chart.join("Chart.lock").display());
         }
-        DependencyCommand::Build { chart } => {
-            let lock = repo::deps::build(&Paths::from_env()?, chart)?;
+        DependencyCommand::Build {
+            chart,
+            transport,
+            verify,
+        } => {
+            let opts = repo::deps::DepsOptions {
+                transport: transport.options()?,
+                verify_keyring: verify.keyring()?,
+            };
+            let lock = repo::deps::build_with(&Paths::from_env()?, chart, &opts)?;
             for d in &lock.dependencies {
                 println!("Restored {} {} in charts/", d.name, d.version);
             }
@@ -385,10 +499,28 @@ pub struct ChartSourceFlags {
     /// Consider pre-release versions when CHART is REPO/CHART and no --version is given.
     #[arg(long)]
     pub devel: bool,
+    #[command(flatten)]
+    pub transport: super::dist::TransportFlags,
+    #[command(flatten)]
+    pub verify: super::dist::VerifyFlags,
 }
 
 /// The local path of CHART: unchanged for a folder or package, a verified download in the
-/// cache for `REPO/CHART`.
+/// cache for `REPO/CHART`, an `oci://` reference or a package URL.
 pub fn resolve_chart(chart: &std::path::Path, flags: &ChartSourceFlags) -> Result<PathBuf> {
-    repo::locate_chart(chart, flags.chart_version.as_deref(), flags.devel)
+    let source = repo::source::ChartSource {
+        constraint: flags.chart_version.clone(),
+        devel: flags.devel,
+        transport: flags.transport.options()?,
+        verify_keyring: flags.verify.keyring()?,
+    };
+    let located = repo::source::locate(chart, &source)?;
+    if let Some(v) = &located.verification {
+        eprintln!(
+            "Verified {} (signed by {})",
+            v.file_name,
+            v.signed_by.join(", ")
+        );
+    }
+    Ok(located.path)
 }

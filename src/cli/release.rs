@@ -55,10 +55,17 @@ pub struct WriteFlags {
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
 pub struct InstallArgs {
-    /// Release name (lowercase letters, digits, `-`, `.`; at most 53).
+    /// Release name (lowercase letters, digits, `-`, `.`; at most 53); with
+    /// --generate-name or --name-template, give only the chart.
     pub release: String,
     /// Chart directory, packaged .tgz, or REPO/CHART from a configured repository.
-    pub chart: PathBuf,
+    pub chart: Option<PathBuf>,
+    #[command(flatten)]
+    pub naming: NamingFlags,
+    /// Labels recorded on the release (`KEY=VALUE`, comma-separated; repeatable);
+    /// `stoke list -l KEY=VALUE` selects on them.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
     #[command(flatten)]
     pub source: ChartSourceFlags,
     #[command(flatten)]
@@ -91,6 +98,10 @@ pub struct UpgradeArgs {
     pub install: bool,
     #[command(flatten)]
     pub modes: ValuesModeFlags,
+    /// Labels merged over the release's current ones (`KEY=VALUE`, comma-separated;
+    /// `KEY=null` removes one).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
     /// Keep at most N revisions (0 = unlimited); only superseded ones are pruned.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub history_max: usize,
@@ -99,6 +110,49 @@ pub struct UpgradeArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
+}
+
+/// Helm's ways to have a release name made: `--generate-name`, `--name-template`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct NamingFlags {
+    /// Make up the release name (`CHART-<unix seconds>`, as Helm's); give only the chart.
+    #[arg(short = 'g', long)]
+    pub generate_name: bool,
+    /// Make the release name from a Tera template, e.g. 'gw-{{ rand_alpha(length=5) | lower }}';
+    /// give only the chart.
+    #[arg(long, value_name = "TEMPLATE", conflicts_with = "generate_name")]
+    pub name_template: Option<String>,
+}
+
+impl NamingFlags {
+    /// Whether a name is to be made rather than given.
+    pub fn makes_name(&self) -> bool {
+        self.generate_name || self.name_template.is_some()
+    }
+
+    /// The release name for `chart_name`: made up, from the template, or `given`.
+    pub fn name(&self, given: Option<&str>, chart_name: &str) -> Result<String> {
+        if let Some(t) = &self.name_template {
+            return crate::release::names::from_template(t, chart_name);
+        }
+        if self.generate_name {
+            return Ok(crate::release::names::generate(chart_name));
+        }
+        Ok(given
+            .unwrap_or(crate::release::names::PLACEHOLDER)
+            .to_string())
+    }
+}
+
+/// Splits `COMMAND [RELEASE] CHART` positionals: with one, it is the chart.
+pub fn release_and_chart<'a>(
+    first: &'a str,
+    second: Option<&'a std::path::Path>,
+) -> (Option<&'a str>, std::path::PathBuf) {
+    match second {
+        Some(chart) => (Some(first), chart.to_path_buf()),
+        None => (None, std::path::PathBuf::from(first)),
+    }
 }
 
 /// Helm's values flags for upgrades.
@@ -181,11 +235,81 @@ pub struct ListArgs {
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
     /// Only releases whose name matches this regular expression.
-    #[arg(long, value_name = "REGEX")]
+    #[arg(short = 'f', long, value_name = "REGEX")]
     pub filter: Option<String>,
+    /// Only releases whose labels match (`KEY=VALUE`, `KEY!=VALUE`, `KEY`, `!KEY`,
+    /// comma-separated; see `install --labels`).
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    #[command(flatten)]
+    pub statuses: StatusFlags,
+    /// Sort by the time of the latest revision instead of by name.
+    #[arg(short = 'd', long)]
+    pub date: bool,
+    /// Reverse the order.
+    #[arg(short = 'r', long)]
+    pub reverse: bool,
+    /// Show at most N releases (0 = all).
+    #[arg(short = 'm', long, value_name = "N", default_value_t = 256)]
+    pub max: usize,
+    /// Skip the first N releases.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub offset: usize,
+    /// Print release names only, one a line.
+    #[arg(short = 'q', long)]
+    pub short: bool,
+    /// Leave out the header row of the table.
+    #[arg(long)]
+    pub no_headers: bool,
+    /// Print times with this Go layout (e.g. '2006-01-02 15:04:05'), as Helm's flag takes it.
+    #[arg(long, value_name = "LAYOUT")]
+    pub time_format: Option<String>,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
+}
+
+/// Helm's status filters of `list`; several add up, `-a` takes every status.
+#[derive(Debug, Clone, Args, Default)]
+pub struct StatusFlags {
+    /// Releases whose latest revision is deployed.
+    #[arg(long)]
+    pub deployed: bool,
+    /// Failed releases.
+    #[arg(long)]
+    pub failed: bool,
+    /// Releases with an install, upgrade or rollback under way (or interrupted).
+    #[arg(long)]
+    pub pending: bool,
+    /// Releases whose latest revision is superseded.
+    #[arg(long)]
+    pub superseded: bool,
+    /// Releases uninstalled with --keep-history.
+    #[arg(long)]
+    pub uninstalled: bool,
+    /// Releases being uninstalled.
+    #[arg(long)]
+    pub uninstalling: bool,
+}
+
+impl StatusFlags {
+    fn statuses(&self) -> Vec<crate::record::Status> {
+        use crate::record::Status;
+        let mut out = Vec::new();
+        for (on, statuses) in [
+            (self.deployed, &[Status::Deployed][..]),
+            (self.failed, &[Status::Failed]),
+            (self.pending, &release::list::PENDING),
+            (self.superseded, &[Status::Superseded]),
+            (self.uninstalled, &[Status::Uninstalled]),
+            (self.uninstalling, &[Status::Uninstalling]),
+        ] {
+            if on {
+                out.extend_from_slice(statuses);
+            }
+        }
+        out
+    }
 }
 
 /// Arguments of `stoke status`.
@@ -212,6 +336,8 @@ pub enum GetWhat {
     Notes,
     /// Everything recorded.
     All,
+    /// Name, chart, version, revision, status, time and labels.
+    Metadata,
 }
 
 /// Arguments of `stoke get`.
@@ -372,20 +498,41 @@ fn print_done(done: &release::Done, format: OutputFormat, show_manifest: bool) -
     let mut out = anstream::stdout();
     write!(out, "{}", report.to_text())?;
     if show_manifest {
-        write!(out, "MANIFEST:\n{}", done.revision.manifest_text())?;
+        // A dry run shows what would be applied, but never the Secret values themselves
+        // (`get manifest` prints the stored revision as it is).
+        let masked = crate::engine::Rendered {
+            manifests: crate::mask::mask_manifests(&done.revision.manifests),
+            notes: None,
+            warnings: Vec::new(),
+        };
+        write!(out, "MANIFEST:\n{}", masked.manifest_text())?;
     }
     Ok(())
 }
 
 /// `stoke install`.
 pub fn install(cli: &Cli, args: &InstallArgs, m: Option<&ArgMatches>) -> Result<i32> {
-    let key = key(cli, &args.release)?;
-    let chart = crate::chart::load::load(&resolve_chart(&args.chart, &args.source)?)?;
+    let (given, chart_ref) = release_and_chart(&args.release, args.chart.as_deref());
+    match (given, args.naming.makes_name()) {
+        (None, false) => anyhow::bail!(
+            "install needs a release name and a chart: `stoke install NAME {}`, or pass --generate-name to have a name made up (as in Helm)",
+            chart_ref.display()
+        ),
+        (Some(name), true) => anyhow::bail!(
+            "both a release name (`{name}`) and --generate-name/--name-template were given; give one or the other"
+        ),
+        _ => {}
+    }
+    let chart = crate::chart::load::load(&resolve_chart(&chart_ref, &args.source)?)?;
+    let name = args.naming.name(given, chart.name())?;
+    let key = key(cli, &name)?;
     let input = load_input(&chart, &args.values, &args.cluster, m)?;
     let session = Session::open(cli, Some(&args.write))?;
+    let labels = release::labels::parse_labels(args.labels.iter().map(String::as_str))?;
     let opts = InstallOptions {
         description: args.write.description.clone(),
         dry_run: args.write.dry_run,
+        labels: Some(release::labels::for_install(&labels)),
     };
     let done = release::install::install(&session.env(), &key, &input, &opts)?;
     print_done(&done, args.output, done.dry_run)?;
@@ -404,6 +551,8 @@ pub fn upgrade(cli: &Cli, args: &UpgradeArgs, m: Option<&ArgMatches>) -> Result<
         history_max: args.history_max,
         description: args.write.description.clone(),
         dry_run: args.write.dry_run,
+        label_changes: release::labels::parse_labels(args.labels.iter().map(String::as_str))?,
+        ..UpgradeOptions::default()
     };
     let done = release::upgrade::upgrade(&session.env(), &key, &input, &opts)?;
     if args.output == OutputFormat::Table && !done.dry_run {
@@ -545,12 +694,40 @@ pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
         ),
         None => None,
     };
+    if let Some(layout) = &args.time_format {
+        crate::timefmt::check_layout(layout)?;
+    }
     let opts = release::list::ListOptions {
         all: args.all,
+        statuses: args.statuses.statuses(),
         namespace: (!args.all_namespaces).then(|| cli.namespace.clone()),
         filter,
+        selector: args
+            .selector
+            .as_deref()
+            .map(release::labels::Selector::parse)
+            .transpose()?,
+        sort: if args.date {
+            release::list::SortBy::Date
+        } else {
+            release::list::SortBy::Name
+        },
+        reverse: args.reverse,
+        offset: args.offset,
+        max: args.max,
     };
     let heads = release::list::list(&store, &opts)?;
+    if args.short {
+        let names: Vec<&str> = heads.iter().map(|h| h.key.name.as_str()).collect();
+        if args.output != OutputFormat::Table {
+            return output::print_structured(&names, args.output).map(|_| 0);
+        }
+        let mut out = std::io::stdout().lock();
+        for n in names {
+            writeln!(out, "{n}")?;
+        }
+        return Ok(0);
+    }
     let rows: Vec<Row> = heads
         .iter()
         .map(|h| row(Some(&h.key), &h.summary))
@@ -558,6 +735,10 @@ pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
     if args.output != OutputFormat::Table {
         return output::print_structured(&rows, args.output).map(|_| 0);
     }
+    let time = |t: &str| match &args.time_format {
+        Some(layout) => crate::timefmt::format(t, layout),
+        None => human_time(t),
+    };
     let cells: Vec<Vec<String>> = rows
         .into_iter()
         .map(|r| {
@@ -565,13 +746,16 @@ pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
                 r.name.unwrap_or_default(),
                 r.namespace.unwrap_or_default(),
                 r.revision.to_string(),
-                human_time(&r.updated),
+                time(&r.updated),
                 r.status,
                 r.chart,
                 r.app_version,
             ]
         })
         .collect();
+    if args.no_headers {
+        return output::print_table_rows(&cells).map(|_| 0);
+    }
     print_table(
         &[
             "NAME",
@@ -647,6 +831,32 @@ pub fn get(cli: &Cli, args: &GetArgs) -> Result<i32> {
             }
             f => output::print_structured(&rev, f)?,
         },
+        GetWhat::Metadata => {
+            let meta = release::get::metadata(&rev);
+            if args.output != OutputFormat::Table {
+                output::print_structured(&meta, args.output)?;
+                return Ok(0);
+            }
+            let labels: Vec<String> = meta
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            write!(
+                out,
+                "NAME: {}\nCHART: {}\nVERSION: {}\nAPP_VERSION: {}\nNAMESPACE: {}\nREVISION: {}\nSTATUS: {}\nDEPLOYED_AT: {}\nDESCRIPTION: {}\nLABELS: {}\n",
+                meta.name,
+                meta.chart,
+                meta.version,
+                meta.app_version.as_deref().unwrap_or(""),
+                meta.namespace,
+                meta.revision,
+                meta.status,
+                meta.deployed_at,
+                meta.description,
+                labels.join(",")
+            )?;
+        }
     }
     Ok(0)
 }

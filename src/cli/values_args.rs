@@ -10,7 +10,7 @@ use crate::values::{SetKind, ValuesOptions};
 /// `-f` and the `--set` family.
 #[derive(Debug, Clone, Args, Default)]
 pub struct ValuesFlags {
-    /// Values file (repeatable; later files win; `-` reads stdin).
+    /// Values file or http(s):// URL (repeatable; later files win; `-` reads stdin).
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Set values: `a.b=1,c[0]=x` (typed: numbers, true/false, null).
@@ -28,6 +28,9 @@ pub struct ValuesFlags {
     /// Set one literal string value, no escapes or lists.
     #[arg(long = "set-literal", value_name = "KEY=VALUE")]
     pub set_literal: Vec<String>,
+    /// Do not check the values against the chart's values.schema.json.
+    #[arg(long)]
+    pub skip_schema_validation: bool,
 }
 
 /// Builds [`ValuesOptions`], ordering the `--set` family by position on the command line.
@@ -54,5 +57,6 @@ pub fn options(flags: &ValuesFlags, matches: Option<&ArgMatches>) -> ValuesOptio
     ValuesOptions {
         files: flags.files.clone(),
         sets: ordered.into_iter().map(|(_, k, v)| (k, v)).collect(),
+        skip_schema_validation: flags.skip_schema_validation,
     }
 }

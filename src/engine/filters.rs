@@ -56,6 +56,7 @@ pub fn display(v: &Value) -> TeraResult<String> {
     if v.is_none() || v.is_undefined() {
         return Ok(String::new());
     }
+    super::budget::check_value_depth(v, "printing a value")?;
     match to_json(v)? {
         Json::String(s) => Ok(s),
         other @ (Json::Array(_) | Json::Object(_)) => Ok(other.to_string()),
@@ -76,14 +77,17 @@ fn to_yaml(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {
     if v.is_undefined() {
         return Err(Error::message("to_yaml: the value is undefined"));
     }
+    super::budget::check_value_depth(&v, "to_yaml")?;
     yaml_text(&to_json(&v)?)
 }
 
 fn to_json_filter(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {
+    super::budget::check_value_depth(&v, "to_json")?;
     serde_json::to_string(&to_json(&v)?).map_err(|e| Error::message(format!("to_json: {e}")))
 }
 
 fn to_pretty_json(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {
+    super::budget::check_value_depth(&v, "to_pretty_json")?;
     serde_json::to_string_pretty(&to_json(&v)?)
         .map_err(|e| Error::message(format!("to_pretty_json: {e}")))
 }

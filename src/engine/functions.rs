@@ -86,6 +86,7 @@ pub(crate) fn register(tera: &mut Tera, scope: &FunctionScope) {
     tera.register_function("has_key", has_key);
     tera.register_function("rand_alphanumeric", rand_alphanumeric);
     tera.register_function("dict", dict);
+    tera.register_function("range", range);
 
     let s = scope.clone();
     tera.register_function("tpl", move |kwargs: Kwargs, state: &State| {
@@ -157,12 +158,34 @@ fn file_text(scope: &FunctionScope, path: &str) -> TeraResult<Option<String>> {
     }
 }
 
+thread_local! {
+    /// Compiled `files` globs by pattern: a template calls the same few patterns on every
+    /// render, and compiling one costs more than matching it against a chart's files.
+    static GLOBS: std::cell::RefCell<std::collections::HashMap<String, globset::GlobMatcher>> =
+        Default::default();
+}
+
 fn glob<'a>(scope: &'a FunctionScope, pattern: &str) -> TeraResult<Vec<&'a ChartFile>> {
-    let matcher = globset::GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .build()
-        .map_err(|e| Error::message(format!("files: bad glob `{pattern}`: {e}")))?
-        .compile_matcher();
+    let cached = GLOBS.with(|g| g.borrow().get(pattern).cloned());
+    let matcher = match cached {
+        Some(m) => m,
+        None => {
+            let m = globset::GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| Error::message(format!("files: bad glob `{pattern}`: {e}")))?
+                .compile_matcher();
+            GLOBS.with(|g| {
+                let mut g = g.borrow_mut();
+                // Patterns come from templates, so there are few; the bound is a safeguard.
+                if g.len() >= 256 {
+                    g.clear();
+                }
+                g.insert(pattern.to_string(), m.clone());
+            });
+            m
+        }
+    };
     Ok(scope
         .files
         .iter()
@@ -260,6 +283,7 @@ fn tpl(scope: &FunctionScope, kwargs: Kwargs, state: &State) -> TeraResult<Strin
     if !source.contains("{{") && !source.contains("{%") {
         return Ok(source);
     }
+    let _depth = super::budget::DepthGuard::enter("tpl")?;
     let mut ctx = current_context(state)?;
     for (k, v) in kwargs.iter() {
         if let Some(name) = k.as_str()
@@ -271,6 +295,9 @@ fn tpl(scope: &FunctionScope, kwargs: Kwargs, state: &State) -> TeraResult<Strin
     tera_of(scope)?
         .render_str(&source, &ctx, false)
         .map_err(|e| {
+            if let Some(limit) = super::budget::depth_exceeded() {
+                return limit;
+            }
             Error::message(format!(
                 "tpl: cannot render `{source}`: {}",
                 super::error::describe(&e)
@@ -283,6 +310,7 @@ fn tpl(scope: &FunctionScope, kwargs: Kwargs, state: &State) -> TeraResult<Strin
 /// the caller's context.
 fn include(scope: &FunctionScope, kwargs: Kwargs, state: &State) -> TeraResult<String> {
     let name = kwargs.must_get::<String>("name")?;
+    let _depth = super::budget::DepthGuard::enter(&format!("include `{name}`"))?;
     let tera = tera_of(scope)?;
     if !tera.contains_component(&name) {
         let known: Vec<&str> = tera.get_component_names().collect();
@@ -303,7 +331,12 @@ fn include(scope: &FunctionScope, kwargs: Kwargs, state: &State) -> TeraResult<S
     }
     let implicits = current_context(state)?;
     tera.render_component_with_implicits(&name, &args, &implicits, None, false)
-        .map_err(|e| Error::message(format!("include `{name}`: {}", super::error::describe(&e))))
+        .map_err(|e| {
+            if let Some(limit) = super::budget::depth_exceeded() {
+                return limit;
+            }
+            Error::message(format!("include `{name}`: {}", super::error::describe(&e)))
+        })
 }
 
 /// Finds resources of the deployed revision, like Helm's `lookup` against a cluster: a
@@ -340,4 +373,40 @@ fn lookup(kwargs: Kwargs) -> TeraResult<Value> {
         return Ok(from_json(&Json::Object(Default::default())));
     }
     Ok(from_json(&serde_json::json!({ "items": items })))
+}
+
+/// Tera's `range` (same arguments and limits), with every element charged to the render's
+/// loop budget: nested `range` loops are how a template multiplies its work.
+fn range(kwargs: Kwargs, _: &State) -> TeraResult<Vec<i128>> {
+    let start = kwargs.get::<i128>("start")?.unwrap_or_default();
+    let end = kwargs.must_get::<i128>("end")?;
+    let step_by = kwargs.get::<i128>("step_by")?.unwrap_or(1);
+    if step_by == 0 {
+        return Err(Error::message("range: `step_by` must not be 0"));
+    }
+    if start > end && step_by > 0 {
+        return Err(Error::message(
+            "range: `start` is greater than `end` (use a negative `step_by` to count down)",
+        ));
+    }
+    let overflow = || Error::message("range: the arguments overflow");
+    let len = if step_by > 0 {
+        let span = end.checked_sub(start).ok_or_else(overflow)?;
+        span.checked_add(step_by - 1).ok_or_else(overflow)? / step_by
+    } else if start <= end {
+        0
+    } else {
+        let step = step_by.checked_neg().ok_or_else(overflow)?;
+        let span = start.checked_sub(end).ok_or_else(overflow)?;
+        span.checked_add(step - 1).ok_or_else(overflow)? / step
+    };
+    // Tera's own cap on one call.
+    const MAX_RANGE_LEN: i128 = 100_000;
+    if len > MAX_RANGE_LEN {
+        return Err(Error::message(format!(
+            "range: {len} elements, over the limit of {MAX_RANGE_LEN} for one call"
+        )));
+    }
+    super::budget::charge_iterations(len as u64)?;
+    Ok((0..len).map(|i| start + i * step_by).collect())
 }

@@ -4,6 +4,7 @@
 //! Each chart in the tree gets its own Tera instance holding its templates and the helpers
 //! of its library subcharts, so two aliases of one chart never clash over helper names.
 
+pub mod budget;
 pub mod context;
 pub mod convert;
 pub mod error;
@@ -101,24 +102,27 @@ pub(crate) fn render_raw(
     values: &Map<String, Json>,
     opts: &RenderOptions,
 ) -> Result<RawRender> {
-    let mut rendered = Rendered::default();
-    let _deployed = functions::DeployedGuard::set(Arc::new(opts.deployed.clone()));
-    let mut outputs = Vec::new();
-    functions::take_warnings();
-    let result = render_tree(
-        chart.chart(),
-        values,
-        opts,
-        true,
-        &mut outputs,
-        &mut rendered,
-    );
-    let warnings = functions::take_warnings();
-    result?;
-    Ok(RawRender {
-        outputs,
-        notes: rendered.notes,
-        warnings,
+    // Under the render budget, on a thread of its own (engine/budget.rs).
+    budget::run(chart.chart().name(), || {
+        let mut rendered = Rendered::default();
+        let _deployed = functions::DeployedGuard::set(Arc::new(opts.deployed.clone()));
+        let mut outputs = Vec::new();
+        functions::take_warnings();
+        let result = render_tree(
+            chart.chart(),
+            values,
+            opts,
+            true,
+            &mut outputs,
+            &mut rendered,
+        );
+        let warnings = functions::take_warnings();
+        result?;
+        Ok(RawRender {
+            outputs,
+            notes: rendered.notes,
+            warnings,
+        })
     })
 }
 
@@ -149,9 +153,16 @@ fn render_tree(
             }
             let full = format!("{}/{}", chart.path, t.name);
             let ctx = context::for_template(&base_ctx, &full, &base);
-            let text = tera
-                .render(&full, &ctx)
-                .map_err(|e| anyhow!("cannot render {full}:\n{}", error::describe(&e)))?;
+            let mut bytes = Vec::new();
+            tera.render_to(&full, &ctx, budget::CappedOutput(&mut bytes))
+                .map_err(|e| {
+                    if budget::output_exceeded() {
+                        return budget::output_error(&full);
+                    }
+                    anyhow!("cannot render {full}:\n{}", error::describe(&e))
+                })?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow!("cannot render {full}: the output is not UTF-8"))?;
             if is_notes(&t.name) {
                 out.notes = Some(text);
             } else {
@@ -167,6 +178,12 @@ fn render_tree(
         render_tree(sub, &sub_values, opts, false, outputs, out)?;
     }
     Ok(())
+}
+
+/// Compiles the chart's templates now (they are otherwise compiled on first render), so
+/// renders on several threads share one instance instead of racing to build it.
+pub(crate) fn precompile(chart: &Chart) -> Result<()> {
+    compiled(chart).map(|_| ())
 }
 
 /// Compiled templates of every chart rendered in this process, by chart identity.

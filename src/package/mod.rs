@@ -56,7 +56,12 @@ pub fn package(
     )?;
     let dest = dest_dir.join(format!("{name}-{version}.tgz"));
     crate::chart::load::load_archive(&bytes, &dest)
-        .context("the package does not load back; this is a bug in stoke, please report it")?;
+        .with_context(|| {
+            format!(
+                "cannot package `{}`: the package would be refused when loaded (see docs/limits.md to raise a limit)",
+                chart_dir.display()
+            )
+        })?;
     std::fs::create_dir_all(dest_dir)
         .with_context(|| format!("cannot create destination `{}`", dest_dir.display()))?;
     crate::fsutil::AtomicWrite::PUBLIC.write(&dest, &bytes)?;
@@ -152,7 +157,9 @@ pub fn collect_files(chart_dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
         }
     };
     let mut out = Vec::new();
-    walk(chart_dir, "", &rules, &mut out, 0)?;
+    let mut walker = crate::chart::links::Walker::new(chart_dir)?;
+    let within = walker.canonical_root().to_path_buf();
+    walk(chart_dir, "", &rules, &mut out, &mut walker, 0, &within)?;
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
@@ -162,15 +169,11 @@ fn walk(
     rel: &str,
     rules: &IgnoreRules,
     out: &mut Vec<(String, Vec<u8>)>,
+    walker: &mut crate::chart::links::Walker,
     depth: usize,
+    within: &Path,
 ) -> Result<()> {
-    // Symlinked folders are followed (as Helm does); a cycle would recurse forever.
-    if depth > 64 {
-        bail!(
-            "`{}` is nested more than 64 folders deep (a symlink loop?)",
-            root.join(rel).display()
-        );
-    }
+    use crate::chart::links::Entry;
     let dir = root.join(rel);
     let entries =
         std::fs::read_dir(&dir).with_context(|| format!("cannot list `{}`", dir.display()))?;
@@ -188,21 +191,25 @@ fn walk(
         } else {
             format!("{rel}/{name}")
         };
-        let meta = std::fs::metadata(entry.path())
-            .with_context(|| format!("cannot read `{}`", entry.path().display()))?;
-        if rules.is_ignored(&rel_path, meta.is_dir()) {
+        // Links inside the chart are followed, links leaving it refused (chart/links.rs).
+        let kind = walker.entry(&entry.path(), depth, within)?;
+        if rules.is_ignored(&rel_path, matches!(kind, Entry::Dir(_))) {
             continue;
         }
         // Helm never packages hidden files under templates/.
         if rel_path.starts_with("templates/") && name.starts_with('.') {
             continue;
         }
-        if meta.is_dir() {
-            walk(root, &rel_path, rules, out, depth + 1)?;
-        } else if meta.is_file() {
-            let data = std::fs::read(entry.path())
-                .with_context(|| format!("cannot read `{}`", entry.path().display()))?;
-            out.push((rel_path, data));
+        match kind {
+            Entry::Dir(linked) => {
+                let bound = linked.as_deref().unwrap_or(within);
+                walk(root, &rel_path, rules, out, walker, depth + 1, bound)?
+            }
+            Entry::File(size) => {
+                let data = walker.read(&entry.path(), size)?;
+                out.push((rel_path, data));
+            }
+            Entry::Other => {}
         }
     }
     Ok(())

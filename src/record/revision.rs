@@ -141,6 +141,11 @@ pub struct Revision {
     /// The rendered resources in install order; [`Revision::manifest_text`] is the
     /// manifest as `stoke template` prints it.
     pub manifests: Vec<Manifest>,
+    /// Labels recorded on the release, as Helm's release labels (`install --labels`,
+    /// selectable with `list -l`; a fleet records its selection labels and its own name
+    /// here, see docs/fleet.md); carried from revision to revision.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 impl Revision {
@@ -167,6 +172,7 @@ impl Revision {
             app_version: self.chart.app_version.clone(),
             updated: self.last_deployed.clone(),
             description: self.description.clone(),
+            labels: self.labels.clone(),
         }
     }
 }
@@ -190,6 +196,9 @@ pub struct Summary {
     pub updated: String,
     /// What happened.
     pub description: String,
+    /// The release's labels (see [`Revision::labels`]), so `list -l` reads heads alone.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// The subset of a revision file that [`Summary`] needs; the rest is skipped unparsed.
@@ -200,6 +209,8 @@ pub(crate) struct SummaryView {
     pub description: String,
     pub last_deployed: String,
     pub chart: ChartView,
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -220,6 +231,7 @@ impl SummaryView {
             app_version: self.chart.app_version,
             updated: self.last_deployed,
             description: self.description,
+            labels: self.labels,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! `stoke install`: the first revision of a release (or a new one after an uninstall that
 //! kept history, as Helm's install --replace allows).
 
+use std::collections::BTreeMap;
+
 use anyhow::{Result, bail};
 
 use super::{ChartInput, Done, Env, Locked};
@@ -15,6 +17,8 @@ pub struct InstallOptions {
     pub description: Option<String>,
     /// Render and report without writing anything.
     pub dry_run: bool,
+    /// Labels to record on the release (none when `None`).
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 /// Installs `input` as release `key`.
@@ -76,7 +80,7 @@ fn plan(
     } else {
         (Status::PendingInstall, "Initial install underway")
     };
-    let rev = super::new_revision(
+    let mut rev = super::new_revision(
         key,
         number,
         input.chart,
@@ -85,6 +89,7 @@ fn plan(
         (status, description),
         None,
     );
+    rev.labels = opts.labels.clone().unwrap_or_default();
     Ok((rev, warnings))
 }
 

@@ -16,7 +16,9 @@ pub mod diff;
 pub mod get;
 pub mod history;
 pub mod install;
+pub mod labels;
 pub mod list;
+pub mod names;
 pub mod rollback;
 pub mod status;
 pub mod uninstall;
@@ -87,7 +89,33 @@ pub struct Locked {
 pub(crate) fn lock_and_recover(env: &Env, key: &ReleaseKey) -> Result<Locked> {
     let lock = env.store.lock(key, env.wait)?;
     let (head, latest) = recover(env.store, &lock)?;
+    if let Some(target) = env.target {
+        repair_target(env.store, target, key, head.as_ref(), latest.as_ref())?;
+    }
     Ok(Locked { lock, head, latest })
+}
+
+/// Brings the target back to the deployed revision (or to nothing when none is deployed).
+/// An earlier operation may have been killed or run out of disk half-way through writing
+/// it; applying is idempotent and skips files that are already right, so on an intact
+/// target this only reads.
+fn repair_target(
+    store: &dyn Store,
+    target: &dyn Target,
+    key: &ReleaseKey,
+    head: Option<&Head>,
+    latest: Option<&Revision>,
+) -> Result<()> {
+    let deployed = match (head.and_then(|h| h.deployed), latest) {
+        (Some(d), Some(l)) if d == l.revision => Some(l.clone()),
+        (Some(d), _) => Some(load(store, key, d)?),
+        (None, _) => None,
+    };
+    match deployed {
+        Some(rev) => target.apply(key, &rev.manifests),
+        None => target.remove(key),
+    }
+    .context("cannot bring the output folder back to the deployed revision")
 }
 
 /// Reads the head and latest revision without locking (for dry runs and diffs).
@@ -214,6 +242,7 @@ pub(crate) fn new_revision(
         computed_values: outcome.computed.values,
         notes: outcome.rendered.notes,
         manifests: outcome.rendered.manifests,
+        labels: Default::default(),
     }
 }
 
@@ -281,6 +310,9 @@ pub(crate) fn perform(
             summary: rev.summary(),
         };
         env.store.write_head(lock, &failed_head)?;
+        // Put the previous deployed revision back at once; should that fail too (the disk
+        // is still full), the next operation's repair does it.
+        let _ = repair_target(env.store, target, lock.key(), Some(&failed_head), None);
         return Err(e);
     }
     finalize(env, lock, head, rev, done_description)

@@ -1,5 +1,7 @@
 //! `stoke upgrade`: a new revision from a chart and values, with Helm's values modes.
 
+use std::collections::BTreeMap;
+
 use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
@@ -38,6 +40,12 @@ pub struct UpgradeOptions {
     pub description: Option<String>,
     /// Render and report without writing anything.
     pub dry_run: bool,
+    /// Labels of the new revision, replacing the current ones (a fleet's); `None` keeps
+    /// the current revision's, with `label_changes` applied.
+    pub labels: Option<BTreeMap<String, String>>,
+    /// `--labels`: merged over the current revision's labels; a `None` value removes a
+    /// label (Helm's upgrade semantics).
+    pub label_changes: BTreeMap<String, Option<String>>,
 }
 
 impl Default for UpgradeOptions {
@@ -48,6 +56,8 @@ impl Default for UpgradeOptions {
             history_max: 10,
             description: None,
             dry_run: false,
+            labels: None,
+            label_changes: Default::default(),
         }
     }
 }
@@ -152,6 +162,10 @@ pub(crate) fn plan(
         Some(current.first_deployed.clone()),
     );
     rev.chart = crate::record::ChartInfo::of(input.chart);
+    rev.labels = match &opts.labels {
+        Some(labels) => labels.clone(),
+        None => super::labels::merged(&current.labels, &opts.label_changes),
+    };
     Ok((rev, warnings))
 }
 
@@ -198,6 +212,10 @@ pub(crate) fn plan_only(
             let iopts = InstallOptions {
                 description: opts.description.clone(),
                 dry_run: true,
+                labels: opts
+                    .labels
+                    .clone()
+                    .or_else(|| Some(super::labels::for_install(&opts.label_changes))),
             };
             let done = super::install::install(env, key, input, &iopts)?;
             Ok(Plan::Install(Box::new(done.revision), done.warnings))
@@ -243,6 +261,10 @@ pub fn upgrade(
         let iopts = InstallOptions {
             description: opts.description.clone(),
             dry_run: false,
+            labels: opts
+                .labels
+                .clone()
+                .or_else(|| Some(super::labels::for_install(&opts.label_changes))),
         };
         return install_locked(env, key, locked, input, &iopts);
     }

@@ -132,7 +132,20 @@ pub fn list(chart_dir: &Path) -> Result<Vec<DependencyStatus>> {
 enum Source {
     Vendored,
     Local(PathBuf),
-    Repo { base: String, cache_name: String },
+    Repo {
+        repo: super::Repository,
+        cache_name: String,
+    },
+    Oci(crate::oci::OciRef),
+}
+
+/// Options of `dependency update` and `build` for remote dependencies.
+#[derive(Debug, Clone, Default)]
+pub struct DepsOptions {
+    /// Connection options for OCI registries.
+    pub transport: crate::transport::TransportOptions,
+    /// Check every downloaded chart against its provenance file with this public keyring.
+    pub verify_keyring: Option<PathBuf>,
 }
 
 fn source(paths: &Paths, chart_dir: &Path, dep: &Dependency) -> Result<Source> {
@@ -143,6 +156,12 @@ fn source(paths: &Paths, chart_dir: &Path, dep: &Dependency) -> Result<Source> {
     if let Some(path) = repo.strip_prefix("file://") {
         return Ok(Source::Local(chart_dir.join(path)));
     }
+    if crate::oci::is_oci(repo) {
+        let full = format!("{}/{}", repo.trim_end_matches('/'), dep.name);
+        let r = crate::oci::OciRef::parse(&full)
+            .with_context(|| format!("dependency `{}` has repository `{repo}`", dep.name))?;
+        return Ok(Source::Oci(r));
+    }
     if let Some(name) = repo
         .strip_prefix('@')
         .or_else(|| repo.strip_prefix("alias:"))
@@ -152,29 +171,33 @@ fn source(paths: &Paths, chart_dir: &Path, dep: &Dependency) -> Result<Source> {
             .get(name)
             .with_context(|| format!("dependency `{}` names repository `{repo}`", dep.name))?;
         return Ok(Source::Repo {
-            base: r.url.clone(),
+            repo: r.clone(),
             cache_name: r.name.clone(),
         });
     }
     match super::fetch::location(repo)? {
         super::fetch::Location::Http(url) => {
             let file = super::RepoFile::load(&paths.config)?;
-            // A URL that is also a configured repository shares its cached index.
-            let cache_name = match file
+            // A URL that is also a configured repository shares its cached index and
+            // credentials.
+            let (repo, cache_name) = match file
                 .repositories
                 .iter()
                 .find(|r| r.url.trim_end_matches('/') == url.trim_end_matches('/'))
             {
-                Some(r) => r.name.clone(),
-                None => format!(
-                    "url-{}",
-                    &crate::package::digest(url.trim_end_matches('/').as_bytes())[..16]
+                Some(r) => (r.clone(), r.name.clone()),
+                None => (
+                    super::Repository {
+                        url: url.clone(),
+                        ..Default::default()
+                    },
+                    format!(
+                        "url-{}",
+                        &crate::package::digest(url.trim_end_matches('/').as_bytes())[..16]
+                    ),
                 ),
             };
-            Ok(Source::Repo {
-                base: url,
-                cache_name,
-            })
+            Ok(Source::Repo { repo, cache_name })
         }
         super::fetch::Location::File(p) => bail!(
             "dependency `{}`: repository `{}` is neither a URL nor file://; write file://{} for a local chart",
@@ -185,7 +208,8 @@ fn source(paths: &Paths, chart_dir: &Path, dep: &Dependency) -> Result<Source> {
     }
 }
 
-/// Resolves one dependency to (version, package bytes).
+/// Resolves one dependency to (version, package bytes), checking downloads against their
+/// provenance when `opts` asks for it.
 fn resolve_one(
     paths: &Paths,
     chart_dir: &Path,
@@ -193,6 +217,7 @@ fn resolve_one(
     constraint: &str,
     refresh: bool,
     indexes: &mut std::collections::BTreeMap<String, IndexFile>,
+    opts: &DepsOptions,
 ) -> Result<Option<(String, Vec<u8>)>> {
     match source(paths, chart_dir, dep)? {
         Source::Vendored => Ok(None),
@@ -223,14 +248,41 @@ fn resolve_one(
             }
             Ok(Some((version, bytes)))
         }
-        Source::Repo { base, cache_name } => {
+        Source::Oci(r) => {
+            let c = if constraint.is_empty() {
+                None
+            } else {
+                Some(constraint)
+            };
+            let pulled = crate::oci::pull(&r, c, false, &opts.transport)
+                .with_context(|| format!("dependency `{}`", dep.name))?;
+            if let Some(ring) = &opts.verify_keyring {
+                let Some(prov) = &pulled.prov else {
+                    bail!(
+                        "dependency `{}`: {} has no provenance layer, so --verify cannot check it",
+                        dep.name,
+                        pulled.reference
+                    );
+                };
+                crate::provenance::verify(
+                    &pulled.bytes,
+                    &pulled.file_name(),
+                    &String::from_utf8_lossy(prov),
+                    ring,
+                )
+                .with_context(|| format!("dependency `{}` from {}", dep.name, pulled.reference))?;
+            }
+            Ok(Some((pulled.version, pulled.bytes)))
+        }
+        Source::Repo { repo, cache_name } => {
+            let base = repo.url.clone();
             if !indexes.contains_key(&cache_name) {
                 let cached = paths.index_cache(&cache_name);
                 let index = if !refresh && cached.is_file() {
                     IndexFile::load(&cached)?.0
                 } else {
                     let (index, bytes, _) =
-                        super::download_index(&base, &format!("index of {base}"))?;
+                        super::download_index_for(&repo, &format!("index of {base}"))?;
                     super::write_cache(paths, &cache_name, &bytes)?;
                     index
                 };
@@ -240,7 +292,26 @@ fn resolve_one(
             let entry = index
                 .resolve(&dep.name, Some(constraint), false)
                 .with_context(|| format!("dependency `{}` from {base}", dep.name))?;
-            let d = super::download_verified(&base, entry)?;
+            let d = super::download_verified_for(&repo, entry)?;
+            if let Some(ring) = &opts.verify_keyring {
+                let prov_url = format!("{}.prov", d.url);
+                let prov = super::fetch::fetch_with(
+                    &prov_url,
+                    1024 * 1024,
+                    "provenance file",
+                    &repo.transport(),
+                    repo.may_send_credentials(&prov_url),
+                )
+                .with_context(|| format!("dependency `{}`: --verify needs {prov_url}", dep.name))?;
+                let file_name = format!("{}-{}.tgz", dep.name, entry.metadata.version);
+                crate::provenance::verify(
+                    &d.bytes,
+                    &file_name,
+                    &String::from_utf8_lossy(&prov),
+                    ring,
+                )
+                .with_context(|| format!("dependency `{}` from {base}", dep.name))?;
+            }
             Ok(Some((entry.metadata.version.clone(), d.bytes)))
         }
     }
@@ -270,6 +341,16 @@ fn install(chart_dir: &Path, fetched: &[(String, String, Vec<u8>)]) -> Result<()
 /// `dependency update`: resolves every dependency to the newest version its constraint
 /// allows, downloads (and verifies) it into charts/, and writes Chart.lock.
 pub fn update(paths: &Paths, chart_dir: &Path, skip_refresh: bool) -> Result<LockFile> {
+    update_with(paths, chart_dir, skip_refresh, &DepsOptions::default())
+}
+
+/// [`update`] with registry options and provenance checks.
+pub fn update_with(
+    paths: &Paths,
+    chart_dir: &Path,
+    skip_refresh: bool,
+    opts: &DepsOptions,
+) -> Result<LockFile> {
     let meta = read_metadata(chart_dir)?;
     let mut indexes = std::collections::BTreeMap::new();
     let mut locked = Vec::new();
@@ -282,6 +363,7 @@ pub fn update(paths: &Paths, chart_dir: &Path, skip_refresh: bool) -> Result<Loc
             &dep.version,
             !skip_refresh,
             &mut indexes,
+            opts,
         )? {
             Some((version, bytes)) => {
                 locked.push(LockedDependency {
@@ -327,9 +409,14 @@ pub fn update(paths: &Paths, chart_dir: &Path, skip_refresh: bool) -> Result<Loc
 /// `dependency build`: restores charts/ to exactly the versions in Chart.lock. Without a
 /// lock it is `dependency update`.
 pub fn build(paths: &Paths, chart_dir: &Path) -> Result<LockFile> {
+    build_with(paths, chart_dir, &DepsOptions::default())
+}
+
+/// [`build`] with registry options and provenance checks.
+pub fn build_with(paths: &Paths, chart_dir: &Path, opts: &DepsOptions) -> Result<LockFile> {
     let lock_path = chart_dir.join("Chart.lock");
     if !lock_path.is_file() {
-        return update(paths, chart_dir, false);
+        return update_with(paths, chart_dir, false, opts);
     }
     let text = std::fs::read_to_string(&lock_path)
         .with_context(|| format!("cannot read `{}`", lock_path.display()))?;
@@ -353,7 +440,7 @@ pub fn build(paths: &Paths, chart_dir: &Path) -> Result<LockFile> {
             .context("Chart.lock names a dependency Chart.yaml lacks")?;
         let exact = format!("={}", locked.version);
         if let Some((version, bytes)) =
-            resolve_one(paths, chart_dir, dep, &exact, true, &mut indexes)?
+            resolve_one(paths, chart_dir, dep, &exact, true, &mut indexes, opts)?
         {
             fetched.push((dep.name.clone(), version, bytes));
         }

@@ -6,7 +6,8 @@
 //! `STOKE_REPOSITORY_CACHE` override both, like Helm's `HELM_REPOSITORY_*`).
 
 pub mod deps;
-pub mod fetch;
+pub use crate::fetch;
+pub mod source;
 
 use std::path::{Path, PathBuf};
 
@@ -56,12 +57,63 @@ impl Paths {
 }
 
 /// One configured repository.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Repository {
     /// Its local name, used as `NAME/CHART`.
     pub name: String,
     /// Its URL (http, https, file://) or folder path.
     pub url: String,
+    /// User name for HTTP basic authentication.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub username: String,
+    /// Password for HTTP basic authentication (the file is kept mode 0600).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub password: String,
+    /// Send the credentials to every host the index points at, not only the repository's.
+    #[serde(
+        default,
+        rename = "pass_credentials_all",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub pass_credentials: bool,
+    /// CA bundle to trust for this repository.
+    #[serde(default, rename = "caFile", skip_serializing_if = "String::is_empty")]
+    pub ca_file: String,
+    /// Client certificate for this repository.
+    #[serde(default, rename = "certFile", skip_serializing_if = "String::is_empty")]
+    pub cert_file: String,
+    /// Client key for this repository.
+    #[serde(default, rename = "keyFile", skip_serializing_if = "String::is_empty")]
+    pub key_file: String,
+    /// Accept any server certificate.
+    #[serde(
+        default,
+        rename = "insecure_skip_tls_verify",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub insecure_skip_tls_verify: bool,
+}
+
+impl Repository {
+    /// The connection options and credentials for talking to this repository.
+    pub fn transport(&self) -> crate::transport::TransportOptions {
+        let path = |s: &str| (!s.is_empty()).then(|| PathBuf::from(s));
+        crate::transport::TransportOptions {
+            plain_http: false,
+            ca_file: path(&self.ca_file),
+            cert_file: path(&self.cert_file),
+            key_file: path(&self.key_file),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            username: (!self.username.is_empty()).then(|| self.username.clone()),
+            password: (!self.username.is_empty()).then(|| self.password.clone()),
+        }
+    }
+
+    /// Whether credentials may be sent to `url` (the repository's own origin, or anywhere
+    /// with `pass_credentials`).
+    pub fn may_send_credentials(&self, url: &str) -> bool {
+        self.pass_credentials || fetch::origin(url) == fetch::origin(&self.url)
+    }
 }
 
 /// The repositories file.
@@ -97,7 +149,8 @@ impl RepoFile {
         }
         let mut out = self.clone();
         out.api_version = "v1".into();
-        crate::fsutil::AtomicWrite::PUBLIC.write(path, crate::yaml::to_string(&out)?.as_bytes())
+        // The file may hold repository passwords.
+        crate::transport::write_private(path, crate::yaml::to_string(&out)?.as_bytes())
     }
 
     /// The repository called `name`.
@@ -132,16 +185,74 @@ fn check_repo_name(name: &str) -> Result<()> {
 }
 
 /// Downloads and validates the index of the repository at `url`.
-pub(crate) fn download_index(url: &str, what: &str) -> Result<(IndexFile, Vec<u8>, Vec<String>)> {
-    let index_url = fetch::join(url, "index.yaml")?;
-    let bytes = fetch::fetch(&index_url, MAX_INDEX_SIZE, what)?;
+pub fn download_index(url: &str, what: &str) -> Result<(IndexFile, Vec<u8>, Vec<String>)> {
+    download_index_for(&anonymous(url), what)
+}
+
+/// A repository known only by its URL: no credentials, default TLS.
+fn anonymous(url: &str) -> Repository {
+    Repository {
+        name: String::new(),
+        url: url.to_string(),
+        ..Default::default()
+    }
+}
+
+/// Downloads and validates the index of `repo`, with its credentials and TLS options.
+pub fn download_index_for(
+    repo: &Repository,
+    what: &str,
+) -> Result<(IndexFile, Vec<u8>, Vec<String>)> {
+    let index_url = fetch::join(&repo.url, "index.yaml")?;
+    let bytes = fetch::fetch_with(
+        &index_url,
+        MAX_INDEX_SIZE,
+        what,
+        &repo.transport(),
+        repo.may_send_credentials(&index_url),
+    )?;
     let (index, warnings) = IndexFile::parse(&bytes, &index_url)?;
     Ok((index, bytes, warnings))
+}
+
+/// Credentials and TLS options for `repo add`.
+#[derive(Debug, Clone, Default)]
+pub struct AddOptions {
+    /// Replace an existing repository of the same name with a different URL.
+    pub force: bool,
+    /// User name for basic authentication.
+    pub username: Option<String>,
+    /// Password for basic authentication.
+    pub password: Option<String>,
+    /// Send the credentials to other hosts the index points at.
+    pub pass_credentials: bool,
+    /// CA bundle (PEM).
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate (PEM).
+    pub cert_file: Option<PathBuf>,
+    /// Client key (PEM).
+    pub key_file: Option<PathBuf>,
+    /// Accept any server certificate.
+    pub insecure_skip_tls_verify: bool,
 }
 
 /// `repo add`: checks that `url` serves an index, caches it and records the repository.
 /// Re-adding the same name with the same URL refreshes it; a different URL needs `force`.
 pub fn add(paths: &Paths, name: &str, url: &str, force: bool) -> Result<Vec<String>> {
+    add_with(
+        paths,
+        name,
+        url,
+        &AddOptions {
+            force,
+            ..Default::default()
+        },
+    )
+}
+
+/// `repo add` with credentials and TLS options, kept in the repositories file (mode 0600).
+pub fn add_with(paths: &Paths, name: &str, url: &str, opts: &AddOptions) -> Result<Vec<String>> {
+    let force = opts.force;
     check_repo_name(name)?;
     let url = normalise_url(url)?;
     let mut file = RepoFile::load(&paths.config)?;
@@ -154,13 +265,33 @@ pub fn add(paths: &Paths, name: &str, url: &str, force: bool) -> Result<Vec<Stri
             existing.url
         );
     }
-    let (_, bytes, warnings) = download_index(&url, &format!("index of repository `{name}`"))?;
-    write_cache(paths, name, &bytes)?;
-    file.repositories.retain(|r| r.name != name);
-    file.repositories.push(Repository {
+    let abs = |p: &Option<PathBuf>| -> Result<String> {
+        match p {
+            None => Ok(String::new()),
+            Some(p) => Ok(std::fs::canonicalize(p)
+                .with_context(|| format!("`{}` does not exist", p.display()))?
+                .display()
+                .to_string()),
+        }
+    };
+    if opts.password.is_some() && opts.username.is_none() {
+        bail!("a password was given without --username");
+    }
+    let repo = Repository {
         name: name.to_string(),
         url,
-    });
+        username: opts.username.clone().unwrap_or_default(),
+        password: opts.password.clone().unwrap_or_default(),
+        pass_credentials: opts.pass_credentials,
+        ca_file: abs(&opts.ca_file)?,
+        cert_file: abs(&opts.cert_file)?,
+        key_file: abs(&opts.key_file)?,
+        insecure_skip_tls_verify: opts.insecure_skip_tls_verify,
+    };
+    let (_, bytes, warnings) = download_index_for(&repo, &format!("index of repository `{name}`"))?;
+    write_cache(paths, name, &bytes)?;
+    file.repositories.retain(|r| r.name != name);
+    file.repositories.push(repo);
     file.save(&paths.config)?;
     Ok(warnings)
 }
@@ -220,7 +351,7 @@ pub fn update(paths: &Paths, names: &[String]) -> Result<Vec<UpdateResult>> {
     let mut results = Vec::new();
     let mut errors = Vec::new();
     for repo in selected {
-        match download_index(&repo.url, &format!("index of repository `{}`", repo.name)) {
+        match download_index_for(repo, &format!("index of repository `{}`", repo.name)) {
             Ok((index, bytes, warnings)) => {
                 write_cache(paths, &repo.name, &bytes)?;
                 results.push(UpdateResult {
@@ -349,14 +480,26 @@ pub struct Downloaded {
 /// Downloads the package of `entry` from the repository at `base` and checks its digest;
 /// a package whose SHA-256 differs from the index is refused. The package must also load
 /// through the hardened reader and be the chart and version the index promised.
-pub(crate) fn download_verified(base: &str, entry: &ChartVersion) -> Result<Downloaded> {
+pub fn download_verified(base: &str, entry: &ChartVersion) -> Result<Downloaded> {
+    download_verified_for(&anonymous(base), entry)
+}
+
+/// [`download_verified`] from `repo`, with its credentials and TLS options.
+pub fn download_verified_for(repo: &Repository, entry: &ChartVersion) -> Result<Downloaded> {
+    let base = repo.url.as_str();
     let name = &entry.metadata.name;
     let version = &entry.metadata.version;
     let Some(rel) = entry.urls.first() else {
         bail!("index entry {name} {version} has no download URL");
     };
     let url = fetch::join(base, rel)?;
-    let bytes = fetch::fetch(&url, fetch::MAX_PACKAGE_SIZE, &format!("{name} {version}"))?;
+    let bytes = fetch::fetch_with(
+        &url,
+        fetch::MAX_PACKAGE_SIZE,
+        &format!("{name} {version}"),
+        &repo.transport(),
+        repo.may_send_credentials(&url),
+    )?;
     let actual = crate::package::digest(&bytes);
     let expected = entry.digest.trim().trim_start_matches("sha256:");
     if expected.is_empty() {
@@ -412,7 +555,7 @@ pub(crate) fn fetch_chart(
         Ok(i) => i,
         Err(_) => {
             let (i, bytes, _) =
-                download_index(&repo.url, &format!("index of repository `{repo_name}`"))?;
+                download_index_for(repo, &format!("index of repository `{repo_name}`"))?;
             write_cache(paths, repo_name, &bytes)?;
             i
         }
@@ -420,7 +563,7 @@ pub(crate) fn fetch_chart(
     let entry = index.resolve(chart, constraint, devel).with_context(|| {
         format!("in repository `{repo_name}` (refresh it with `stoke repo update {repo_name}`)")
     })?;
-    download_verified(&repo.url, entry)
+    download_verified_for(repo, entry)
 }
 
 /// `pull`: downloads `REPO/CHART` into `dest` as NAME-VERSION.tgz, or with `untar`
@@ -433,11 +576,166 @@ pub fn pull(
     dest: &Path,
     untar: bool,
 ) -> Result<PathBuf> {
-    let d = fetch_chart(paths, reference, constraint, devel)?;
+    let opts = PullOptions {
+        source: source::ChartSource {
+            constraint: constraint.map(str::to_string),
+            devel,
+            ..Default::default()
+        },
+        untar,
+        ..Default::default()
+    };
+    Ok(pull_with(paths, reference, dest, &opts)?.path)
+}
+
+/// What `pull` may do besides fetching.
+#[derive(Debug, Clone, Default)]
+pub struct PullOptions {
+    /// Version, transport and verification.
+    pub source: source::ChartSource,
+    /// Unpack into `dest/NAME/`.
+    pub untar: bool,
+    /// Also write the provenance file next to the package.
+    pub prov: bool,
+    /// Look CHART up in the repository at this URL instead of a configured one.
+    pub repo_url: Option<String>,
+}
+
+/// What `pull` wrote.
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    /// The package or folder written.
+    pub path: PathBuf,
+    /// Where it came from.
+    pub origin: String,
+    /// The provenance check, when asked for.
+    pub verification: Option<crate::provenance::Verification>,
+}
+
+/// `pull` for every reference form: `REPO/CHART`, `CHART --repo URL`, an `https://` package
+/// URL or `oci://HOST/PATH/NAME`. With `--verify` the package is checked against its
+/// provenance file before anything is written.
+pub fn pull_with(
+    paths: &Paths,
+    reference: &str,
+    dest: &Path,
+    opts: &PullOptions,
+) -> Result<Pulled> {
+    let src = &opts.source;
+    let (file_name, bytes, prov, origin): (String, Vec<u8>, Option<Vec<u8>>, String) = if let Some(
+        url,
+    ) =
+        &opts.repo_url
+    {
+        let repo = Repository {
+            name: String::new(),
+            url: normalise_url(url)?,
+            username: src.transport.username.clone().unwrap_or_default(),
+            password: src.transport.password.clone().unwrap_or_default(),
+            pass_credentials: false,
+            ca_file: path_text(&src.transport.ca_file),
+            cert_file: path_text(&src.transport.cert_file),
+            key_file: path_text(&src.transport.key_file),
+            insecure_skip_tls_verify: src.transport.insecure_skip_tls_verify,
+        };
+        let (index, _, _) = download_index_for(&repo, &format!("index of {url}"))?;
+        let entry = index
+            .resolve(reference, src.constraint.as_deref(), src.devel)
+            .with_context(|| format!("in the repository at {url}"))?;
+        let d = download_verified_for(&repo, entry)?;
+        let prov = wanted_prov(opts, || {
+            fetch::fetch_with(
+                &format!("{}.prov", d.url),
+                1024 * 1024,
+                "provenance file",
+                &repo.transport(),
+                repo.may_send_credentials(&d.url),
+            )
+        })?;
+        (
+            format!("{}-{}.tgz", entry.metadata.name, entry.metadata.version),
+            d.bytes,
+            prov,
+            d.url,
+        )
+    } else if crate::oci::is_oci(reference) {
+        let r = crate::oci::OciRef::parse(reference)?;
+        let p = crate::oci::pull(&r, src.constraint.as_deref(), src.devel, &src.transport)?;
+        if (opts.prov || src.verify_keyring.is_some()) && p.prov.is_none() {
+            bail!(
+                "{} has no provenance layer (it was pushed unsigned), so there is no .prov to {}",
+                p.reference,
+                if src.verify_keyring.is_some() {
+                    "verify"
+                } else {
+                    "download"
+                }
+            );
+        }
+        (p.file_name(), p.bytes, p.prov, p.reference)
+    } else if reference.starts_with("http://") || reference.starts_with("https://") {
+        let located = source::locate(
+            Path::new(reference),
+            &source::ChartSource {
+                verify_keyring: None,
+                ..src.clone()
+            },
+        )?;
+        let bytes = std::fs::read(&located.path)
+            .with_context(|| format!("cannot read `{}`", located.path.display()))?;
+        let (t, send) = (src.transport.clone(), src.transport.credentials().is_some());
+        let prov = wanted_prov(opts, || {
+            fetch::fetch_with(
+                &format!("{reference}.prov"),
+                1024 * 1024,
+                "provenance file",
+                &t,
+                send,
+            )
+        })?;
+        let name = located
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (name, bytes, prov, reference.to_string())
+    } else {
+        let d = fetch_chart(paths, reference, src.constraint.as_deref(), src.devel)?;
+        let (repo_name, _) = split_reference(reference)?;
+        let file = RepoFile::load(&paths.config)?;
+        let repo = file.get(repo_name)?.clone();
+        let prov = wanted_prov(opts, || {
+            fetch::fetch_with(
+                &format!("{}.prov", d.url),
+                1024 * 1024,
+                "provenance file",
+                &repo.transport(),
+                repo.may_send_credentials(&d.url),
+            )
+        })?;
+        (
+            format!("{}-{}.tgz", d.entry.metadata.name, d.entry.metadata.version),
+            d.bytes,
+            prov,
+            d.url,
+        )
+    };
+    let verification = match &src.verify_keyring {
+        Some(ring) => {
+            let p = prov.as_deref().context("no provenance file to verify")?;
+            Some(crate::provenance::verify(
+                &bytes,
+                &file_name,
+                &String::from_utf8_lossy(p),
+                ring,
+            )?)
+        }
+        None => None,
+    };
     std::fs::create_dir_all(dest).with_context(|| format!("cannot create `{}`", dest.display()))?;
-    let name = &d.entry.metadata.name;
-    if untar {
-        let target = dest.join(name);
+    let path = if opts.untar {
+        let meta = crate::package::index::package_metadata(&bytes, Path::new(&file_name))?;
+        let target = dest.join(&meta.name);
         // symlink_metadata: a dangling symlink counts as existing too.
         if target.symlink_metadata().is_ok() {
             bail!(
@@ -445,14 +743,57 @@ pub fn pull(
                 target.display()
             );
         }
-        let (_, files) = crate::chart::archive::read(&d.bytes, Path::new(&d.url))?;
+        let (_, files) = crate::chart::archive::read(&bytes, Path::new(&file_name))?;
         extract(&files, &target)?;
-        Ok(target)
+        target
     } else {
-        let target = dest.join(format!("{name}-{}.tgz", d.entry.metadata.version));
-        crate::fsutil::AtomicWrite::PUBLIC.write(&target, &d.bytes)?;
-        Ok(target)
+        let target = dest.join(&file_name);
+        crate::fsutil::AtomicWrite::PUBLIC.write(&target, &bytes)?;
+        target
+    };
+    if let Some(p) = &prov
+        && (opts.prov || src.verify_keyring.is_some())
+    {
+        crate::fsutil::AtomicWrite::PUBLIC.write(&dest.join(format!("{file_name}.prov")), p)?;
     }
+    Ok(Pulled {
+        path,
+        origin,
+        verification,
+    })
+}
+
+fn wanted_prov(
+    opts: &PullOptions,
+    get: impl FnOnce() -> Result<Vec<u8>>,
+) -> Result<Option<Vec<u8>>> {
+    if opts.prov || opts.source.verify_keyring.is_some() {
+        get()
+            .context("the provenance file (.prov) could not be downloaded")
+            .map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+fn path_text(p: &Option<PathBuf>) -> String {
+    p.as_deref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+/// Configured repositories as shown to people and scripts: passwords left out.
+pub fn listing(file: &RepoFile) -> Vec<serde_json::Value> {
+    file.repositories
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::json!({ "name": r.name, "url": r.url });
+            if !r.username.is_empty() {
+                v["username"] = serde_json::Value::String(r.username.clone());
+            }
+            v
+        })
+        .collect()
 }
 
 /// Writes checked archive files below `target`. Paths were validated by the archive reader
@@ -473,32 +814,14 @@ pub(crate) fn extract(files: &[crate::chart::ChartFile], target: &Path) -> Resul
 /// For commands that take CHART: a `REPO/CHART` reference that is not a local path is
 /// downloaded (verified) into the cache and its path returned; anything else is returned
 /// unchanged.
-pub(crate) fn locate_chart(
-    reference: &Path,
-    constraint: Option<&str>,
-    devel: bool,
-) -> Result<PathBuf> {
-    let text = reference.to_string_lossy();
-    let Ok((repo_name, _)) = split_reference(&text) else {
-        return Ok(reference.to_path_buf());
-    };
-    if reference.exists() {
-        return Ok(reference.to_path_buf());
-    }
-    let paths = Paths::from_env()?;
-    let file = RepoFile::load(&paths.config)?;
-    if file.get(repo_name).is_err() {
-        bail!(
-            "`{text}` is neither a chart folder or package nor a chart in a configured repository (there is no repository named `{repo_name}`; add one with `stoke repo add {repo_name} URL`)"
-        );
-    }
-    let d = fetch_chart(&paths, &text, constraint, devel)?;
-    let dir = paths.cache.join("charts");
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-    let target = dir.join(format!(
-        "{}-{}.tgz",
-        d.entry.metadata.name, d.entry.metadata.version
-    ));
-    crate::fsutil::AtomicWrite::PUBLIC.write(&target, &d.bytes)?;
-    Ok(target)
+pub fn locate_chart(reference: &Path, constraint: Option<&str>, devel: bool) -> Result<PathBuf> {
+    Ok(source::locate(
+        reference,
+        &source::ChartSource {
+            constraint: constraint.map(str::to_string),
+            devel,
+            ..Default::default()
+        },
+    )?
+    .path)
 }

@@ -4,10 +4,11 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Result, anyhow, bail};
+use rustix::fs::Mode;
 
 use super::Target;
-use crate::fsutil::atomic_write;
+use super::safe::{self, OutDir};
 use crate::manifest::Manifest;
 use crate::record::ReleaseKey;
 
@@ -52,56 +53,171 @@ pub fn file_name(m: &Manifest) -> String {
     format!("{}-{}.yaml", clean(&m.kind), clean(&m.name))
 }
 
-fn read_managed(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_to_string(dir.join(MANAGED))
-        .map(|t| t.lines().map(str::to_string).collect())
-        .unwrap_or_default()
+/// Reads and validates `.stoke-managed`. Every entry must be a plain file name inside the
+/// release folder: the list decides what gets deleted, so an entry such as `../../x` or
+/// `/etc/passwd` (a damaged or planted list) is refused before anything is touched.
+fn read_managed(dir: &OutDir) -> Result<BTreeSet<String>> {
+    let Some(bytes) = dir.read_optional(MANAGED)? else {
+        return Ok(BTreeSet::new());
+    };
+    let path = dir.path().join(MANAGED);
+    let text = String::from_utf8(bytes).map_err(|_| {
+        anyhow!(
+            "`{}` is not UTF-8 text; it is damaged: delete it (stoke then rewrites its own files and leaves the rest alone)",
+            path.display()
+        )
+    })?;
+    let mut out = BTreeSet::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        if !safe::check_component(line) || line.starts_with('.') {
+            bail!(
+                "`{}` line {}: `{line}` is not a file name inside the release folder (entries must be plain names, without `/` or `..`); the list is damaged or was edited: fix or delete it; nothing was changed",
+                path.display(),
+                i + 1
+            );
+        }
+        out.insert(line.to_string());
+    }
+    Ok(out)
 }
 
-impl Target for DirTarget {
-    fn apply(&self, release: &ReleaseKey, manifests: &[Manifest]) -> Result<()> {
-        let dir = self.release_dir(release);
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create output folder `{}`", dir.display()))?;
-        let before = read_managed(&dir);
-        let mut now = BTreeSet::new();
+fn managed_text(names: &BTreeSet<String>) -> String {
+    names.iter().map(|n| format!("{n}\n")).collect()
+}
+
+impl DirTarget {
+    /// The open release folder, refusing links on the way; `None` when it does not exist
+    /// and `create` is false.
+    fn open_release(&self, release: &ReleaseKey, create: bool) -> Result<Option<OutDir>> {
+        let root = if create {
+            OutDir::open_root(&self.root)?
+        } else {
+            match OutDir::open_existing_root(&self.root)? {
+                Some(r) => r,
+                None => return Ok(None),
+            }
+        };
+        let Some(ns) = root.subdir(&release.namespace, create)? else {
+            return Ok(None);
+        };
+        ns.subdir(&release.name, create)
+    }
+
+    /// The files a set of manifests becomes: name, text and mode.
+    fn plan(manifests: &[Manifest]) -> Vec<(String, String, u32)> {
+        let mut names = BTreeSet::new();
+        let mut out = Vec::new();
         for m in manifests {
             let mut name = file_name(m);
             // The same kind and name in two namespaces (or API groups) would collide;
             // qualify the later one so neither is lost.
-            if now.contains(&name) {
+            if names.contains(&name) {
                 let ns = m.namespace.as_deref().unwrap_or("cluster");
                 name = format!("{}-{ns}.yaml", name.trim_end_matches(".yaml"));
             }
+            names.insert(name.clone());
             let text = format!("# Source: {}\n{}", m.source, m.body);
-            atomic_write(&dir.join(&name), text.as_bytes(), false)?;
-            now.insert(name);
+            let mode = if safe::holds_secret(&m.kind, &m.body) {
+                safe::SECRET_MODE
+            } else {
+                safe::FILE_MODE
+            };
+            out.push((name, text, mode));
         }
-        let list: String = now.iter().map(|n| format!("{n}\n")).collect();
-        atomic_write(&dir.join(MANAGED), list.as_bytes(), false)?;
-        for gone in before.difference(&now) {
-            let path = dir.join(gone);
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot remove `{}`", path.display()));
-                }
+        out
+    }
+}
+
+impl Target for DirTarget {
+    fn apply(&self, release: &ReleaseKey, manifests: &[Manifest]) -> Result<()> {
+        let dir = self
+            .open_release(release, true)?
+            .expect("created when missing");
+        let before = read_managed(&dir)?;
+        // The caller holds the release's lock, so a temporary file here was left by a write
+        // that was cut short.
+        for name in dir.entries()? {
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                dir.remove_file(&name)?;
             }
+        }
+        let files = DirTarget::plan(manifests);
+        let now: BTreeSet<String> = files.iter().map(|(n, _, _)| n.clone()).collect();
+        // The list is a journal: before any file is written it names every file that may
+        // exist once this apply is done or cut short, so a later apply (the repair after a
+        // crash) knows and removes each of them.
+        let union: BTreeSet<String> = before.union(&now).cloned().collect();
+        if union != before {
+            dir.write(
+                MANAGED,
+                managed_text(&union).as_bytes(),
+                safe::FILE_MODE,
+                true,
+            )?;
+        }
+        for (name, text, mode) in &files {
+            // Unchanged files are left alone, so repairing an intact folder writes nothing.
+            if dir.read_optional(name).ok().flatten().as_deref() == Some(text.as_bytes())
+                && file_mode(&dir, name) == Some(*mode & !umask())
+            {
+                continue;
+            }
+            dir.write(name, text.as_bytes(), *mode, true)?;
+        }
+        for gone in before.difference(&now) {
+            dir.remove_file(gone)?;
+        }
+        if union != now {
+            dir.write(
+                MANAGED,
+                managed_text(&now).as_bytes(),
+                safe::FILE_MODE,
+                true,
+            )?;
         }
         Ok(())
     }
 
     fn remove(&self, release: &ReleaseKey) -> Result<()> {
-        let dir = self.release_dir(release);
-        for name in read_managed(&dir) {
-            let _ = std::fs::remove_file(dir.join(name));
+        let Some(dir) = self.open_release(release, false)? else {
+            return Ok(());
+        };
+        for name in read_managed(&dir)? {
+            dir.remove_file(&name)?;
         }
-        let _ = std::fs::remove_file(dir.join(MANAGED));
+        dir.remove_file(MANAGED)?;
         // Only an empty folder goes; anything a person added stays.
-        let _ = std::fs::remove_dir(&dir);
+        if let Some(ns) = OutDir::open_existing_root(&self.root)?
+            .map(|r| r.subdir(&release.namespace, false))
+            .transpose()?
+            .flatten()
+        {
+            ns.remove_dir_if_empty(&release.name);
+        }
         Ok(())
     }
+}
+
+fn file_mode(dir: &OutDir, name: &str) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(dir.path().join(name))
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.permissions().mode() & 0o777)
+}
+
+/// The process umask (read by setting and restoring it; only the main thread writes
+/// output folders).
+fn umask() -> u32 {
+    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        let old = rustix::process::umask(Mode::from_raw_mode(0o077));
+        rustix::process::umask(old);
+        old.as_raw_mode()
+    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! can come next without touching the actions.
 
 pub mod dir;
+pub mod safe;
 
 use anyhow::Result;
 

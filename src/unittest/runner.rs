@@ -511,6 +511,7 @@ fn render(
         let user = UserValues {
             merged: user,
             sources: Vec::new(),
+            ..UserValues::default()
         };
         let tree = crate::resolve::resolve(chart, &user.merged)?;
         let computed = crate::values::compute_resolved(&tree, &user)?;

@@ -2,13 +2,15 @@
 //! chart defaults, schema checks, and warnings for keys the chart does not define.
 
 pub mod coalesce;
+pub mod input;
+pub mod lenient;
 pub mod schema;
 pub mod strvals;
 pub mod unknown;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::{Map, Value};
 
 pub use strvals::SetKind;
@@ -23,6 +25,8 @@ pub struct ValuesOptions {
     pub files: Vec<PathBuf>,
     /// `--set`-family arguments, in the order given; applied after the files.
     pub sets: Vec<(SetKind, String)>,
+    /// `--skip-schema-validation`: do not check the values against values.schema.json.
+    pub skip_schema_validation: bool,
 }
 
 /// One place user values came from, kept to point messages at lines.
@@ -43,6 +47,8 @@ pub struct UserValues {
     pub merged: Map<String, Value>,
     /// Each file and `--set` argument on its own.
     pub sources: Vec<ValuesSource>,
+    /// The user asked not to check the values against the charts' schemas.
+    pub skip_schema_validation: bool,
 }
 
 impl UserValues {
@@ -69,30 +75,57 @@ fn strip_indices(path: &str) -> String {
 
 /// Reads the values files and applies the `--set` family, in Helm's order.
 pub fn read_user_values(opts: &ValuesOptions) -> Result<UserValues> {
-    let mut out = UserValues::default();
+    read_user_values_with(opts, &|path| {
+        read_values_source(path).map(std::sync::Arc::new)
+    })
+}
+
+/// Reads and parses one values file (`-` is standard input).
+pub fn read_values_source(path: &Path) -> Result<ValuesSource> {
+    let (text, origin) = read_values_file(path)?;
+    let values = crate::yaml::parse_values_yaml(&text, &origin)?;
+    Ok(ValuesSource {
+        origin,
+        values,
+        lines: KeyLines::scan(&text),
+    })
+}
+
+/// [`read_user_values`] with the files obtained from `read` (e.g. a cache shared by the
+/// releases of a fleet that use the same files), combined exactly as the command line
+/// combines them.
+pub fn read_user_values_with(
+    opts: &ValuesOptions,
+    read: &dyn Fn(&Path) -> Result<std::sync::Arc<ValuesSource>>,
+) -> Result<UserValues> {
+    let mut out = UserValues {
+        skip_schema_validation: opts.skip_schema_validation,
+        ..UserValues::default()
+    };
     for file in &opts.files {
-        let (text, origin) = read_values_file(file)?;
-        let values = crate::yaml::parse_values_yaml(&text, &origin)?;
+        let source = read(file)?;
         crate::merge::deep_merge(
             &mut out.merged,
-            values.clone(),
+            source.values.clone(),
             crate::merge::Conflict::Overwrite,
         );
-        out.sources.push(ValuesSource {
-            origin,
-            values,
-            lines: KeyLines::scan(&text),
-        });
+        out.sources.push((*source).clone());
     }
+    let budget = strvals::ListBudget::from_limit();
+    let unlimited = strvals::ListBudget::unlimited();
+    let read = |path: &str| -> Result<String> { input::read_set_file(path) };
     for (kind, arg) in &opts.sets {
-        let flag = kind.flag();
-        // strvals::apply names the flag, the argument and the file in its errors.
-        let read = |path: &str| -> Result<String> { Ok(std::fs::read_to_string(path)?) };
-        strvals::apply(&mut out.merged, arg, *kind, &read)?;
+        // Each argument is parsed on its own first: that checks it (and its list growth,
+        // against one budget for the whole command) without copying the merged values,
+        // which is then changed in place. A failure ends the command, so nothing
+        // half-applied is ever used, and many arguments cost linear time.
         let mut alone = Map::new();
-        strvals::apply(&mut alone, arg, *kind, &read)?;
+        strvals::apply_in_place(&mut alone, arg, *kind, &read, &budget)?;
+        // Padding the merged lists never needs more than the argument alone did.
+        strvals::apply_in_place(&mut out.merged, arg, *kind, &read, &unlimited)?;
         out.sources.push(ValuesSource {
-            origin: format!("{flag} {arg}"),
+            // The flag only: the argument's values (a password, say) stay out of messages.
+            origin: kind.flag().to_string(),
             values: alone,
             lines: KeyLines::default(),
         });
@@ -102,13 +135,12 @@ pub fn read_user_values(opts: &ValuesOptions) -> Result<UserValues> {
 
 fn read_values_file(path: &Path) -> Result<(String, String)> {
     if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .context("cannot read values from standard input")?;
-        return Ok((text, "<stdin>".into()));
+        return Ok((input::read_stdin()?, "<stdin>".into()));
     }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read values file `{}`", path.display()))?;
+    if let Some(url) = path.to_str().filter(|p| input::is_url(p)) {
+        return Ok((input::read_url(url)?, url.to_string()));
+    }
+    let text = input::read_regular_file(path, "values file")?;
     Ok((text, path.display().to_string()))
 }
 
@@ -128,8 +160,8 @@ pub struct Computed {
 /// pointing schema violations at the file and line that set the value.
 pub(crate) fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Computed> {
     let mut warnings = Vec::new();
-    let values = coalesce::coalesce(tree, &user.merged, &mut warnings)?;
-    let mut unknown = Vec::new();
+    let mut values = coalesce::coalesce(tree, &user.merged, &mut warnings)?;
+    let mut unknown: Vec<unknown::UnknownKey> = Vec::new();
     if !user.sources.is_empty() {
         let defaults = coalesce::coalesce(tree, &Map::new(), &mut Vec::new())?;
         for src in &user.sources {
@@ -143,15 +175,23 @@ pub(crate) fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Comput
                 },
             ));
         }
+        // The same key given twice (two `--set` arguments) is one warning.
+        let mut seen = std::collections::HashSet::new();
+        unknown.retain(|u| seen.insert((u.origin.clone(), u.path.clone())));
     }
-    // A schema refusal often comes from a typo; name the likely culprits with it.
-    schema::enforce(tree, &values, &|path| user.origin_of(path)).map_err(|e| {
-        if unknown.is_empty() {
-            return e;
-        }
-        let hints: Vec<String> = unknown.iter().map(|u| format!("  - {u}")).collect();
-        anyhow::anyhow!("{e}\nkeys the chart does not define:\n{}", hints.join("\n"))
+    lenient::relax_tree(tree, &mut values, &mut warnings, &|path| {
+        user.origin_of(path)
     })?;
+    // A schema refusal often comes from a typo; name the likely culprits with it.
+    if !user.skip_schema_validation {
+        schema::enforce(tree, &values, &|path| user.origin_of(path)).map_err(|e| {
+            if unknown.is_empty() {
+                return e;
+            }
+            let hints: Vec<String> = unknown.iter().map(|u| format!("  - {u}")).collect();
+            anyhow::anyhow!("{e}\nkeys the chart does not define:\n{}", hints.join("\n"))
+        })?;
+    }
     Ok(Computed {
         values,
         warnings,

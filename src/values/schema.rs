@@ -86,6 +86,19 @@ fn compiled(chart: &Chart, schema: &Value) -> Result<std::sync::Arc<jsonschema::
     })
 }
 
+/// Compiles the schemas of `chart` and its subcharts now rather than on first use, so that
+/// renders sharing the chart (a fleet's releases, on several threads) find them compiled.
+pub fn precompile(chart: &Chart) -> Result<()> {
+    if let Some(schema) = &chart.schema {
+        compiled(chart, schema)
+            .map_err(|e| anyhow!("{}: {e}", chart.origin.join("values.schema.json").display()))?;
+    }
+    for sub in &chart.subcharts {
+        precompile(sub)?;
+    }
+    Ok(())
+}
+
 /// Validates `values` against one schema.
 pub fn check(schema: &Value, values: &Map<String, Value>) -> Result<Vec<Violation>> {
     let validator = jsonschema::validator_for(schema)

@@ -12,6 +12,8 @@
 //! [`apply_helm_compatible`] keeps Helm's behaviour there too. docs/values.md lists each
 //! difference and why.
 
+use std::cell::Cell;
+
 use anyhow::{Result, anyhow};
 use serde_json::{Map, Value};
 
@@ -60,7 +62,29 @@ pub fn apply(
     kind: SetKind,
     read_file: &dyn Fn(&str) -> Result<String>,
 ) -> Result<()> {
-    apply_mode(target, arg, kind, read_file, true)
+    apply_mode(
+        target,
+        arg,
+        kind,
+        read_file,
+        true,
+        &ListBudget::from_limit(),
+    )
+}
+
+/// Like [`apply`], but changes `target` in place instead of working on a copy, and draws
+/// list growth from `budget`: on error `target` may hold part of the argument. For callers
+/// that discard `target` on error; applying many arguments this way costs time linear in
+/// their total length rather than in the size of `target` for each.
+pub fn apply_in_place(
+    target: &mut Map<String, Value>,
+    arg: &str,
+    kind: SetKind,
+    read_file: &dyn Fn(&str) -> Result<String>,
+    budget: &ListBudget,
+) -> Result<()> {
+    parse_into(target, arg, kind, read_file, true, budget)
+        .map_err(|e| e.context(format!("invalid {} argument `{arg}`", kind.flag())))
 }
 
 /// Like [`apply`], but accepts the arguments that Helm silently ignores in part (see the
@@ -72,7 +96,14 @@ pub fn apply_helm_compatible(
     kind: SetKind,
     read_file: &dyn Fn(&str) -> Result<String>,
 ) -> Result<()> {
-    apply_mode(target, arg, kind, read_file, false)
+    apply_mode(
+        target,
+        arg,
+        kind,
+        read_file,
+        false,
+        &ListBudget::from_limit(),
+    )
 }
 
 fn apply_mode(
@@ -81,14 +112,32 @@ fn apply_mode(
     kind: SetKind,
     read_file: &dyn Fn(&str) -> Result<String>,
     strict: bool,
+    budget: &ListBudget,
 ) -> Result<()> {
     // Parsing mutates as it goes (as Helm's does); work on a copy so that a failed
     // argument leaves no half-applied assignments behind.
     let mut work = target.clone();
+    match parse_into(&mut work, arg, kind, read_file, strict, budget) {
+        Ok(()) => {
+            *target = work;
+            Ok(())
+        }
+        Err(e) => Err(e.context(format!("invalid {} argument `{arg}`", kind.flag()))),
+    }
+}
+
+fn parse_into(
+    work: &mut Map<String, Value>,
+    arg: &str,
+    kind: SetKind,
+    read_file: &dyn Fn(&str) -> Result<String>,
+    strict: bool,
+    budget: &ListBudget,
+) -> Result<()> {
     let result = if kind == SetKind::Json && arg.trim().starts_with('{') {
         // Helm's CLI (not its strvals parser) takes a --set-json argument that is a whole
         // JSON object and merges it in.
-        json_object_form(&mut work, arg.trim())
+        json_object_form(work, arg.trim())
     } else {
         let mut parser = Parser {
             src: arg,
@@ -96,15 +145,13 @@ fn apply_mode(
             kind,
             strict,
             read_file,
+            budget,
         };
-        parser.parse(&mut work)
+        parser.parse(work)
     };
     match result {
-        Ok(()) => {
-            *target = work;
-            Ok(())
-        }
-        Err(Stop::Fail(e)) => Err(e.context(format!("invalid {} argument `{arg}`", kind.flag()))),
+        Ok(()) => Ok(()),
+        Err(Stop::Fail(e)) => Err(e),
         Err(Stop::End) => unreachable!("parse() turns the end of input into success"),
     }
 }
@@ -155,6 +202,7 @@ struct Parser<'a> {
     /// Reject what Helm silently ignores.
     strict: bool,
     read_file: &'a dyn Fn(&str) -> Result<String>,
+    budget: &'a ListBudget,
 }
 
 impl Parser<'_> {
@@ -383,24 +431,24 @@ impl Parser<'_> {
             '=' => match self.kind {
                 SetKind::Literal => {
                     let v = self.rest();
-                    set_index(list, i, Value::String(v))
+                    self.set_index(list, i, Value::String(v))
                 }
                 SetKind::Json => {
                     if self.empty_value() {
-                        return set_index(list, i, Value::Null);
+                        return self.set_index(list, i, Value::Null);
                     }
                     let v = self.json_value()?;
-                    set_index(list, i, v)?;
+                    self.set_index(list, i, v)?;
                     self.empty_value();
                     Ok(())
                 }
                 _ => match self.value_list()? {
-                    ListOutcome::List(items) => set_index(list, i, Value::Array(items)),
-                    ListOutcome::Empty => set_index(list, i, Value::String(String::new())),
+                    ListOutcome::List(items) => self.set_index(list, i, Value::Array(items)),
+                    ListOutcome::Empty => self.set_index(list, i, Value::String(String::new())),
                     ListOutcome::NotList => {
                         let raw = self.value();
                         let v = self.typed(&raw)?;
-                        set_index(list, i, v)
+                        self.set_index(list, i, v)
                     }
                 },
             },
@@ -423,7 +471,7 @@ impl Parser<'_> {
                     _ => {
                         let mut inner_list = Vec::new();
                         self.list_item(&mut inner_list, next, level)?;
-                        set_index(list, i, Value::Array(inner_list))
+                        self.set_index(list, i, Value::Array(inner_list))
                     }
                 }
             }
@@ -441,7 +489,7 @@ impl Parser<'_> {
                 } else {
                     let mut inner = Map::new();
                     match self.key(&mut inner, level, true) {
-                        Ok(()) => set_index(list, i, Value::Object(inner)),
+                        Ok(()) => self.set_index(list, i, Value::Object(inner)),
                         Err(Stop::End) if self.strict => Err(fail(format!(
                             "the value at the end is empty, and then Helm silently drops the new \
                              list element `[{i}]`; stoke rejects it so that no setting is lost. \
@@ -556,15 +604,43 @@ fn check_index(i: i64) -> R<()> {
     Ok(())
 }
 
-/// `list[i] = value`, padding the list with nulls as needed.
-fn set_index(list: &mut Vec<Value>, i: i64, value: Value) -> R<()> {
-    check_index(i)?;
-    let i = i as usize;
-    if list.len() <= i {
-        list.resize(i + 1, Value::Null);
+/// How many more list items the `--set` family may create by padding lists (`a[65536]=1`
+/// makes 65,537). One budget is shared by all arguments of a command, so neither one
+/// argument with a thousand such keys nor a thousand arguments can exhaust memory.
+#[derive(Debug)]
+pub struct ListBudget(Cell<u64>);
+
+impl ListBudget {
+    /// The budget of [`crate::limits::SET_LIST_ITEMS`].
+    pub fn from_limit() -> ListBudget {
+        ListBudget(Cell::new(crate::limits::SET_LIST_ITEMS.get()))
     }
-    list[i] = value;
-    Ok(())
+
+    /// No bound, for re-applying arguments already checked against a budget.
+    pub fn unlimited() -> ListBudget {
+        ListBudget(Cell::new(u64::MAX))
+    }
+}
+
+impl Parser<'_> {
+    /// `list[i] = value`, padding the list with nulls as needed.
+    fn set_index(&self, list: &mut Vec<Value>, i: i64, value: Value) -> R<()> {
+        check_index(i)?;
+        let i = i as usize;
+        if list.len() <= i {
+            let grow = (i + 1 - list.len()) as u64;
+            let left = self.budget.0.get();
+            if grow > left {
+                return Err(fail(crate::limits::SET_LIST_ITEMS.message(format!(
+                    "list index [{i}] grows the lists of the --set family past their total size"
+                ))));
+            }
+            self.budget.0.set(left - grow);
+            list.resize(i + 1, Value::Null);
+        }
+        list[i] = value;
+        Ok(())
+    }
 }
 
 /// `--set`'s typing: `true`/`false`/`null` in any letter case, and decimal integers that fit

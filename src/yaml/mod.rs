@@ -4,6 +4,7 @@
 //! [`from_str`], [`parse`], [`parse_stream`], [`parse_values_yaml`] and [`to_string`].
 
 pub mod emit;
+pub mod finite;
 pub mod pos;
 pub mod value;
 
@@ -249,7 +250,9 @@ pub(crate) fn resolve_plain(text: &str) -> Yaml {
 /// Parses YAML values text into a map; `origin` names the file in errors. An empty
 /// document is an empty map; any other non-map document is an error.
 pub fn parse_values_yaml(text: &str, origin: &str) -> Result<Map<String, Value>> {
-    match parse_json(text, origin)? {
+    let doc = parse(text, origin)?;
+    finite::refuse_non_finite(&doc, origin)?;
+    match yaml_to_json(doc) {
         Value::Object(map) => Ok(map),
         Value::Null => Ok(Map::new()),
         other => bail!(

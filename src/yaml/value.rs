@@ -223,6 +223,14 @@ impl Yaml {
         }
     }
 
+    /// The list, if this is one, to change it.
+    pub fn as_sequence_mut(&mut self) -> Option<&mut Vec<Yaml>> {
+        match self {
+            Yaml::Sequence(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The value under `key` of a mapping.
     pub fn get<K: Key + ?Sized>(&self, key: &K) -> Option<&Yaml> {
         self.as_mapping()?.get(key)

@@ -5,7 +5,11 @@
 #
 # With -e the last command replaces this shell (exec) instead of running as a child, so it
 # receives signals directly; use it when the last command is the long-running process.
-set -euo pipefail
+#
+# No `set -u`: the commands come from the chart's values (preconfigure.additionalCmds), and an
+# unset variable in one of them expands to nothing, as with the official chart's script, instead
+# of stopping the init container.
+set -eo pipefail
 
 exec_last=false
 while getopts ":e" flag; do

@@ -4,7 +4,9 @@
 #     certificates from the same CA connect without manual approval;
 #   - the gateway's own PKCS12 keystore (from cert-manager), with its key entry renamed to the
 #     alias the gateway expects.
-# Optionally also adds the CA to a gateway backup (.gwbk) that will be restored.
+# Optionally also adds the CA to a gateway backup (.gwbk) that will be restored, so the restored
+# configuration trusts it too. A -g backup that is not there (already restored, or never staged on
+# this pod) is skipped.
 #
 #   prepare-gan-certificates.sh [-a alias] [-c ca-dir] [-s keystore-dir] [-d data-dir] [-g gwbk] [-v]
 set -euo pipefail
@@ -51,9 +53,13 @@ need_file() { [[ -f "$1" ]] || { echo "ERROR: $2 not found at $1" >&2; usage; ex
 need_file "${ca_dir}/tls.crt" "the Gateway Network CA certificate"
 need_file "${keystore_dir}/keystore.p12" "the Gateway Network keystore"
 [[ -d "${data_dir}" ]] || { echo "ERROR: data volume ${data_dir} is not mounted" >&2; exit 1; }
-if [[ -n "${gwbk}" ]]; then
-  need_file "${gwbk}" "the gateway backup"
-  command -v zip > /dev/null || { echo "ERROR: -g needs the 'zip' command" >&2; exit 1; }
+if [[ -n "${gwbk}" && ! -f "${gwbk}" ]]; then
+  detail "no staged backup at ${gwbk}; nothing to add the CA to"
+  gwbk=""
+fi
+if [[ -n "${gwbk}" ]] && ! command -v zip > /dev/null; then
+  echo "WARNING: the image has no 'zip' command, so the backup ${gwbk} keeps its own Gateway Network trust; restart the pod once it is restored to put the CA back" >&2
+  gwbk=""
 fi
 
 gan_root="${data_dir}/config/local/ignition/gateway-network"

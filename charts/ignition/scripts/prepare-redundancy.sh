@@ -5,9 +5,11 @@
 #     Network address (host, port, TLS) are set on every start;
 #   - public address: GATEWAY_PUBLIC_ADDRESS[_<ROLE>], GATEWAY_PUBLIC_HTTP_PORT[_<ROLE>] and
 #     GATEWAY_PUBLIC_HTTPS_PORT[_<ROLE>] are written to gateway.xml when set;
-#   - with -l, the role's own leased licence is linked where the gateway reads its licence.
+#   - with -l, the role's own leased licence is linked where the gateway reads its licence;
+#   - each -s key=value (tuning such as redundancy.standbyactivitylevel) is written into
+#     redundancy.xml on every start, so changing the chart's values changes the pair.
 #
-#   prepare-redundancy.sh -g primary-host [-p port] [-k] [-c base-file] [-l] [-d data-dir] [-v]
+#   prepare-redundancy.sh -g primary-host [-p port] [-k] [-c base-file] [-l] [-s key=value]... [-d data-dir] [-v]
 set -euo pipefail
 
 data_dir="/data"
@@ -17,25 +19,29 @@ primary_port=""
 use_tls=true
 role_licences=false
 verbose=false
+settings=()
 
 usage() {
-  echo "usage: prepare-redundancy.sh -g primary-host [-p port] [-k] [-c base-file] [-l] [-d data-dir] [-v]" >&2
+  echo "usage: prepare-redundancy.sh -g primary-host [-p port] [-k] [-c base-file] [-l] [-s key=value]... [-d data-dir] [-v]" >&2
   echo "  -g  stable host name of the primary gateway (required)" >&2
   echo "  -p  its Gateway Network port (default: 8060, or 8088 with -k)" >&2
   echo "  -k  connect without TLS" >&2
   echo "  -c  redundancy.xml to seed from (default: ${base_file})" >&2
   echo "  -l  link the role's leased licence (primary-/backup-ignition-license-key)" >&2
+  echo "  -s  a redundancy.xml entry to set, e.g. redundancy.standbyactivitylevel=Warm (repeatable)" >&2
   echo "  -d  the mounted data volume (default: ${data_dir})" >&2
   echo "  -v  verbose" >&2
 }
 
-while getopts ":hlkvc:d:g:p:" flag; do
+while getopts ":hlkvc:d:g:p:s:" flag; do
   case "${flag}" in
     g) primary_host="${OPTARG}" ;;
     p) primary_port="${OPTARG}" ;;
     k) use_tls=false ;;
     c) base_file="${OPTARG}" ;;
     l) role_licences=true ;;
+    s) [[ "${OPTARG}" == redundancy.*=* ]] || { usage; echo "ERROR: -s needs redundancy.<key>=<value>, got '${OPTARG}'" >&2; exit 2; }
+       settings+=("${OPTARG}") ;;
     d) data_dir="${OPTARG}" ;;
     v) verbose=true ;;
     h) usage; exit 0 ;;
@@ -117,4 +123,7 @@ set_entry "${redundancy_xml}" redundancy.noderole "${node_role}"
 set_entry "${redundancy_xml}" redundancy.gan.host "${primary_host}"
 set_entry "${redundancy_xml}" redundancy.gan.port "${primary_port}"
 set_entry "${redundancy_xml}" redundancy.gan.enableSsl "${use_tls}"
+for setting in "${settings[@]}"; do
+  set_entry "${redundancy_xml}" "${setting%%=*}" "${setting#*=}"
+done
 echo "Redundancy: ${node_role}, primary at ${primary_host}:${primary_port} (TLS ${use_tls})"

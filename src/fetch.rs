@@ -1,5 +1,6 @@
-//! Getting bytes from a repository location: `http(s)://` URLs through a blocking client
-//! with timeouts and a size limit, `file://` URLs and plain paths from disk.
+//! Getting bytes from a location (repository indexes, packages, values files): `http(s)://`
+//! URLs through a blocking client with timeouts and a size limit, `file://` URLs and plain
+//! paths from disk. A leaf module, so both repo/ and values/ can use it.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -85,8 +86,48 @@ pub(crate) fn fetch(url: &str, limit: u64, what: &str) -> Result<Vec<u8>> {
             std::fs::read(&path)
                 .with_context(|| format!("cannot read {what} at `{}`", path.display()))
         }
-        Location::Http(url) => fetch_http(&url, limit, what),
+        Location::Http(url) => fetch_http(&agent(), None, &url, limit, what),
     }
+}
+
+/// [`fetch`] with connection options and credentials (`opts`); credentials are sent only
+/// when `send_credentials` allows it for this URL.
+pub fn fetch_with(
+    url: &str,
+    limit: u64,
+    what: &str,
+    opts: &crate::transport::TransportOptions,
+    send_credentials: bool,
+) -> Result<Vec<u8>> {
+    match location(url)? {
+        Location::File(_) => fetch(url, limit, what),
+        Location::Http(url) => {
+            let auth = opts
+                .credentials()
+                .filter(|_| send_credentials)
+                .map(|(u, p)| {
+                    use base64::Engine as _;
+                    format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+                    )
+                });
+            fetch_http(
+                &crate::transport::agent(opts)?,
+                auth.as_deref(),
+                &url,
+                limit,
+                what,
+            )
+        }
+    }
+}
+
+/// `scheme://host[:port]` of a URL, for deciding where credentials may go.
+pub fn origin(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, r)| r);
+    let host_end = after_scheme.find('/').unwrap_or(after_scheme.len());
+    &url[..url.len() - after_scheme.len() + host_end]
 }
 
 fn agent() -> ureq::Agent {
@@ -99,11 +140,41 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-fn fetch_http(url: &str, limit: u64, what: &str) -> Result<Vec<u8>> {
-    let mut resp = agent().get(url).call().with_context(|| {
-        format!("cannot download {what} from {url} (is the address right and reachable?)")
-    })?;
+fn fetch_http(
+    agent: &ureq::Agent,
+    authorization: Option<&str>,
+    url: &str,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>> {
+    let mut req = agent.get(url);
+    if let Some(a) = authorization {
+        req = req.header("Authorization", a);
+    }
+    let mut resp = match req.call() {
+        Ok(r) => r,
+        Err(e) => {
+            let text = e.to_string().to_lowercase();
+            let hint = if text.contains("certificate") || text.contains("tls") {
+                "TLS failed: trust the server's CA with --ca-file, or give a client certificate with --cert-file/--key-file if it demands one"
+            } else {
+                "is the address right and reachable?"
+            };
+            return Err(anyhow::Error::new(e))
+                .with_context(|| format!("cannot download {what} from {url} ({hint})"));
+        }
+    };
     let status = resp.status();
+    if status.as_u16() == 401 {
+        bail!(
+            "cannot download {what} from {url}: the server answered 401 Unauthorized; {}",
+            if authorization.is_some() {
+                "the user name or password is wrong"
+            } else {
+                "it needs credentials (add the repository with --username and --password-stdin)"
+            }
+        );
+    }
     if !status.is_success() {
         bail!(
             "cannot download {what} from {url}: the server answered {}{}",

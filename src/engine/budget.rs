@@ -1,0 +1,245 @@
+//! The render budget: what one render of a chart may cost, so a hostile or buggy template
+//! (or a values file feeding `tpl`) ends in a clear error instead of a crash, a hang or an
+//! exhausted machine. docs/limits.md lists the bounds and how to raise them.
+//!
+//! - nesting of `tpl` and `include` inside one another ([`crate::limits::TEMPLATE_DEPTH`]);
+//!   Tera bounds direct component recursion itself, but each `include` starts afresh;
+//! - depth of values serialised by `to_json` / `to_yaml` ([`crate::limits::VALUE_DEPTH`]);
+//! - loop iterations drawn from `range` ([`crate::limits::RENDER_ITERATIONS`]);
+//! - bytes of rendered output, all templates together ([`crate::limits::RENDER_OUTPUT_BYTES`]);
+//! - and, for what no counter can see (a loop over a large list nested in itself, a string
+//!   doubled in a variable), wall-clock time and memory growth, watched from another
+//!   thread, which ends the process with an error naming the chart. That is safe because
+//!   rendering happens before anything is written: the store and output folders are
+//!   untouched, and the OS releases the release lock.
+//!
+//! The render runs on its own thread with a large stack, so deep but legitimate recursion
+//! (printing a deeply nested value) has room, and the memory watch fires well before that
+//! stack could be exhausted.
+
+use std::cell::Cell;
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tera::{Error, TeraResult, Value};
+
+use crate::limits::{
+    RENDER_ITERATIONS, RENDER_MEMORY_BYTES, RENDER_OUTPUT_BYTES, RENDER_SECONDS, TEMPLATE_DEPTH,
+    VALUE_DEPTH,
+};
+
+/// Stack reserved for the render thread: more than the memory the render may add, so the
+/// memory watch (which sees touched stack pages as resident memory) always fires before the
+/// stack could run out. Only the pages used are ever committed.
+fn render_stack() -> usize {
+    let want = RENDER_MEMORY_BYTES.get().saturating_add(256 << 20);
+    usize::try_from(want.clamp(1 << 30, 16 << 30)).unwrap_or(1 << 30)
+}
+
+thread_local! {
+    static DEPTH: Cell<u64> = const { Cell::new(0) };
+    static ITERATIONS: Cell<u64> = const { Cell::new(0) };
+    static OUTPUT: Cell<u64> = const { Cell::new(0) };
+    static OUTPUT_EXCEEDED: Cell<bool> = const { Cell::new(false) };
+    static DEPTH_EXCEEDED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// When this render stopped at the nesting limit, that error: `tpl` and `include` then
+/// pass it up as it is instead of wrapping it once per level (a hundred-fold message).
+pub fn depth_exceeded() -> Option<Error> {
+    DEPTH_EXCEEDED.with(|e| e.borrow().clone().map(Error::message))
+}
+
+/// Counts one level of `tpl` / `include` nesting for as long as it lives.
+pub struct DepthGuard(());
+
+impl DepthGuard {
+    /// Enters one more level, or fails naming `what` when the nesting is too deep.
+    pub fn enter(what: &str) -> TeraResult<DepthGuard> {
+        let depth = DEPTH.with(|d| {
+            d.set(d.get() + 1);
+            d.get()
+        });
+        if depth > TEMPLATE_DEPTH.get() {
+            DEPTH.with(|d| d.set(d.get() - 1));
+            let message = TEMPLATE_DEPTH.message(format!(
+                "{what} is nested in itself too deeply (endless recursion?)"
+            ));
+            DEPTH_EXCEEDED.with(|e| *e.borrow_mut() = Some(message.clone()));
+            return Err(Error::message(message));
+        }
+        Ok(DepthGuard(()))
+    }
+}
+
+impl Drop for DepthGuard {
+    fn drop(&mut self) {
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+/// Charges `n` loop iterations (a `range` of that many elements).
+pub fn charge_iterations(n: u64) -> TeraResult<()> {
+    let total = ITERATIONS.with(|i| {
+        i.set(i.get().saturating_add(n));
+        i.get()
+    });
+    if total > RENDER_ITERATIONS.get() {
+        return Err(Error::message(RENDER_ITERATIONS.message(
+            "the loops of this render run too many times (nested `range` loops?)",
+        )));
+    }
+    Ok(())
+}
+
+/// Fails when `v` nests deeper than [`VALUE_DEPTH`]; checked without recursion, before
+/// anything recursive (serialisation) touches the value.
+pub fn check_value_depth(v: &Value, what: &str) -> TeraResult<()> {
+    let limit = VALUE_DEPTH.get();
+    let mut stack: Vec<(&Value, u64)> = vec![(v, 1)];
+    while let Some((v, d)) = stack.pop() {
+        if d > limit {
+            return Err(Error::message(
+                VALUE_DEPTH.message(format!("{what}: the value is nested too deeply")),
+            ));
+        }
+        if let Some(items) = v.as_array() {
+            stack.extend(items.iter().map(|i| (i, d + 1)));
+        } else if let Some(map) = v.as_map() {
+            stack.extend(map.values().map(|i| (i, d + 1)));
+        }
+    }
+    Ok(())
+}
+
+/// A writer for rendered output that stops once the render's total passes
+/// [`RENDER_OUTPUT_BYTES`].
+pub struct CappedOutput<'a>(pub &'a mut Vec<u8>);
+
+impl Write for CappedOutput<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let total = OUTPUT.with(|o| {
+            o.set(o.get().saturating_add(buf.len() as u64));
+            o.get()
+        });
+        if total > RENDER_OUTPUT_BYTES.get() {
+            OUTPUT_EXCEEDED.with(|e| e.set(true));
+            return Err(std::io::Error::other("render output budget exceeded"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether the last render failed because its output passed the budget; the error Tera
+/// reports for a failed write says nothing useful, so callers replace it.
+pub fn output_exceeded() -> bool {
+    OUTPUT_EXCEEDED.with(Cell::get)
+}
+
+/// The error for an over-budget output, naming the template where it happened.
+pub fn output_error(template: &str) -> anyhow::Error {
+    RENDER_OUTPUT_BYTES.exceeded(format!(
+        "rendering {template} brings the chart's output past its total size"
+    ))
+}
+
+struct Watch {
+    id: u64,
+    chart: String,
+    deadline: Instant,
+    seconds: u64,
+    rss_limit: u64,
+}
+
+/// Renders in progress (several at once only in the library's own tests).
+static WATCHES: Mutex<Vec<Watch>> = Mutex::new(Vec::new());
+
+fn rss_bytes() -> Option<u64> {
+    // Second field of statm: resident pages.
+    let text = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+fn watches() -> std::sync::MutexGuard<'static, Vec<Watch>> {
+    WATCHES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn start_watchdog() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let _ = std::thread::Builder::new()
+            .name("render-watchdog".into())
+            .spawn(|| {
+                loop {
+                    std::thread::sleep(Duration::from_millis(10));
+                    let guard = watches();
+                    if guard.is_empty() {
+                        continue;
+                    }
+                    let rss = rss_bytes();
+                    for w in guard.iter() {
+                        let over_time = Instant::now() > w.deadline;
+                        let over_memory = rss.is_some_and(|r| r > w.rss_limit);
+                        if !over_time && !over_memory {
+                            continue;
+                        }
+                        let message = if over_time {
+                            RENDER_SECONDS.message(format!(
+                                "rendering chart `{}` took more than {} s",
+                                w.chart, w.seconds
+                            ))
+                        } else {
+                            RENDER_MEMORY_BYTES.message(format!(
+                                "rendering chart `{}` needs too much memory",
+                                w.chart
+                            ))
+                        };
+                        eprintln!(
+                            "error: {message}\nnothing was written (the render comes before every write)"
+                        );
+                        std::process::exit(1);
+                    }
+                }
+            });
+    });
+}
+
+/// Runs `render` (one render of `chart`) on its own large-stack thread under a fresh budget
+/// and the time and memory watch.
+pub fn run<T: Send>(chart: &str, render: impl FnOnce() -> T + Send) -> T {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let seconds = RENDER_SECONDS.get();
+    let rss_limit = rss_bytes()
+        .unwrap_or(0)
+        .saturating_add(RENDER_MEMORY_BYTES.get());
+    watches().push(Watch {
+        id,
+        chart: chart.to_string(),
+        deadline: Instant::now() + Duration::from_secs(seconds),
+        seconds,
+        rss_limit,
+    });
+    start_watchdog();
+    // Counters are per thread, and this thread is new: the budget starts full.
+    let result = std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("render".into())
+            .stack_size(render_stack())
+            .spawn_scoped(s, render)
+            .map(|h| h.join())
+    });
+    watches().retain(|w| w.id != id);
+    match result {
+        Ok(Ok(v)) => v,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(e) => panic!("cannot start the render thread ({e}); raise the process limits"),
+    }
+}

@@ -1,0 +1,229 @@
+//! `stoke fleet diff`: what `fleet apply` would do to each release — install it (new),
+//! upgrade it (changed, with the manifest diff, Secret values masked), leave it
+//! (unchanged) — and which releases of the fleet left the file (removed, uninstalled by
+//! `fleet apply --prune`).
+
+use std::collections::BTreeSet;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::{ChartSet, Fleet, FleetEnv, FleetOptions, FleetRelease, Selector, run};
+use crate::release::ChartInput;
+use crate::release::diff::{ResourceDiff, diff_manifests};
+use crate::release::record::{Revision, Status};
+use crate::release::upgrade::{Plan, UpgradeOptions, ValuesMode};
+use crate::storage::{ReleaseKey, Store};
+
+/// What applying the fleet would do to one release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Not in the store (or uninstalled): it would be installed.
+    New,
+    /// Its rendered manifest, values, labels or chart version differ, or its last
+    /// operation failed: it would be upgraded.
+    Changed,
+    /// Nothing would change.
+    Unchanged,
+    /// Recorded as part of the fleet but no longer in the file: `--prune` uninstalls it.
+    Removed,
+}
+
+impl State {
+    /// Lower-case name, as printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::New => "new",
+            State::Changed => "changed",
+            State::Unchanged => "unchanged",
+            State::Removed => "removed",
+        }
+    }
+}
+
+/// The planned change of one release.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseDiff {
+    /// Release name.
+    pub name: String,
+    /// Release namespace.
+    pub namespace: String,
+    /// What would happen.
+    pub state: State,
+    /// Why it is changed (`manifest`, `values`, `labels`, `chart version`, `last
+    /// operation failed`); empty otherwise.
+    pub reasons: Vec<String>,
+    /// The revision it would change from, if it exists.
+    pub current_revision: Option<u64>,
+    /// Per-resource changes (unchanged resources left out).
+    pub resources: Vec<ResourceDiff>,
+    /// Warnings from the render.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// The upgrade options every fleet release is planned and applied with: the file is the
+/// whole truth about a release's values (`--reset-values`), a missing release is
+/// installed, and the release carries the fleet's labels.
+pub(crate) fn upgrade_options(fleet: &Fleet, release: &FleetRelease) -> UpgradeOptions {
+    UpgradeOptions {
+        install: true,
+        values_mode: ValuesMode::Reset,
+        labels: Some(release.recorded_labels(&fleet.name)),
+        ..UpgradeOptions::default()
+    }
+}
+
+/// Plans one release against the store without writing.
+pub(crate) fn plan_release(
+    fenv: &FleetEnv,
+    fleet: &Fleet,
+    release: &FleetRelease,
+    charts: &ChartSet,
+    opts: &FleetOptions,
+) -> Result<ReleaseDiff> {
+    let chart = charts.get(release)?;
+    let input = ChartInput {
+        chart: &chart,
+        values: charts.user_values(release)?,
+        capabilities: opts.capabilities.clone(),
+    };
+    let mut uopts = upgrade_options(fleet, release);
+    uopts.dry_run = true;
+    let env = fenv.env();
+    let base = |state, current_revision, resources, warnings| ReleaseDiff {
+        name: release.key.name.clone(),
+        namespace: release.key.namespace.clone(),
+        state,
+        reasons: Vec::new(),
+        current_revision,
+        resources,
+        warnings,
+    };
+    Ok(
+        match crate::release::upgrade::plan_only(&env, &release.key, &input, &uopts)? {
+            Plan::Install(rev, warnings) => base(
+                State::New,
+                None,
+                diff_manifests(&[], &rev.manifests, "(not installed)", "install"),
+                warnings,
+            ),
+            Plan::Upgrade {
+                current,
+                new,
+                warnings,
+            } => {
+                let resources = diff_manifests(
+                    &current.manifests,
+                    &new.manifests,
+                    &format!("revision {}", current.revision),
+                    "upgrade",
+                );
+                let reasons = reasons(&env, &current, &new, !resources.is_empty())?;
+                let state = if reasons.is_empty() {
+                    State::Unchanged
+                } else {
+                    State::Changed
+                };
+                let mut d = base(state, Some(current.revision), resources, warnings);
+                d.reasons = reasons;
+                d
+            }
+        },
+    )
+}
+
+fn reasons(
+    env: &crate::release::Env,
+    current: &Revision,
+    new: &Revision,
+    manifest_changed: bool,
+) -> Result<Vec<String>> {
+    let mut why = Vec::new();
+    // Resource-by-resource equality ignores order; the manifest as recorded does not.
+    if manifest_changed || current.manifests != new.manifests {
+        why.push("manifest".to_string());
+    }
+    if current.user_values != new.user_values {
+        why.push("values".to_string());
+    }
+    if current.labels != new.labels {
+        why.push("labels".to_string());
+    }
+    if current.chart.name != new.chart.name || current.chart.version != new.chart.version {
+        why.push("chart version".to_string());
+    }
+    // Anything but "the upgraded-from revision is the latest and deployed" means an
+    // operation failed or was interrupted since; applying again repairs it.
+    let healthy = env
+        .store
+        .head(&current.key())?
+        .is_some_and(|h| h.latest == current.revision && h.deployed == Some(current.revision))
+        && current.status == Status::Deployed;
+    if !healthy {
+        why.push("last operation failed".to_string());
+    }
+    Ok(why)
+}
+
+/// Releases recorded with this fleet's label (and matching `selector`) that the file no
+/// longer lists, with their latest revision.
+pub fn removed(
+    store: &dyn Store,
+    fleet: &Fleet,
+    selector: &Selector,
+) -> Result<Vec<(ReleaseKey, Revision)>> {
+    let listed: BTreeSet<&ReleaseKey> = fleet.releases.iter().map(|r| &r.key).collect();
+    let mut out = Vec::new();
+    for head in store.list(None)? {
+        if listed.contains(&head.key) || head.summary.status == Status::Uninstalled {
+            continue;
+        }
+        let rev = crate::release::load(store, &head.key, head.latest)?;
+        if rev.labels.get(super::FLEET_LABEL) == Some(&fleet.name) && selector.matches(&rev.labels)
+        {
+            out.push((head.key, rev));
+        }
+    }
+    Ok(out)
+}
+
+/// Plans every selected release in parallel, then the removed ones; `sink` gets each
+/// result in file order, removed releases last.
+pub fn diff(
+    fenv: &FleetEnv,
+    fleet: &Fleet,
+    selector: &Selector,
+    charts: &ChartSet,
+    opts: &FleetOptions,
+    mut sink: impl FnMut(&ReleaseKey, Result<ReleaseDiff>),
+) -> Result<()> {
+    let releases = fleet.select(selector);
+    run::for_each_ordered(
+        &releases,
+        opts.threads,
+        |r| plan_release(fenv, fleet, r, charts, opts).map_err(|e| super::at(r, e)),
+        |i, result| sink(&releases[i].key, result),
+    );
+    for (key, rev) in removed(fenv.store, fleet, selector)? {
+        sink(
+            &key,
+            Ok(ReleaseDiff {
+                name: key.name.clone(),
+                namespace: key.namespace.clone(),
+                state: State::Removed,
+                reasons: Vec::new(),
+                current_revision: Some(rev.revision),
+                resources: diff_manifests(
+                    &rev.manifests,
+                    &[],
+                    &format!("revision {}", rev.revision),
+                    "(uninstalled)",
+                ),
+                warnings: Vec::new(),
+            }),
+        );
+    }
+    Ok(())
+}
