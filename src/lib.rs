@@ -13,6 +13,7 @@ pub mod failpoint;
 pub mod fetch;
 pub mod fleet;
 pub mod fsutil;
+pub mod kube;
 pub mod limits;
 pub mod lint;
 pub mod manifest;

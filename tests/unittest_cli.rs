@@ -679,10 +679,15 @@ fn an_unknown_assertion_type_is_an_error_naming_file_and_line() {
     );
     let suite = "tests:\n  - it: a\n    asserts:\n      - equal: {path: a, valeu: 1}\n";
     let (_tmp, run) = run_suites(&[("param_test.yaml", suite)], &[]);
-    let out = run.expect(1).stdout;
+    // helm-unittest ignores unknown parameters, so the typo is a warning (with the
+    // suggestion) and the assertion runs without `value`, failing here.
+    let run = run.expect(1);
     assert!(
-        out.contains("web/tests/param_test.yaml:4: unknown field `valeu` in `equal`"),
-        "{out}"
+        run.stderr
+            .contains("web/tests/param_test.yaml:4: unknown field `valeu` in `equal`")
+            && run.stderr.contains("did you mean `value`?"),
+        "{}",
+        run.stderr
     );
 }
 

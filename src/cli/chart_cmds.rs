@@ -98,6 +98,9 @@ pub struct TemplateArgs {
     /// Render as an upgrade rather than an install (`release.is_upgrade`).
     #[arg(long)]
     pub is_upgrade: bool,
+    /// Also print the chart's crds/ objects, first, as an install applies them.
+    #[arg(long)]
+    pub include_crds: bool,
     /// Fail when the values set keys the chart does not define.
     #[arg(long)]
     pub strict: bool,
@@ -124,6 +127,8 @@ pub enum ShowWhat {
     Values,
     /// The README.
     Readme,
+    /// The objects of the chart's crds/ folders (subcharts' included).
+    Crds,
     /// All of the above.
     All,
 }
@@ -266,6 +271,10 @@ pub fn template(cli: &Cli, args: &TemplateArgs, m: Option<&ArgMatches>) -> Resul
         return Ok(0);
     }
     let mut out = std::io::stdout().lock();
+    if args.include_crds {
+        let crds = crate::kube::crds::crds(&chart)?;
+        out.write_all(crate::kube::crds::crds_text(&crds).as_bytes())?;
+    }
     out.write_all(outcome.rendered.manifest_text().as_bytes())?;
     if args.notes
         && let Some(notes) = &outcome.rendered.notes
@@ -318,6 +327,10 @@ pub fn show(args: &ShowArgs) -> Result<i32> {
             Some(r) => write!(out, "{r}")?,
             None => anyhow::bail!("chart `{}` has no README.md", chart.name()),
         },
+        ShowWhat::Crds => {
+            let crds = crate::kube::crds::crds(&chart)?;
+            write!(out, "{}", crate::kube::crds::crds_text(&crds))?;
+        }
         ShowWhat::All => {
             write!(out, "{chart_yaml}---\n{}", chart.values_text)?;
             if let Some(r) = readme {

@@ -2,13 +2,16 @@
 //! handler calls the library and prints what it returns.
 
 mod chart_cmds;
+mod cluster_cmds;
 mod dist;
 mod fleet;
 mod hints;
 mod info;
+mod kube_args;
 pub mod output;
 mod package;
 mod release;
+mod store;
 mod unittest;
 mod values_args;
 
@@ -34,6 +37,13 @@ pub struct Cli {
     /// Where releases are stored: a directory selects the file store.
     #[arg(long, global = true, env = "STOKE_STORE", value_name = "LOCATION")]
     pub store: Option<PathBuf>,
+    /// Kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then the pod's service
+    /// account); with none at all, lifecycle commands only record releases.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use instead of its current-context.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub kube_context: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -150,6 +160,12 @@ pub enum Command {
         after_help = "Example:\n  stoke verify dist/ignition-1.2.0.tgz --keyring ~/.gnupg/pubring.gpg"
     )]
     Verify(dist::VerifyArgs),
+    /// Run a release's test hooks (helm.sh/hook: test) in the cluster and report each.
+    #[command(after_help = "Example:\n  stoke test gw --logs --timeout 2m")]
+    Test(cluster_cmds::TestArgs),
+    /// Check the release store for damage, or repair it.
+    #[command(after_help = "Examples:\n  stoke store check\n  stoke store repair -o json")]
+    Store(store::StoreArgs),
     /// Render, compare, apply and report many releases declared in one fleet file.
     #[command(
         after_help = "Examples:\n  stoke fleet template -f examples/fleet/fleet.yaml --output-dir gitops/\n  stoke fleet diff -f fleet.yaml -l region=eu\n  stoke fleet apply -f fleet.yaml --prune"
@@ -195,6 +211,8 @@ pub fn main() -> i32 {
         Command::Status(a) => release::status(&cli, a),
         Command::Get(a) => release::get(&cli, a),
         Command::Diff(a) => release::diff(&cli, a, sub),
+        Command::Test(a) => cluster_cmds::test(&cli, a),
+        Command::Store(a) => store::run(&cli, a),
         Command::Package(a) => package::package(a),
         Command::Repo(a) => package::repo(a),
         Command::Search(a) => package::search(a),

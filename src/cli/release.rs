@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::Cli;
 use super::chart_cmds::ClusterFlags;
+use super::kube_args::{self, DryRun, LifecycleFlags};
 use super::output::{self, OutputFormat, print_warning, styled};
 use super::package::{ChartSourceFlags, resolve_chart};
 use super::values_args::{ValuesFlags, options};
@@ -43,9 +44,12 @@ pub struct WriteFlags {
     /// GitOps tool to apply.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
-    /// Work out and report the result without writing anything.
-    #[arg(long)]
-    pub dry_run: bool,
+    /// Work out and report the result without writing anything: `client` (the default)
+    /// renders and validates locally, `server` also has the API server check every object.
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client")]
+    pub dry_run: Option<DryRun>,
+    #[command(flatten)]
+    pub lifecycle: LifecycleFlags,
     /// Description recorded with the revision.
     #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
@@ -330,8 +334,10 @@ pub struct StatusArgs {
 pub enum GetWhat {
     /// The user-supplied values (with --all, the computed values).
     Values,
-    /// The rendered manifest.
+    /// The rendered manifest (the release's resources, hooks apart).
     Manifest,
+    /// The hook objects (helm.sh/hook), which are not part of the manifest.
+    Hooks,
     /// The rendered notes.
     Notes,
     /// Everything recorded.
@@ -377,6 +383,9 @@ pub enum DiffCommand {
     /// What changed between two stored revisions.
     #[command(after_help = "Example:\n  stoke diff revision gw 2 3")]
     Revision(DiffRevisionArgs),
+    /// Where the live cluster differs from the deployed revision; exit 2 on drift.
+    #[command(after_help = "Example:\n  stoke diff live gw || echo drifted")]
+    Live(super::cluster_cmds::DiffLiveArgs),
 }
 
 /// Arguments of `stoke diff upgrade`.
@@ -443,17 +452,31 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 struct Session {
     store: crate::storage::file::FileStore,
-    target: Option<DirTarget>,
+    target: Option<Box<dyn Target>>,
     wait: LockWait,
 }
 
 impl Session {
+    /// Opens the store and picks the target: the folder of `--output-dir`, else the
+    /// configured cluster (none for a client-side dry run), else nothing.
     fn open(cli: &Cli, write: Option<&WriteFlags>) -> Result<Session> {
+        let target: Option<Box<dyn Target>> = match write {
+            None => None,
+            Some(w) => match (&w.output_dir, w.dry_run) {
+                (Some(dir), _) => Some(Box::new(DirTarget::new(dir))),
+                (None, Some(DryRun::Client)) => None,
+                (None, _) => kube_args::connect(cli, Some(&w.lifecycle))?
+                    .map(|t| Box::new(t) as Box<dyn Target>),
+            },
+        };
+        if write.is_some_and(|w| w.dry_run == Some(DryRun::Server)) && target.is_none() {
+            anyhow::bail!(
+                "--dry-run=server needs a cluster, and none is configured (give --kubeconfig, set KUBECONFIG, or use --dry-run=client)"
+            );
+        }
         Ok(Session {
             store: crate::storage::open(cli.store.as_deref())?,
-            target: write
-                .and_then(|w| w.output_dir.as_deref())
-                .map(DirTarget::new),
+            target,
             wait: match write.and_then(|w| w.wait_lock) {
                 Some(d) => LockWait::Up(d),
                 None => LockWait::FailFast,
@@ -464,9 +487,38 @@ impl Session {
     fn env(&self) -> Env<'_> {
         Env {
             store: &self.store,
-            target: self.target.as_ref().map(|t| t as &dyn Target),
+            target: self.target.as_deref(),
             wait: self.wait,
         }
+    }
+
+    /// Where a write went, for the last line of a lifecycle command's output.
+    fn delivered(&self) -> String {
+        match &self.target {
+            Some(t) => format!(
+                "recorded in {} and applied to {}",
+                self.store.root().display(),
+                t.describe()
+            ),
+            None => format!(
+                "recorded in {}; no cluster configured",
+                self.store.root().display()
+            ),
+        }
+    }
+}
+
+/// Says where a lifecycle command's change went: on stdout after a table, on stderr when
+/// stdout carries JSON or YAML.
+fn report_delivery(session: &Session, format: OutputFormat, dry_run: bool) {
+    if dry_run {
+        return;
+    }
+    let line = session.delivered();
+    if format == OutputFormat::Table {
+        println!("{line}");
+    } else {
+        eprintln!("{line}");
     }
 }
 
@@ -531,11 +583,12 @@ pub fn install(cli: &Cli, args: &InstallArgs, m: Option<&ArgMatches>) -> Result<
     let labels = release::labels::parse_labels(args.labels.iter().map(String::as_str))?;
     let opts = InstallOptions {
         description: args.write.description.clone(),
-        dry_run: args.write.dry_run,
+        dry_run: args.write.dry_run.is_some(),
         labels: Some(release::labels::for_install(&labels)),
     };
     let done = release::install::install(&session.env(), &key, &input, &opts)?;
     print_done(&done, args.output, done.dry_run)?;
+    report_delivery(&session, args.output, done.dry_run);
     Ok(0)
 }
 
@@ -550,7 +603,7 @@ pub fn upgrade(cli: &Cli, args: &UpgradeArgs, m: Option<&ArgMatches>) -> Result<
         values_mode: args.modes.mode(),
         history_max: args.history_max,
         description: args.write.description.clone(),
-        dry_run: args.write.dry_run,
+        dry_run: args.write.dry_run.is_some(),
         label_changes: release::labels::parse_labels(args.labels.iter().map(String::as_str))?,
         ..UpgradeOptions::default()
     };
@@ -566,6 +619,7 @@ pub fn upgrade(cli: &Cli, args: &UpgradeArgs, m: Option<&ArgMatches>) -> Result<
         }
     }
     print_done(&done, args.output, done.dry_run)?;
+    report_delivery(&session, args.output, done.dry_run);
     Ok(0)
 }
 
@@ -577,7 +631,7 @@ pub fn rollback(cli: &Cli, args: &RollbackArgs) -> Result<i32> {
         revision: args.revision,
         history_max: args.history_max,
         description: args.write.description.clone(),
-        dry_run: args.write.dry_run,
+        dry_run: args.write.dry_run.is_some(),
     };
     let done = release::rollback::rollback(&session.env(), &key, &opts)?;
     if args.output == OutputFormat::Table {
@@ -592,6 +646,7 @@ pub fn rollback(cli: &Cli, args: &RollbackArgs) -> Result<i32> {
                 done.revision.revision, key.name
             );
         }
+        report_delivery(&session, args.output, done.dry_run);
         return Ok(0);
     }
     output::print_structured(&release::status::report(&done.revision), args.output)?;
@@ -605,13 +660,14 @@ pub fn uninstall(cli: &Cli, args: &UninstallArgs) -> Result<i32> {
     let opts = UninstallOptions {
         keep_history: args.keep_history,
         description: args.write.description.clone(),
-        dry_run: args.write.dry_run,
+        dry_run: args.write.dry_run.is_some(),
     };
     release::uninstall::uninstall(&session.env(), &key, &opts)?;
-    if args.write.dry_run {
+    if args.write.dry_run.is_some() {
         println!("release \"{}\" would be uninstalled (dry run)", key.name);
     } else {
         println!("release \"{}\" uninstalled", key.name);
+        report_delivery(&session, OutputFormat::Table, false);
     }
     Ok(0)
 }
@@ -644,6 +700,25 @@ fn row(key: Option<&ReleaseKey>, s: &crate::record::Summary) -> Row {
     }
 }
 
+/// The row of a record that cannot be read: status `damaged`, the problem as description,
+/// and a warning pointing at `stoke store check`.
+fn damaged_row(with_key: bool, d: &crate::storage::Damaged) -> Row {
+    print_warning(&format!(
+        "{}: {} (see `stoke store check`, then `stoke store repair`)",
+        d.key, d.problem
+    ));
+    Row {
+        name: with_key.then(|| d.key.name.clone()),
+        namespace: with_key.then(|| d.key.namespace.clone()),
+        revision: d.revision.unwrap_or(0),
+        updated: String::new(),
+        status: "damaged".into(),
+        chart: String::new(),
+        app_version: String::new(),
+        description: "unreadable record; see `stoke store check`".into(),
+    }
+}
+
 fn print_table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
     output::print_table(header, rows)
 }
@@ -652,8 +727,14 @@ fn print_table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
 pub fn history(cli: &Cli, args: &HistoryArgs) -> Result<i32> {
     let key = key(cli, &args.release)?;
     let store = crate::storage::open(cli.store.as_deref())?;
-    let summaries = release::history::history(&store, &key, Some(args.max))?;
-    let rows: Vec<Row> = summaries.iter().map(|s| row(None, s)).collect();
+    let summaries = release::history::history_lenient(&store, &key, Some(args.max))?;
+    let rows: Vec<Row> = summaries
+        .iter()
+        .map(|s| match s {
+            Ok(s) => row(None, s),
+            Err(d) => damaged_row(false, d),
+        })
+        .collect();
     if args.output != OutputFormat::Table {
         return output::print_structured(&rows, args.output).map(|_| 0);
     }
@@ -716,7 +797,7 @@ pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
         offset: args.offset,
         max: args.max,
     };
-    let heads = release::list::list(&store, &opts)?;
+    let (heads, damaged) = release::list::list_lenient(&store, &opts)?;
     if args.short {
         let names: Vec<&str> = heads.iter().map(|h| h.key.name.as_str()).collect();
         if args.output != OutputFormat::Table {
@@ -728,10 +809,11 @@ pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
         }
         return Ok(0);
     }
-    let rows: Vec<Row> = heads
+    let mut rows: Vec<Row> = heads
         .iter()
         .map(|h| row(Some(&h.key), &h.summary))
         .collect();
+    rows.extend(damaged.iter().map(|d| damaged_row(true, d)));
     if args.output != OutputFormat::Table {
         return output::print_structured(&rows, args.output).map(|_| 0);
     }
@@ -775,12 +857,32 @@ pub fn list(cli: &Cli, args: &ListArgs) -> Result<i32> {
 pub fn status(cli: &Cli, args: &StatusArgs) -> Result<i32> {
     let key = key(cli, &args.release)?;
     let store = crate::storage::open(cli.store.as_deref())?;
-    let report = release::status::status(&store, &key, args.revision)?;
+    let rev = release::get::revision(&store, &key, args.revision)?;
+    let mut report = release::status::report(&rev);
+    // The live states are those of the deployed revision, shown when it is the one asked for.
+    let live = if rev.status == crate::release::record::Status::Deployed {
+        super::cluster_cmds::live_status(cli, &key, &rev)?
+    } else {
+        None
+    };
+    report.live = live.clone();
     if args.output != OutputFormat::Table {
         return output::print_structured(&report, args.output).map(|_| 0);
     }
     print!("{}", report.to_text());
+    if let Some(live) = &live {
+        print!("{}", super::cluster_cmds::live_text(live));
+    }
     Ok(0)
+}
+
+fn manifest_text_of(manifests: Vec<crate::engine::Manifest>) -> String {
+    crate::engine::Rendered {
+        manifests,
+        notes: None,
+        warnings: Vec::new(),
+    }
+    .manifest_text()
 }
 
 /// `stoke get`.
@@ -812,7 +914,14 @@ pub fn get(cli: &Cli, args: &GetArgs) -> Result<i32> {
                 f => output::print_structured(values, f)?,
             }
         }
-        GetWhat::Manifest => write!(out, "{}", rev.manifest_text())?,
+        GetWhat::Manifest => {
+            let (resources, _) = crate::kube::hooks::partition(&rev.manifests);
+            write!(out, "{}", manifest_text_of(resources))?
+        }
+        GetWhat::Hooks => {
+            let (_, hooks) = crate::kube::hooks::partition(&rev.manifests);
+            write!(out, "{}", manifest_text_of(hooks))?
+        }
         GetWhat::Notes => {
             if let Some(n) = &rev.notes {
                 writeln!(out, "NOTES:\n{}", n.trim_end())?;
@@ -872,6 +981,7 @@ fn values_yaml(values: &serde_json::Map<String, serde_json::Value>) -> Result<St
 pub fn diff(cli: &Cli, args: &DiffArgs, m: Option<&ArgMatches>) -> Result<i32> {
     let sub = m.and_then(|m| m.subcommand()).map(|(_, m)| m);
     match &args.command {
+        DiffCommand::Live(a) => super::cluster_cmds::diff_live(cli, a),
         DiffCommand::Revision(a) => {
             let key = key(cli, &a.release)?;
             let store = crate::storage::open(cli.store.as_deref())?;

@@ -25,6 +25,10 @@ pub struct UnittestArgs {
     /// Rewrite snapshots that no longer match instead of failing; review the changes.
     #[arg(short = 'u', long = "update-snapshot")]
     pub update_snapshot: bool,
+    /// Fail a suite on fields helm-unittest ignores (unknown top-level keys other than
+    /// `x-...`, unknown assertion parameters) instead of warning.
+    #[arg(long)]
+    pub strict: bool,
     /// Format of the --output-file report.
     #[arg(
         short = 't',
@@ -64,7 +68,11 @@ pub fn run(args: &UnittestArgs) -> Result<i32> {
             files: args.files.clone(),
             update_snapshots: args.update_snapshot,
             values: args.values.clone(),
+            strict: args.strict,
         })?;
+        for w in &report.warnings {
+            super::output::print_warning(w);
+        }
         writeln!(
             out,
             "\n### Chart [ {} ] {}\n",

@@ -128,7 +128,7 @@ pub(crate) fn render_raw(
 
 /// Parses every template's output back into manifests, in template order. (Splitting the
 /// work across threads was measured slower on two cores: the parser allocates heavily.)
-pub(crate) fn parse_outputs(outputs: &[(String, String)]) -> Result<Vec<Manifest>> {
+pub fn parse_outputs(outputs: &[(String, String)]) -> Result<Vec<Manifest>> {
     let mut all = Vec::new();
     for (name, text) in outputs {
         all.extend(manifest::parse_output(name, text)?);

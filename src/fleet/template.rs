@@ -55,7 +55,15 @@ fn one(
     let resources = outcome.rendered.manifests.len();
     match target {
         Some(t) => {
-            t.apply(&release.key, &outcome.rendered.manifests)?;
+            t.apply(&crate::target::Change {
+                release: &release.key,
+                action: crate::target::Action::Install,
+                manifests: &outcome.rendered.manifests,
+                previous: &[],
+                stale: &[],
+                previous_revision: None,
+                crds: &[],
+            })?;
             Ok(Templated {
                 text: None,
                 dir: Some(t.release_dir(&release.key)),

@@ -34,3 +34,34 @@ pub fn history(store: &dyn Store, key: &ReleaseKey, max: Option<usize>) -> Resul
     }
     Ok(all)
 }
+
+/// [`history`], keeping every readable revision and reporting each unreadable one in its
+/// place (oldest first), so one damaged record does not hide the rest.
+pub fn history_lenient(
+    store: &dyn Store,
+    key: &ReleaseKey,
+    max: Option<usize>,
+) -> Result<Vec<std::result::Result<Summary, crate::storage::Damaged>>> {
+    let mut all = store.history_lenient(key)?;
+    if all.is_empty() {
+        return Err(super::not_found(key));
+    }
+    let newest_deployed = all
+        .iter()
+        .rev()
+        .filter_map(|s| s.as_ref().ok())
+        .find(|s| s.status == Status::Deployed)
+        .map(|s| s.revision);
+    for s in all.iter_mut().flatten() {
+        if s.status == Status::Deployed && Some(s.revision) != newest_deployed {
+            s.status = Status::Superseded;
+        }
+    }
+    if let Some(max) = max
+        && max > 0
+        && all.len() > max
+    {
+        all.drain(..all.len() - max);
+    }
+    Ok(all)
+}

@@ -32,7 +32,12 @@ pub fn install(
         let (_, latest) = super::read_current(env.store, key)?;
         check_free(key, latest.as_ref())?;
         let number = latest.map_or(1, |l| l.revision + 1);
-        return plan(key, number, input, opts).map(|(revision, warnings)| Done {
+        let (revision, warnings) = plan(key, number, input, opts)?;
+        // A target during a dry run means a server-side one: the server checks every object.
+        if let Some(t) = env.target {
+            t.check(key, &revision.manifests)?;
+        }
+        return Ok(Done {
             revision,
             warnings,
             dry_run: true,
@@ -111,11 +116,13 @@ pub(crate) fn install_locked(
     }
     let done = opts.description.as_deref().unwrap_or("Install complete");
     let name = key.name.clone();
-    super::perform(
+    let crds = crate::kube::crds::crds(input.chart)?;
+    super::perform_with(
         env,
         &locked.lock,
         locked.head.as_ref(),
         &mut rev,
+        &crds,
         done,
         |e| format!("Release \"{name}\" failed: {e:#}"),
     )?;

@@ -64,7 +64,22 @@ pub const PENDING: [Status; 3] = [
 
 /// Lists releases: filtered, ordered (name then namespace by default), then paged.
 pub fn list(store: &dyn Store, opts: &ListOptions) -> Result<Vec<Head>> {
-    let mut heads = store.list(opts.namespace.as_deref())?;
+    Ok(select(store.list(opts.namespace.as_deref())?, opts))
+}
+
+/// [`list`], with releases whose records cannot be read reported apart (after the filter
+/// on names) instead of failing the listing.
+pub fn list_lenient(
+    store: &dyn Store,
+    opts: &ListOptions,
+) -> Result<(Vec<Head>, Vec<crate::storage::Damaged>)> {
+    let (heads, mut damaged) = store.list_lenient(opts.namespace.as_deref())?;
+    damaged.retain(|d| opts.filter.as_ref().is_none_or(|f| f.is_match(&d.key.name)));
+    Ok((select(heads, opts), damaged))
+}
+
+/// Applies the status, name and label filters, the order and the page of `opts`.
+fn select(mut heads: Vec<Head>, opts: &ListOptions) -> Vec<Head> {
     heads.retain(|h| {
         status_wanted(opts, h.summary.status)
             && opts.filter.as_ref().is_none_or(|f| f.is_match(&h.key.name))
@@ -85,9 +100,9 @@ pub fn list(store: &dyn Store, opts: &ListOptions) -> Result<Vec<Head>> {
         heads.reverse();
     }
     let heads = heads.into_iter().skip(opts.offset);
-    Ok(if opts.max == 0 {
+    if opts.max == 0 {
         heads.collect()
     } else {
         heads.take(opts.max).collect()
-    })
+    }
 }

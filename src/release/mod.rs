@@ -18,6 +18,7 @@ pub mod history;
 pub mod install;
 pub mod labels;
 pub mod list;
+pub mod live;
 pub mod names;
 pub mod rollback;
 pub mod status;
@@ -36,7 +37,7 @@ use crate::manifest::Manifest;
 pub use crate::record;
 use crate::record::{Head, ReleaseKey, Revision, Status};
 use crate::storage::{LockWait, ReleaseLock, Store};
-use crate::target::Target;
+use crate::target::{Action, Change, RolledBack, Target};
 use crate::timestamp::now_rfc3339;
 use crate::values::UserValues;
 
@@ -88,11 +89,50 @@ pub struct Locked {
 /// Locks `key` and repairs what an interrupted operation left behind.
 pub(crate) fn lock_and_recover(env: &Env, key: &ReleaseKey) -> Result<Locked> {
     let lock = env.store.lock(key, env.wait)?;
+    // What was pending before recovery is what a crash may have half-delivered.
+    let interrupted = match (env.target, env.store.head(key)?) {
+        (Some(_), Some(h)) => env
+            .store
+            .revision(key, h.latest)?
+            .filter(|r| r.status.is_pending()),
+        _ => None,
+    };
     let (head, latest) = recover(env.store, &lock)?;
+    if let (Some(target), Some(interrupted)) = (env.target, interrupted) {
+        converge(env, target, &lock, head.as_ref(), &interrupted)?;
+    }
     if let Some(target) = env.target {
         repair_target(env.store, target, key, head.as_ref(), latest.as_ref())?;
     }
     Ok(Locked { lock, head, latest })
+}
+
+/// Brings the target back to the deployed revision after a crash left `interrupted`
+/// half-delivered (or removes what it left when nothing is deployed).
+fn converge(
+    env: &Env,
+    target: &dyn Target,
+    lock: &ReleaseLock,
+    head: Option<&Head>,
+    interrupted: &Revision,
+) -> Result<()> {
+    let deployed = match head.and_then(|h| h.deployed) {
+        Some(n) => Some(load(env.store, lock.key(), n)?),
+        None => None,
+    };
+    target
+        .converge(
+            lock.key(),
+            &interrupted.manifests,
+            deployed.as_ref().map(|d| (d.revision, d.manifests.as_slice())),
+        )
+        .with_context(|| {
+            format!(
+                "revision {} of {} was interrupted and the cluster could not be brought back to a recorded revision; run the command again once the cluster is reachable",
+                interrupted.revision,
+                lock.key().name
+            )
+        })
 }
 
 /// Brings the target back to the deployed revision (or to nothing when none is deployed).
@@ -111,11 +151,9 @@ fn repair_target(
         (Some(d), _) => Some(load(store, key, d)?),
         (None, _) => None,
     };
-    match deployed {
-        Some(rev) => target.apply(key, &rev.manifests),
-        None => target.remove(key),
-    }
-    .context("cannot bring the output folder back to the deployed revision")
+    target
+        .restore(key, deployed.as_ref().map(|d| d.manifests.as_slice()))
+        .context("cannot bring the output folder back to the deployed revision")
 }
 
 /// Reads the head and latest revision without locking (for dry runs and diffs).
@@ -132,6 +170,17 @@ pub(crate) fn read_current(
 
 /// Loads a revision that must exist.
 pub fn load(store: &dyn Store, key: &ReleaseKey, revision: u64) -> Result<Revision> {
+    if let Some(r) = store.revision(key, revision)? {
+        return Ok(r);
+    }
+    // Readers take no lock: an uninstall may have removed the whole release meanwhile.
+    if store.head(key).ok().flatten().is_none() {
+        return Err(anyhow::anyhow!(
+            "release {} in namespace {} was uninstalled while it was being read (or does not exist); see `stoke list -A`",
+            key.name,
+            key.namespace
+        ));
+    }
     store.revision(key, revision)?.with_context(|| {
         format!(
             "release {} has no revision {revision} (it was pruned or never written; see `stoke history {} -n {}`)",
@@ -294,39 +343,123 @@ pub(crate) fn perform(
     done_description: &str,
     failed_description: impl Fn(&anyhow::Error) -> String,
 ) -> Result<Head> {
+    perform_with(
+        env,
+        lock,
+        head,
+        rev,
+        &[],
+        done_description,
+        failed_description,
+    )
+}
+
+/// [`perform`] with the chart's `crds/` objects, which only an install delivers.
+pub fn perform_with(
+    env: &Env,
+    lock: &ReleaseLock,
+    head: Option<&Head>,
+    rev: &mut Revision,
+    crds: &[Manifest],
+    done_description: &str,
+    failed_description: impl Fn(&anyhow::Error) -> String,
+) -> Result<Head> {
     env.store.write_revision(lock, rev)?;
     failpoint("after-pending");
-    if let Some(target) = env.target
-        && let Err(e) = target.apply(lock.key(), &rev.manifests)
-    {
-        rev.status = Status::Failed;
-        rev.description = failed_description(&e);
-        rev.last_deployed = now_rfc3339();
-        env.store.write_revision(lock, rev)?;
-        let failed_head = Head {
-            key: lock.key().clone(),
-            latest: rev.revision,
-            deployed: head.and_then(|h| h.deployed),
-            summary: rev.summary(),
+    if let Some(target) = env.target {
+        let deployed = match head.and_then(|h| h.deployed) {
+            Some(n) => env.store.revision(lock.key(), n)?,
+            None => None,
         };
-        env.store.write_head(lock, &failed_head)?;
-        // Put the previous deployed revision back at once; should that fail too (the disk
-        // is still full), the next operation's repair does it.
-        let _ = repair_target(env.store, target, lock.key(), Some(&failed_head), None);
-        return Err(e);
+        let action = match rev.status {
+            Status::PendingInstall => Action::Install,
+            Status::PendingRollback => Action::Rollback,
+            _ => Action::Upgrade,
+        };
+        // A failed revision after the deployed one may have left objects of its own in
+        // the cluster; they are pruned like the deployed revision's.
+        let mut stale = Vec::new();
+        if let Some(h) = head
+            && Some(h.latest) != h.deployed
+            && h.latest != rev.revision
+            && let Some(failed) = env.store.revision(lock.key(), h.latest)?
+            && failed.status == Status::Failed
+        {
+            stale = failed.manifests;
+        }
+        let change = Change {
+            release: lock.key(),
+            action,
+            manifests: &rev.manifests,
+            stale: &stale,
+            previous: deployed.as_ref().map_or(&[], |d| d.manifests.as_slice()),
+            previous_revision: deployed.as_ref().map(|d| d.revision),
+            crds,
+        };
+        if let Err(e) = target.apply(&change) {
+            rev.status = Status::Failed;
+            rev.description = failed_description(&e);
+            rev.last_deployed = now_rfc3339();
+            env.store.write_revision(lock, rev)?;
+            let failed_head = Head {
+                key: lock.key().clone(),
+                latest: rev.revision,
+                deployed: head.and_then(|h| h.deployed),
+                summary: rev.summary(),
+            };
+            env.store.write_head(lock, &failed_head)?;
+            // Put the previous deployed revision back at once where the target keeps a
+            // copy (the folder target); should that fail too, the next operation's repair
+            // does it. The cluster target leaves a failed change as it is unless --atomic.
+            let _ = repair_target(env.store, target, lock.key(), Some(&failed_head), None);
+            if let Some(rb) = e.downcast_ref::<RolledBack>() {
+                record_undo(env, lock, &failed_head, rb.to, rev.revision)?;
+            }
+            return Err(e);
+        }
     }
     finalize(env, lock, head, rev, done_description)
+}
+
+/// Records what `--atomic` did to the cluster: a rollback revision carrying the restored
+/// one, or, for an install, no release at all (as Helm removes a failed atomic install).
+fn record_undo(
+    env: &Env,
+    lock: &ReleaseLock,
+    head: &Head,
+    to: Option<u64>,
+    failed: u64,
+) -> Result<()> {
+    let Some(to) = to else {
+        return env.store.delete_release(lock);
+    };
+    let mut back = load(env.store, lock.key(), to)?;
+    back.revision = failed + 1;
+    back.status = Status::PendingRollback;
+    back.last_deployed = now_rfc3339();
+    back.deleted = None;
+    back.format = crate::storage::FORMAT_VERSION;
+    env.store.write_revision(lock, &back)?;
+    finalize(
+        env,
+        lock,
+        Some(head),
+        &mut back,
+        &format!("Rollback to {to} (--atomic, after revision {failed} failed)"),
+    )?;
+    Ok(())
 }
 
 /// Deletes the oldest superseded revisions until at most `max` remain (0 keeps all). The
 /// deployed and latest revisions, and failed ones, are never pruned.
 pub(crate) fn prune(env: &Env, lock: &ReleaseLock, head: &Head, max: usize) -> Result<Vec<u64>> {
     let mut pruned = Vec::new();
+    // Every write ends here, so this is where what a crash left (temporary files, trash)
+    // is cleared, with or without a history limit.
+    env.store.sweep(lock)?;
     if max == 0 {
         return Ok(pruned);
     }
-    // Pruning lists the release's records anyway, so it also clears what a crash left.
-    env.store.sweep(lock)?;
     let numbers = env.store.revision_numbers(lock.key())?;
     let mut excess = numbers.len().saturating_sub(max);
     for n in numbers {

@@ -38,6 +38,9 @@ pub struct StatusReport {
     pub resources: BTreeMap<String, Vec<String>>,
     /// Rendered notes.
     pub notes: Option<String>,
+    /// Each resource's live state, when a cluster is configured (docs/cluster.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<Vec<super::live::LiveResource>>,
 }
 
 /// The status of `key` at `revision` (default: latest).
@@ -67,6 +70,7 @@ pub fn report(rev: &Revision) -> StatusReport {
         chart_digest: rev.chart.digest.clone(),
         resources,
         notes: rev.notes.clone(),
+        live: None,
     }
 }
 

@@ -391,14 +391,20 @@ fn records_are_private_and_human_readable() {
 struct BrokenTarget;
 
 impl crate::target::Target for BrokenTarget {
-    fn apply(&self, _: &ReleaseKey, m: &[crate::manifest::Manifest]) -> anyhow::Result<()> {
-        if m.iter().any(|m| m.body.contains("replicas: \"9\"")) {
+    fn apply(&self, c: &crate::target::Change) -> anyhow::Result<()> {
+        if c.manifests
+            .iter()
+            .any(|m| m.body.contains("replicas: \"9\""))
+        {
             anyhow::bail!("the output folder is full")
         }
         Ok(())
     }
-    fn remove(&self, _: &ReleaseKey) -> anyhow::Result<()> {
+    fn remove(&self, _: &ReleaseKey, _: &[crate::engine::Manifest]) -> anyhow::Result<()> {
         Ok(())
+    }
+    fn describe(&self) -> String {
+        "a broken folder".into()
     }
 }
 

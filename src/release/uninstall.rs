@@ -54,7 +54,14 @@ pub fn uninstall(env: &Env, key: &ReleaseKey, opts: &UninstallOptions) -> Result
     env.store.write_revision(&locked.lock, &latest)?;
     super::failpoint("after-uninstalling");
     if let Some(t) = env.target {
-        t.remove(key)?;
+        // A failed latest revision may have left objects the deployed one lacks.
+        let mut manifests = latest.manifests.clone();
+        if let Some(d) = head.deployed.filter(|d| *d != latest.revision)
+            && let Some(dep) = env.store.revision(key, d)?
+        {
+            manifests.extend(dep.manifests);
+        }
+        t.remove(key, &manifests)?;
     }
     if !opts.keep_history {
         env.store.delete_release(&locked.lock)?;

@@ -238,12 +238,17 @@ pub fn upgrade(
                 dry_run: true,
                 installed: true,
             },
-            Plan::Upgrade { new, warnings, .. } => Done {
-                revision: *new,
-                warnings,
-                dry_run: true,
-                installed: false,
-            },
+            Plan::Upgrade { new, warnings, .. } => {
+                if let Some(t) = env.target {
+                    t.check(key, &new.manifests)?;
+                }
+                Done {
+                    revision: *new,
+                    warnings,
+                    dry_run: true,
+                    installed: false,
+                }
+            }
         });
     }
     let locked = super::lock_and_recover(env, key)?;

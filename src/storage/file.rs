@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::{LockWait, ReleaseLock, Store};
+use super::{Damaged, LockWait, ReleaseLock, Store};
 use crate::fsutil::{atomic_write, create_private_dir, sync_dir};
 use crate::record::{FORMAT_VERSION, Head, ReleaseKey};
 use crate::record::{Revision, Summary, SummaryView};
@@ -134,10 +134,68 @@ impl FileStore {
             });
             next += 1;
         }
+        // The latest revision the head names may be gone: moved out of the store because it
+        // was damaged (as the damage message advises). The newest revision still there is
+        // the latest then; the next locked operation rewrites the head to match.
+        if let Some(h) = head.as_mut()
+            && !self.revision_path(key, h.latest).exists()
+        {
+            let numbers = self.revision_numbers(key)?;
+            let Some(&newest) = numbers.iter().rfind(|n| **n < h.latest) else {
+                return Ok(None);
+            };
+            let p = self.revision_path(key, newest);
+            if let Some(bytes) = read_optional(&p)? {
+                let view: SummaryView = parse_record(&p, &bytes)?;
+                h.summary = view.into_summary();
+            }
+            h.latest = newest;
+            if h.deployed
+                .is_some_and(|d| !self.revision_path(key, d).exists())
+            {
+                h.deployed = None;
+            }
+        }
         // A crash between rewriting the latest revision in place (deployed -> uninstalling,
         // say) and writing the head can leave the head's summary one step behind; the next
         // locked operation rewrites it (see docs/store.md, "Recovery").
         Ok(head)
+    }
+
+    /// The folder damaged records are moved to by `stoke store repair`.
+    pub fn quarantine_dir(&self) -> PathBuf {
+        self.root.join("quarantine")
+    }
+
+    /// The folder of a release's records (for `stoke store check`).
+    pub fn release_folder(&self, key: &ReleaseKey) -> PathBuf {
+        self.release_dir(key)
+    }
+
+    /// Every release folder in the store, damaged or not.
+    pub fn release_keys(&self) -> Result<Vec<ReleaseKey>> {
+        let base = self.root.join("releases");
+        let mut keys = Vec::new();
+        for ns in list_dir_names(&base)? {
+            for name in list_dir_names(&base.join(&ns))? {
+                keys.push(ReleaseKey {
+                    namespace: ns.clone(),
+                    name,
+                });
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Deletes what uninstalls left in `trash/` (a crash between the rename and the delete,
+    /// or an older stoke): whole release copies, Secrets included. Another process may be
+    /// deleting its own entry at the same moment, so failures are ignored.
+    pub fn empty_trash(&self) {
+        if let Ok(entries) = std::fs::read_dir(self.root.join("trash")) {
+            for e in entries.flatten() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
     }
 }
 
@@ -367,6 +425,7 @@ impl Store for FileStore {
         }
         std::fs::remove_dir_all(&grave)
             .with_context(|| format!("cannot delete `{}`", grave.display()))?;
+        self.empty_trash();
         Ok(())
     }
 
@@ -382,7 +441,62 @@ impl Store for FileStore {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
+        self.empty_trash();
         Ok(())
+    }
+
+    fn list_lenient(&self, namespace: Option<&str>) -> Result<(Vec<Head>, Vec<Damaged>)> {
+        let base = self.root.join("releases");
+        let namespaces: Vec<String> = match namespace {
+            Some(ns) => vec![ns.to_string()],
+            None => list_dir_names(&base)?,
+        };
+        let mut heads = Vec::new();
+        let mut damaged = Vec::new();
+        for ns in namespaces {
+            for name in list_dir_names(&base.join(&ns))? {
+                let key = ReleaseKey {
+                    namespace: ns.clone(),
+                    name,
+                };
+                match self.head(&key) {
+                    Ok(Some(h)) => heads.push(h),
+                    Ok(None) => {}
+                    Err(e) => damaged.push(Damaged {
+                        key,
+                        revision: None,
+                        problem: format!("{e:#}"),
+                    }),
+                }
+            }
+        }
+        heads.sort_by(|a, b| {
+            a.key
+                .name
+                .cmp(&b.key.name)
+                .then_with(|| a.key.namespace.cmp(&b.key.namespace))
+        });
+        Ok((heads, damaged))
+    }
+
+    fn history_lenient(&self, key: &ReleaseKey) -> Result<Vec<Result<Summary, Damaged>>> {
+        let mut out = Vec::new();
+        for n in self.revision_numbers(key)? {
+            let path = self.revision_path(key, n);
+            let Some(bytes) = read_optional(&path)? else {
+                continue;
+            };
+            out.push(
+                parse_record::<SummaryView>(&path, &bytes)
+                    .map(SummaryView::into_summary)
+                    .map_err(|e| Damaged {
+                        key: key.clone(),
+                        revision: Some(n),
+                        problem: format!("{e:#}"),
+                    }),
+            );
+        }
+        Ok(out)
     }
 
     fn list(&self, namespace: Option<&str>) -> Result<Vec<Head>> {

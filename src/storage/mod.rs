@@ -7,6 +7,7 @@
 //! `list`, `status` and `upgrade` never read the whole history. Writers hold the release's
 //! [`ReleaseLock`]; readers never lock and see each record either whole-old or whole-new.
 
+pub mod check;
 pub mod file;
 pub mod memory;
 
@@ -22,6 +23,17 @@ pub use crate::record::{
 };
 use crate::record::{Revision, Summary};
 use anyhow::{Result, bail};
+
+/// A record a reader could not use, reported in place of what it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Damaged {
+    /// The release it belongs to.
+    pub key: ReleaseKey,
+    /// The revision, or `None` for the release's head.
+    pub revision: Option<u64>,
+    /// What is wrong, naming the record.
+    pub problem: String,
+}
 
 /// How long to wait for another process's lock on a release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -105,6 +117,21 @@ pub trait Store {
     /// Heads of all releases (of one namespace, or all), sorted by name then namespace,
     /// without reading any revision.
     fn list(&self, namespace: Option<&str>) -> Result<Vec<Head>>;
+
+    /// Like [`Store::list`], but a release whose head cannot be read is reported among the
+    /// damaged ones instead of failing the whole listing (damage stays local).
+    fn list_lenient(&self, namespace: Option<&str>) -> Result<(Vec<Head>, Vec<Damaged>)> {
+        Ok((self.list(namespace)?, Vec::new()))
+    }
+
+    /// Like [`Store::history`], with each revision that cannot be read reported in its
+    /// place instead of failing the whole history.
+    fn history_lenient(
+        &self,
+        key: &ReleaseKey,
+    ) -> Result<Vec<std::result::Result<Summary, Damaged>>> {
+        Ok(self.history(key)?.into_iter().map(Ok).collect())
+    }
 }
 
 /// Where the store lives when neither `--store` nor `STOKE_STORE` says:
@@ -121,10 +148,61 @@ pub(crate) fn default_location() -> Result<PathBuf> {
     }
 }
 
-/// Opens the store at `location` (a directory selects the file store), or the default.
+/// The store locations `--store` accepts, for messages.
+pub const ACCEPTED_LOCATIONS: &str =
+    "a folder path or file://PATH (the file store), `kubernetes`, or postgres://...";
+
+/// What a `--store` location selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// The file store rooted at this folder (a path or `file://PATH`).
+    File(PathBuf),
+    /// Records as Secrets in each release's namespace (`kubernetes`).
+    Kubernetes,
+    /// PostgreSQL (`postgres://...` or `postgresql://...`), with the URL as given.
+    Postgres(String),
+}
+
+/// Parses a `--store` location. Anything that looks like a URL with another scheme
+/// (`http://...`) is refused rather than taken as a folder named `http:`.
+pub fn parse_location(location: &std::path::Path) -> Result<Location> {
+    let text = location.to_string_lossy();
+    if let Some(path) = text.strip_prefix("file://") {
+        if path.is_empty() {
+            bail!("--store `{text}` names no folder (use file:///absolute/path or a plain path)");
+        }
+        return Ok(Location::File(PathBuf::from(path)));
+    }
+    if text == "kubernetes" {
+        return Ok(Location::Kubernetes);
+    }
+    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        return Ok(Location::Postgres(text.into_owned()));
+    }
+    if let Some((scheme, _)) = text.split_once("://")
+        && !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    {
+        bail!(
+            "--store `{text}`: unknown store scheme `{scheme}://`; accepted: {ACCEPTED_LOCATIONS}"
+        );
+    }
+    Ok(Location::File(location.to_path_buf()))
+}
+
+/// Opens the store at `location` (see [`parse_location`]), or the default.
 pub fn open(location: Option<&std::path::Path>) -> Result<file::FileStore> {
-    let path = match location {
-        Some(p) => p.to_path_buf(),
+    let path = match location.map(parse_location).transpose()? {
+        Some(Location::File(p)) => p,
+        // The hook where the other backends are dispatched once they exist.
+        Some(Location::Kubernetes) => bail!(
+            "--store kubernetes: the Kubernetes Secret store is not available in this build; use {ACCEPTED_LOCATIONS}"
+        ),
+        Some(Location::Postgres(url)) => bail!(
+            "--store `{url}`: the PostgreSQL store is not available in this build; use a folder path or file://PATH"
+        ),
         None => default_location()?,
     };
     file::FileStore::open(&path)

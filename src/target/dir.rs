@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow, bail};
 use rustix::fs::Mode;
 
-use super::Target;
 use super::safe::{self, OutDir};
+use super::{Change, Target};
 use crate::manifest::Manifest;
 use crate::record::ReleaseKey;
 
@@ -132,7 +132,8 @@ impl DirTarget {
 }
 
 impl Target for DirTarget {
-    fn apply(&self, release: &ReleaseKey, manifests: &[Manifest]) -> Result<()> {
+    fn apply(&self, change: &Change) -> Result<()> {
+        let (release, manifests) = (change.release, change.manifests);
         let dir = self
             .open_release(release, true)?
             .expect("created when missing");
@@ -181,7 +182,11 @@ impl Target for DirTarget {
         Ok(())
     }
 
-    fn remove(&self, release: &ReleaseKey) -> Result<()> {
+    fn describe(&self) -> String {
+        format!("folder `{}`", self.root.display())
+    }
+
+    fn remove(&self, release: &ReleaseKey, _manifests: &[Manifest]) -> Result<()> {
         let Some(dir) = self.open_release(release, false)? else {
             return Ok(());
         };
@@ -235,19 +240,31 @@ mod tests {
         }
     }
 
+    fn change<'a>(key: &'a ReleaseKey, manifests: &'a [Manifest]) -> Change<'a> {
+        Change {
+            release: key,
+            action: crate::target::Action::Install,
+            manifests,
+            previous: &[],
+            stale: &[],
+            previous_revision: None,
+            crds: &[],
+        }
+    }
+
     #[test]
     fn apply_writes_one_file_per_resource_and_removes_dropped_ones() {
         let tmp = tempfile::tempdir().unwrap();
         let t = DirTarget::new(tmp.path());
         let key = ReleaseKey::new("prod", "gw").unwrap();
-        t.apply(&key, &[m("Service", "gw"), m("ConfigMap", "gw-config")])
-            .unwrap();
+        let first = [m("Service", "gw"), m("ConfigMap", "gw-config")];
+        t.apply(&change(&key, &first)).unwrap();
         let dir = tmp.path().join("prod/gw");
         std::fs::write(dir.join("kustomization.yaml"), "resources: []\n").unwrap();
         assert!(dir.join("service-gw.yaml").is_file());
         assert!(dir.join("configmap-gw-config.yaml").is_file());
 
-        t.apply(&key, &[m("Service", "gw")]).unwrap();
+        t.apply(&change(&key, &[m("Service", "gw")])).unwrap();
         assert!(dir.join("service-gw.yaml").is_file());
         assert!(!dir.join("configmap-gw-config.yaml").exists());
         assert!(
@@ -255,7 +272,7 @@ mod tests {
             "foreign files stay"
         );
 
-        t.remove(&key).unwrap();
+        t.remove(&key, &[]).unwrap();
         assert!(!dir.join("service-gw.yaml").exists());
         assert!(dir.join("kustomization.yaml").is_file());
     }

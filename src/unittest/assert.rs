@@ -225,8 +225,14 @@ pub fn check(
                 let mut lengths: Vec<(String, usize)> = Vec::new();
                 for p in paths {
                     let parsed = Path::parse(p).expect("checked when the suite was read");
-                    for v in parsed.find(&doc.value) {
+                    let found = parsed.find(&doc.value);
+                    if found.is_empty() {
+                        // helm-unittest counts an absent path as an empty list.
+                        lengths.push((p.clone(), 0));
+                    }
+                    for v in found {
                         match v {
+                            Json::Null => lengths.push((p.clone(), 0)),
                             Json::Array(a) => lengths.push((p.clone(), a.len())),
                             // A mapping counts its keys (helm-unittest only measures lists).
                             Json::Object(m) => lengths.push((p.clone(), m.len())),

@@ -158,6 +158,8 @@ pub struct Report {
     pub suites: Vec<SuiteResult>,
     /// Snapshot counts.
     pub snapshots: SnapshotSummary,
+    /// Suite fields that were ignored, as `file:line: ...` (see `--strict`).
+    pub warnings: Vec<String>,
 }
 
 impl Report {

@@ -26,6 +26,8 @@ pub struct Options {
     pub files: Vec<String>,
     /// Rewrite snapshots that differ instead of failing.
     pub update_snapshots: bool,
+    /// Unknown suite fields helm-unittest ignores fail the suite instead of warning.
+    pub strict: bool,
     /// Extra values files applied to every suite, after the suite's own.
     pub values: Vec<PathBuf>,
 }
@@ -58,8 +60,9 @@ pub fn run(opts: &Options) -> Result<Report> {
     let mut report = Report::default();
     for file in files {
         let mut snaps = SnapshotFile::open(&file, opts.update_snapshots)?;
-        match suite::parse_file(&file) {
-            Ok(suites) => {
+        match suite::parse_file_with(&file, opts.strict) {
+            Ok((suites, warnings)) => {
+                report.warnings.extend(warnings);
                 for s in &suites {
                     report.suites.push(run_suite(&chart, s, opts, &mut snaps));
                 }

@@ -260,16 +260,25 @@ pub(crate) const ASSERTION_TYPES: &[(&str, bool)] = &[
 ];
 
 /// Reads every suite in `file` (documents separated by `---`).
-pub(crate) fn parse_file(file: &Path) -> Result<Vec<Suite>> {
+/// Also returns warnings for unknown fields helm-unittest would ignore:
+/// top-level keys other than `x-...` ones (commonly holding YAML anchors, accepted
+/// silently) and unknown assertion parameters. Under `strict` they are errors instead.
+pub(crate) fn parse_file_with(file: &Path, strict: bool) -> Result<(Vec<Suite>, Vec<String>)> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| anyhow!("cannot read suite file `{}`: {e}", file.display()))?;
-    parse_text(&text, file)
+    parse_text_with(&text, file, strict)
 }
 
 /// Reads the suites in `text`; `file` names the source in messages and anchors relative
 /// values files.
+#[cfg(test)]
 pub(crate) fn parse_text(text: &str, file: &Path) -> Result<Vec<Suite>> {
+    parse_text_with(text, file, false).map(|(s, _)| s)
+}
+
+fn parse_text_with(text: &str, file: &Path, strict: bool) -> Result<(Vec<Suite>, Vec<String>)> {
     let mut suites = Vec::new();
+    let mut warnings = Vec::new();
     for (start, doc) in crate::engine::manifest::split_documents(text) {
         if crate::engine::manifest::is_blank(&doc) {
             continue;
@@ -292,13 +301,16 @@ pub(crate) fn parse_text(text: &str, file: &Path) -> Result<Vec<Suite>> {
             origin: &origin,
             lines: KeyLines::scan(&doc),
             offset: start - 1,
+            strict,
+            warnings: Default::default(),
         };
         suites.push(ctx.suite(&yaml)?);
+        warnings.extend(ctx.warnings.take());
     }
     if suites.is_empty() {
         bail!("{}: the suite file is empty", file.display());
     }
-    Ok(suites)
+    Ok((suites, warnings))
 }
 
 struct Ctx<'a> {
@@ -306,6 +318,9 @@ struct Ctx<'a> {
     origin: &'a str,
     lines: KeyLines,
     offset: usize,
+    /// Unknown fields helm-unittest ignores are errors rather than warnings.
+    strict: bool,
+    warnings: std::cell::RefCell<Vec<String>>,
 }
 
 /// A mapping whose keys are taken one by one; what is left over is unknown.
@@ -355,6 +370,29 @@ impl Ctx<'_> {
                 .map(|s| format!("; did you mean `{s}`?"))
                 .unwrap_or_else(|| format!(" (known fields: {})", known.join(", ")));
             return Err(self.err(&p, format!("unknown field `{key}` in {what}{hint}")));
+        }
+        Ok(())
+    }
+
+    /// Like [`Ctx::finish`] for the places helm-unittest reads leniently: every leftover
+    /// field is a warning (an error under `strict`); with `allow_x`, `x-...` keys (YAML
+    /// anchor holders) pass silently.
+    fn finish_lenient(&self, f: Fields, what: &str, known: &[&str], allow_x: bool) -> Result<()> {
+        for (key, _) in &f.entries {
+            if allow_x && key.starts_with("x-") {
+                continue;
+            }
+            let p = join(&f.path, key);
+            let hint = crate::suggest::did_you_mean(key, known.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| format!(" (known fields: {})", known.join(", ")));
+            if self.strict {
+                return Err(self.err(&p, format!("unknown field `{key}` in {what}{hint}")));
+            }
+            self.warnings.borrow_mut().push(format!(
+                "{}: unknown field `{key}` in {what} ignored, as helm-unittest ignores it{hint}",
+                self.at(&p)
+            ));
         }
         Ok(())
     }
@@ -630,7 +668,7 @@ impl Ctx<'_> {
                 ));
             }
         }
-        self.finish(
+        self.finish_lenient(
             f,
             "a test suite",
             &[
@@ -647,6 +685,7 @@ impl Ctx<'_> {
                 "includeCrds",
                 "tests",
             ],
+            true,
         )?;
         let Some(Yaml::Sequence(items)) = tests else {
             return Err(self.err("tests", "a suite needs `tests:`, a list of tests"));
@@ -993,7 +1032,7 @@ impl Ctx<'_> {
                 self.at(path)
             ),
         };
-        self.finish(f, &what, known)?;
+        self.finish_lenient(f, &what, known, false)?;
         Ok(kind)
     }
 
@@ -1060,13 +1099,35 @@ mod tests {
             err.starts_with("tests/x_test.yaml:4: unknown assertion type `equl`"),
             "{err}"
         );
-        let err = parse("tests:\n  - it: a\n    asserts:\n      - equal:\n          path: a\n          valeu: 1\n")
+        let text = "tests:\n  - it: a\n    asserts:\n      - equal:\n          path: a\n          value: 1\n          valeu: 1\n";
+        let err = parse_text_with(text, Path::new("tests/x_test.yaml"), true)
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("tests/x_test.yaml:6: unknown field `valeu`"),
+            err.starts_with("tests/x_test.yaml:7: unknown field `valeu`"),
             "{err}"
         );
+        let (_, warnings) = parse_text_with(text, Path::new("tests/x_test.yaml"), false).unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("tests/x_test.yaml:7: unknown field `valeu`"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_top_level_keys_warn_and_x_keys_pass_silently() {
+        let text = "x-common: &c {path: a, value: 1}\nsuit: typo\ntests:\n  - it: a\n    asserts:\n      - equal: *c\n";
+        let (suites, warnings) =
+            parse_text_with(text, Path::new("tests/x_test.yaml"), false).unwrap();
+        assert_eq!(suites.len(), 1);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("tests/x_test.yaml:2: unknown field `suit`")
+                && warnings[0].contains("did you mean `suite`"),
+            "{warnings:?}"
+        );
+        assert!(parse_text_with(text, Path::new("tests/x_test.yaml"), true).is_err());
     }
 
     #[test]

@@ -616,6 +616,11 @@ impl ListBudget {
         ListBudget(Cell::new(crate::limits::SET_LIST_ITEMS.get()))
     }
 
+    /// A budget of `items` list items.
+    pub fn new(items: u64) -> ListBudget {
+        ListBudget(Cell::new(items))
+    }
+
     /// No bound, for re-applying arguments already checked against a budget.
     pub fn unlimited() -> ListBudget {
         ListBudget(Cell::new(u64::MAX))

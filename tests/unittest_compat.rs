@@ -1,0 +1,96 @@
+//! Suites written for helm-unittest run unchanged: its lenient reading of unknown keys and
+//! its null/absent handling (docs/unittest.md, "Compatibility with helm-unittest").
+
+mod common;
+
+use common::stoke_in;
+
+const TEMPLATE: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: \"1\"\n";
+
+const SUITE: &str = r#"x-name: &name
+  path: metadata.name
+  value: cm
+suite: compat
+templates: [templates/cm.yaml]
+futureSetting: true
+tests:
+  - it: reads anchors from x- keys and counts an absent list as empty
+    asserts:
+      - equal: *name
+        template: templates/cm.yaml
+      - lengthEqual:
+          paths: [spec.containers]
+          count: 0
+      - lengthEqual:
+          path: metadata.labels
+          count: 0
+      - equal:
+          path: data.a
+          value: "1"
+          futureParameter: 1
+        documentIndex: 0
+"#;
+
+fn chart(dir: &std::path::Path) -> std::path::PathBuf {
+    common::chart(
+        dir,
+        "demo",
+        &[
+            ("templates/cm.yaml", TEMPLATE),
+            ("tests/compat_test.yaml", SUITE),
+        ],
+    )
+}
+
+#[test]
+fn a_helm_unittest_suite_with_x_keys_and_unknown_fields_runs_with_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = chart(dir.path());
+    let run = stoke_in(dir.path(), &["unittest", chart.to_str().unwrap()]).expect(0);
+    assert!(run.stdout.contains("PASS"), "{}", run.stdout);
+    assert!(!run.stderr.contains("x-name"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("tests/compat_test.yaml:6: unknown field `futureSetting`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("tests/compat_test.yaml:21: unknown field `futureParameter`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn under_strict_unknown_suite_fields_fail_the_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = chart(dir.path());
+    let run = stoke_in(
+        dir.path(),
+        &["unittest", chart.to_str().unwrap(), "--strict"],
+    )
+    .expect(1);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("unknown field `futureSetting`"), "{all}");
+}
+
+#[test]
+fn length_equal_on_an_absent_path_fails_a_nonzero_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = common::chart(
+        dir.path(),
+        "demo",
+        &[
+            ("templates/cm.yaml", TEMPLATE),
+            (
+                "tests/len_test.yaml",
+                "suite: len\ntemplates: [templates/cm.yaml]\ntests:\n  - it: absent is 0, not 2\n    asserts:\n      - lengthEqual:\n          path: spec.items\n          count: 2\n",
+            ),
+        ],
+    );
+    let run = stoke_in(dir.path(), &["unittest", chart.to_str().unwrap()]).expect(1);
+    assert!(run.stdout.contains("spec.items: 0"), "{}", run.stdout);
+}
