@@ -7,12 +7,9 @@ use anyhow::{Result, bail};
 /// cannot hold them, and turning them into null would change the value silently.
 pub fn refuse_non_finite(doc: &super::Yaml, origin: &str) -> Result<()> {
     fn walk(v: &super::Yaml, path: &mut Vec<String>) -> Option<(String, f64)> {
-        use serde_yaml::Value as Y;
+        use super::{Number, Yaml as Y};
         match v {
-            Y::Number(n) => n
-                .as_f64()
-                .filter(|f| !f.is_finite() && n.as_i64().is_none() && n.as_u64().is_none())
-                .map(|f| (path.join("."), f)),
+            Y::Number(Number::Float(f)) if !f.is_finite() => Some((path.join("."), *f)),
             Y::Sequence(items) => items.iter().enumerate().find_map(|(i, item)| {
                 path.push(format!("[{i}]"));
                 let r = walk(item, path);
@@ -31,7 +28,6 @@ pub fn refuse_non_finite(doc: &super::Yaml, origin: &str) -> Result<()> {
                 path.pop();
                 r
             }),
-            Y::Tagged(t) => walk(&t.value, path),
             _ => None,
         }
     }

@@ -3,17 +3,69 @@
 //! describing parse errors. No other module names a YAML crate: code elsewhere calls
 //! [`from_str`], [`parse`], [`parse_stream`], [`parse_values_yaml`] and [`to_string`].
 
+pub mod emit;
 pub mod finite;
 pub mod pos;
+pub mod value;
 
 use anyhow::{Result, bail};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-/// A document in YAML's own model: mappings keep their order and any key type. Prefer the
-/// JSON model ([`parse_json`]) unless order or non-string keys matter.
-pub use serde_yaml::{Mapping, Value as Yaml};
+pub use value::{Mapping, Number, Yaml};
+
+/// Deepest nesting of mappings and sequences accepted by default: the limit serde_yaml
+/// (stoke's parser before) enforced, so every document that read before still reads. Every
+/// layer that walks values (coalescing, schemas, templates) recurses once per level, so
+/// the limit also keeps them within the stack; no real values file, chart or index comes
+/// near it. `STOKE_YAML_MAX_DEPTH` raises (or lowers) it.
+pub const DEFAULT_MAX_DEPTH: usize = 128;
+
+/// The nesting limit in force: `STOKE_YAML_MAX_DEPTH` if set to a number, else
+/// [`DEFAULT_MAX_DEPTH`].
+pub fn max_depth() -> usize {
+    static LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::env::var("STOKE_YAML_MAX_DEPTH")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .filter(|&n: &usize| n > 0)
+            .unwrap_or(DEFAULT_MAX_DEPTH)
+    })
+}
+
+/// The message for a document nested deeper than the limit.
+pub(crate) fn depth_message() -> String {
+    format!(
+        "the YAML nests deeper than {} levels (set STOKE_YAML_MAX_DEPTH to allow more)",
+        max_depth()
+    )
+}
+
+/// How stoke reads YAML: YAML 1.2 scalars, a duplicate key is an error, `<<` is an
+/// ordinary key (as serde_yaml treated it), the nesting limit above and no other budget
+/// (inputs are size-capped where they come from).
+fn options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = max_depth();
+    budget.flow_nesting_limit = max_depth();
+    budget.max_events = usize::MAX;
+    budget.max_nodes = usize::MAX;
+    budget.max_documents = usize::MAX;
+    budget.max_total_scalar_bytes = usize::MAX;
+    let mut o = serde_saphyr::Options::default();
+    o.budget = Some(budget);
+    o.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    o.merge_keys = serde_saphyr::MergeKeyPolicy::AsOrdinary;
+    o.non_finite_float_policy = serde_saphyr::NonFiniteFloatPolicy::PassThrough;
+    o.with_snippet = false;
+    o.strict_booleans = true;
+    o.leading_zero_numbers_as_strings = true;
+    o.underscored_numbers_as_strings = true;
+    o.legacy_octal_numbers = false;
+    o
+}
 
 /// Why a text is not the YAML expected: the message and, when known, where (1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,17 +76,29 @@ pub struct Error {
 }
 
 impl Error {
-    fn from_backend(e: serde_yaml::Error) -> Error {
-        let full = e.to_string();
+    fn from_backend(e: serde_saphyr::Error) -> Error {
         let (line, column) = match e.location() {
-            Some(l) => (Some(l.line()), Some(l.column())),
-            None => (None, None),
+            Some(l) if l.line() > 0 => (Some(l.line() as usize), Some(l.column() as usize)),
+            _ => (None, None),
         };
-        // The backend appends " at line X column Y"; keep the position apart.
-        let message = match (line, full.rfind(" at line ")) {
-            (Some(_), Some(i)) => full[..i].to_string(),
-            _ => full,
-        };
+        let mut message = e.to_string();
+        // The backend leads with "line X column Y: "; the position is kept apart.
+        if let Some(rest) = message.strip_prefix("error: ") {
+            message = rest.to_string();
+        }
+        if let Some(i) = message.find(": ").filter(|_| message.starts_with("line ")) {
+            message = message[i + 2..].to_string();
+        }
+        if let Some(i) = message.rfind(" at line ") {
+            message.truncate(i);
+        }
+        if message.contains("recursion limit") || message.contains("Depth") {
+            message = depth_message();
+        } else if message.contains("budget breached")
+            && (message.contains("Alias") || message.contains("Anchor"))
+        {
+            message = "alias repetition limit exceeded: the document's aliases expand to far more data than it holds".into();
+        }
         Error {
             message,
             line,
@@ -77,19 +141,71 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-fn described(origin: &str, e: serde_yaml::Error) -> anyhow::Error {
-    anyhow::anyhow!("{}", Error::from_backend(e).describe(origin))
+/// Documents nested at most this deep are read on the calling thread; deeper ones (up to
+/// the limit) on a thread with a stack sized for them, since reading a tree recurses.
+const INLINE_DEPTH: usize = 64;
+
+/// Stack per level of nesting for deep documents, generous enough for debug builds.
+const STACK_PER_LEVEL: usize = 64 * 1024;
+
+/// The deepest nesting in `text`, from one pass over the parser's events (which keeps its
+/// own stack and never recurses); an error at the first node past the limit. Syntax errors
+/// are left to the real parse, which describes them better.
+fn nesting_depth(text: &str) -> std::result::Result<usize, Error> {
+    use saphyr_parser::{Event, Parser};
+    let limit = max_depth();
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for item in Parser::new_from_str(text) {
+        let Ok((event, span)) = item else {
+            break;
+        };
+        match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if depth > limit {
+                    return Err(Error {
+                        message: depth_message(),
+                        line: Some(span.start.line()),
+                        column: Some(span.start.col() + 1),
+                    });
+                }
+            }
+            Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(deepest)
 }
 
 /// Parses one YAML document into `T`, keeping the error's position apart for callers that
-/// word their own message (most call [`from_str`]).
-pub fn try_from_str<T: DeserializeOwned>(text: &str) -> std::result::Result<T, Error> {
-    serde_yaml::from_str(text).map_err(Error::from_backend)
+/// word their own message (most call [`from_str`]). An empty text is an empty document.
+/// Time is linear in the size of the text; nesting deeper than [`max_depth`] is refused
+/// before any tree is built.
+pub fn try_from_str<T: DeserializeOwned + Send>(text: &str) -> std::result::Result<T, Error> {
+    let read = || serde_saphyr::from_str_with_options(text, options()).map_err(Error::from_backend);
+    let depth = nesting_depth(text)?;
+    if depth <= INLINE_DEPTH {
+        return read();
+    }
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("yaml".into())
+            .stack_size((1 << 20) + depth * STACK_PER_LEVEL)
+            .spawn_scoped(s, read)
+            .map_err(|e| Error {
+                message: format!("cannot start a thread to read deeply nested YAML: {e}"),
+                line: None,
+                column: None,
+            })?
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
 }
 
 /// Parses one YAML document into `T`; errors read `ORIGIN:LINE:COL: invalid YAML: ...`.
-pub fn from_str<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T> {
-    serde_yaml::from_str(text).map_err(|e| described(origin, e))
+pub fn from_str<T: DeserializeOwned + Send>(text: &str, origin: &str) -> Result<T> {
+    try_from_str(text).map_err(|e| anyhow::anyhow!("{}", e.describe(origin)))
 }
 
 /// Parses one YAML document in YAML's model.
@@ -104,25 +220,31 @@ pub fn parse_json(text: &str, origin: &str) -> Result<Value> {
 
 /// Parses every document of a `---`-separated stream, in order.
 pub fn parse_stream(text: &str, origin: &str) -> Result<Vec<Yaml>> {
-    use serde::Deserialize as _;
-    serde_yaml::Deserializer::from_str(text)
-        .map(|d| Yaml::deserialize(d).map_err(|e| described(origin, e)))
-        .collect()
+    serde_saphyr::from_multiple_with_options(text, options())
+        .map_err(|e| anyhow::anyhow!("{}", Error::from_backend(e).describe(origin)))
 }
 
 /// Builds a `T` from a document already parsed.
-pub fn from_yaml<T: DeserializeOwned>(doc: Yaml) -> Result<T> {
-    Ok(serde_yaml::from_value(doc)?)
+pub fn from_yaml<T: DeserializeOwned + Send>(doc: Yaml) -> Result<T> {
+    // Through the text form: the one deserializer, so the rules are the same as parsing.
+    Ok(try_from_str(&serde_saphyr::to_string(&doc)?)?)
 }
 
-/// Turns `value` into YAML's model.
-pub fn to_yaml<T: Serialize + ?Sized>(value: &T) -> Result<Yaml> {
-    Ok(serde_yaml::to_value(value)?)
+/// Turns `value` into YAML's model, keeping the order its `Serialize` gives.
+pub fn to_yaml<T: Serialize>(value: &T) -> Result<Yaml> {
+    // The serializer's text is read straight back: one set of rules for what a scalar is.
+    let text = serde_saphyr::to_string(value)?;
+    Ok(try_from_str(&text)?)
 }
 
-/// Writes `value` as a YAML document (block style, no leading `---`).
-pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    Ok(serde_yaml::to_string(value)?)
+/// Writes `value` as a YAML document (block style, no leading `---`; see [`emit`]).
+pub fn to_string<T: Serialize>(value: &T) -> Result<String> {
+    Ok(emit::emit(&to_yaml(value)?))
+}
+
+/// What a plain scalar with this text reads as: null, a boolean, a number or a string.
+pub(crate) fn resolve_plain(text: &str) -> Yaml {
+    try_from_str::<Yaml>(text).unwrap_or(Yaml::Null)
 }
 
 /// Parses YAML values text into a map; `origin` names the file in errors. An empty
@@ -140,46 +262,34 @@ pub fn parse_values_yaml(text: &str, origin: &str) -> Result<Map<String, Value>>
     }
 }
 
-/// Converts a YAML value into JSON's model: keys become strings, tags are dropped.
-pub fn yaml_to_json(v: serde_yaml::Value) -> Value {
-    use serde_yaml::Value as Y;
+/// Converts a YAML value into JSON's model: keys become strings; numbers JSON cannot hold
+/// (infinities, NaN) become null.
+pub fn yaml_to_json(v: Yaml) -> Value {
     match v {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                let f = n.as_f64().unwrap_or(f64::NAN);
-                serde_json::Number::from_f64(f)
-                    .map(Value::Number)
-                    .unwrap_or(Value::Null)
-            }
-        }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
-        Y::Mapping(m) => Value::Object(
+        Yaml::Null => Value::Null,
+        Yaml::Bool(b) => Value::Bool(b),
+        Yaml::Number(Number::Neg(i)) => Value::from(i),
+        Yaml::Number(Number::Pos(u)) => Value::from(u),
+        Yaml::Number(Number::Float(f)) => serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        Yaml::String(s) => Value::String(s),
+        Yaml::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
+        Yaml::Mapping(m) => Value::Object(
             m.into_iter()
                 .map(|(k, v)| (yaml_key_to_string(k), yaml_to_json(v)))
                 .collect(),
         ),
-        Y::Tagged(t) => yaml_to_json(t.value),
     }
 }
 
-fn yaml_key_to_string(k: serde_yaml::Value) -> String {
-    use serde_yaml::Value as Y;
+fn yaml_key_to_string(k: Yaml) -> String {
     match k {
-        Y::String(s) => s,
-        Y::Null => "null".into(),
-        Y::Bool(b) => b.to_string(),
-        Y::Number(n) => n.to_string(),
-        other => serde_yaml::to_string(&other)
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
+        Yaml::String(s) => s,
+        Yaml::Null => "null".into(),
+        Yaml::Bool(b) => b.to_string(),
+        Yaml::Number(n) => n.to_string(),
+        other => to_string(&other).unwrap_or_default().trim().to_string(),
     }
 }
 
