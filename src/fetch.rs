@@ -2,7 +2,7 @@
 //! URLs through a blocking client with timeouts and a size limit, `file://` URLs and plain
 //! paths from disk. A leaf module, so both repo/ and values/ can use it.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -203,36 +203,26 @@ fn fetch_http(
     }
     // One byte over the limit is enough to know it is too large.
     let mut reader = resp.body_mut().with_config().limit(limit + 1).reader();
-    let progress = std::io::stderr().is_terminal();
     let mut out = Vec::with_capacity(expected.unwrap_or(0).min(limit) as usize);
     let mut buf = vec![0u8; 64 * 1024];
+    // The transfer's line is closed however the loop ends.
+    let _end = TransferGuard(what.to_string());
     loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
-                if progress {
-                    eprintln!();
-                }
-                return Err(e).with_context(|| {
-                    format!("download of {what} from {url} failed before it finished; try again")
-                });
-            }
-        };
+        let n = reader.read(&mut buf).with_context(|| {
+            format!("download of {what} from {url} failed before it finished; try again")
+        })?;
+        if n == 0 {
+            break;
+        }
         out.extend_from_slice(&buf[..n]);
         if out.len() as u64 > limit {
             bail!("{what} at {url} is larger than the {limit}-byte limit; download stopped");
         }
-        if progress {
-            let total = expected
-                .map(|t| format!(" / {} KiB", t / 1024))
-                .unwrap_or_default();
-            eprint!("\rDownloading {what}: {} KiB{total}", out.len() / 1024);
-            let _ = std::io::stderr().flush();
-        }
-    }
-    if progress {
-        eprintln!();
+        crate::progress::report(crate::progress::Event::Transfer {
+            what: what.to_string(),
+            done: out.len() as u64,
+            total: expected,
+        });
     }
     if let Some(len) = expected
         && !encoded
@@ -244,6 +234,17 @@ fn fetch_http(
         );
     }
     Ok(out)
+}
+
+/// Reports the end of a transfer when dropped, so a failed download leaves no live line.
+struct TransferGuard(String);
+
+impl Drop for TransferGuard {
+    fn drop(&mut self) {
+        crate::progress::report(crate::progress::Event::TransferEnd {
+            what: std::mem::take(&mut self.0),
+        });
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub mod merge;
 pub mod oci;
 pub mod package;
 pub mod pipeline;
+pub mod progress;
 pub mod provenance;
 pub mod record;
 pub mod release;

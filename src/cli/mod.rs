@@ -10,6 +10,7 @@ mod info;
 mod kube_args;
 pub mod output;
 mod package;
+pub mod progress;
 mod release;
 mod store;
 mod unittest;
@@ -195,6 +196,7 @@ pub fn main() -> i32 {
         }
     };
     let sub = matches.subcommand().map(|(_, m)| m);
+    progress::install(progress::Mode::detect());
     let result = match &cli.command {
         Command::Create(a) => chart_cmds::create(a),
         Command::Lint(a) => chart_cmds::lint(&cli, a, sub),
@@ -226,6 +228,7 @@ pub fn main() -> i32 {
         Command::Verify(a) => dist::verify(a),
         Command::Fleet(a) => fleet::run(&cli, a),
     };
+    crate::progress::finished();
     match result {
         Ok(code) => code,
         // A reader that stopped early (`stoke history gw | head`) is not a failure.
