@@ -27,8 +27,10 @@ pub enum StoreAction {
     /// Quarantine damaged records, rebuild heads from the revisions, clear leftovers.
     #[command(after_help = "Example:\n  stoke store repair --store ~/.local/share/stoke")]
     Repair(StoreOpts),
-    /// Copy every release with its whole history from one store to another (verified,
-    /// safe to re-run, never deletes the source).
+    /// Copy every release and its whole history to another store.
+    ///
+    /// The copy is verified, re-running it copies nothing twice, and the source is never
+    /// deleted.
     #[command(
         after_help = "Example:\n  stoke store migrate --from ~/.local/share/stoke --to 'postgres://stoke@db:5432/stoke?sslmode=verify-full'"
     )]
