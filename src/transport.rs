@@ -56,6 +56,23 @@ impl TransportOptions {
     }
 }
 
+impl TransportOptions {
+    /// The client identity of `--cert-file` and `--key-file` as one PEM text (the key,
+    /// then the certificate chain), if both were given.
+    pub fn identity_pem(&self) -> Result<Option<Vec<u8>>> {
+        self.check()?;
+        let (Some(cert), Some(key)) = (&self.cert_file, &self.key_file) else {
+            return Ok(None);
+        };
+        let mut pem = read_pem(key, "--key-file")?;
+        if !pem.ends_with(b"\n") {
+            pem.push(b'\n');
+        }
+        pem.extend(read_pem(cert, "--cert-file")?);
+        Ok(Some(pem))
+    }
+}
+
 fn read_pem(path: &Path, flag: &str) -> Result<Vec<u8>> {
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read {flag} `{}`", path.display()))?;
@@ -66,6 +83,34 @@ fn read_pem(path: &Path, flag: &str) -> Result<Vec<u8>> {
         );
     }
     Ok(bytes)
+}
+
+/// Whether a (lower-cased) connection error says the server wanted a client certificate
+/// or refused the one sent (the TLS alerts `certificate_required`, `bad_certificate`,
+/// `unknown_ca`, as rustls names them).
+pub fn refused_client_certificate(lower: &str) -> bool {
+    [
+        "certificaterequired",
+        "certificate required",
+        "badcertificate",
+        "bad certificate",
+    ]
+    .iter()
+    .any(|s| lower.contains(s))
+        || (lower.contains("alert") && lower.contains("unknownca"))
+}
+
+/// What to tell the user when `host` refused the TLS client certificate (or its absence).
+pub fn client_certificate_hint(host: &str, opts: &TransportOptions) -> String {
+    match &opts.cert_file {
+        None => format!(
+            "registry {host} demands a TLS client certificate: pass --cert-file CERT.pem and --key-file KEY.pem"
+        ),
+        Some(c) => format!(
+            "registry {host} refused the client certificate --cert-file `{}`: is it signed by a CA the registry trusts, and still valid?",
+            c.display()
+        ),
+    }
 }
 
 /// Installs the TLS crypto provider (ring) once, for the clients that take it from the

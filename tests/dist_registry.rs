@@ -384,6 +384,161 @@ fn a_chart_with_an_oci_dependency_builds_its_charts_folder_from_the_registry() {
     assert!(out.contains("name: db-settings"), "{out}");
 }
 
+/// A Docker credential helper as a keychain would be: it keeps each login in a JSON file
+/// beside itself and logs the actions it was asked for.
+const FAKE_HELPER: &str = r#"#!/usr/bin/env python3
+import json, os, sys
+db = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keychain")
+os.makedirs(db, exist_ok=True)
+action, data = sys.argv[1], sys.stdin.read()
+with open(os.path.join(db, "log"), "a") as log:
+    log.write(action + "\n")
+def entry(host):
+    return os.path.join(db, host.replace(":", "_").replace("/", "_") + ".json")
+if action == "store":
+    login = json.loads(data)
+    with open(entry(login["ServerURL"]), "w") as f:
+        json.dump(login, f)
+elif action in ("get", "erase"):
+    path = entry(data.strip())
+    if not os.path.exists(path):
+        print("credentials not found in native keychain")
+        sys.exit(1)
+    if action == "get":
+        with open(path) as f:
+            print(f.read())
+    else:
+        os.remove(path)
+else:
+    sys.exit(2)
+"#;
+
+#[test]
+fn logins_go_through_the_docker_credential_helper_the_config_names() {
+    let Some(reg) = Registry::start(false) else {
+        return;
+    };
+    let env = Env::new();
+    env.install_program("docker-credential-keychain", FAKE_HELPER);
+    let config = env.registry_config();
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, r#"{"credsStore": "keychain"}"#).unwrap();
+
+    let out = env.ok_in(
+        &[
+            "registry",
+            "login",
+            &reg.host,
+            "-u",
+            USER,
+            "--password-stdin",
+            "--plain-http",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(out.contains("docker-credential-keychain"), "{out}");
+    let file = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        !file.contains("auths"),
+        "the password went to the helper, not the file: {file}"
+    );
+    let kept = std::fs::read_to_string(
+        env.path(&format!("bin/keychain/{}.json", reg.host.replace(':', "_"))),
+    )
+    .unwrap();
+    assert!(kept.contains(PASSWORD), "{kept}");
+
+    // Push and pull ask the helper for the login.
+    let pkg = package(&env, "gw", "3.1.0");
+    env.ok(&["push", &pkg, &reg.url("charts"), "--plain-http"]);
+    env.ok(&["pull", &reg.url("charts/gw"), "--plain-http", "-d", "dl"]);
+    assert_eq!(
+        sha256(&env.path("dl/gw-3.1.0.tgz")),
+        sha256(&env.path(&pkg))
+    );
+    if have_helm() {
+        // Helm reads the same file and runs the same helper.
+        std::fs::create_dir_all(env.path("helm-dl")).unwrap();
+        env.helm(
+            &format!(
+                "c = h.RegistryClient(plain_http=True, credentials_file=cfg)\nc.pull({:?}, version='3.1.0', destination='helm-dl', plain_http=True)\nprint(json.dumps(True))",
+                reg.url("charts/gw")
+            ),
+            &[],
+        );
+        assert_eq!(
+            sha256(&env.path("helm-dl/gw-3.1.0.tgz")),
+            sha256(&env.path(&pkg))
+        );
+    }
+
+    // Logout erases the login from the helper; the registry then refuses us.
+    let out = env.ok(&["registry", "logout", &reg.host]);
+    assert!(out.contains("docker-credential-keychain"), "{out}");
+    let err = env.fails(&[
+        "pull",
+        &reg.url("charts/gw"),
+        "--version",
+        "3.1.0",
+        "--plain-http",
+        "-d",
+        "x",
+    ]);
+    assert!(err.contains("refused the credentials"), "{err}");
+    let err = env.fails(&["registry", "logout", &reg.host]);
+    assert!(err.contains("not logged in"), "{err}");
+    let log = std::fs::read_to_string(env.path("bin/keychain/log")).unwrap();
+    for action in ["store", "get", "erase"] {
+        assert!(
+            log.lines().any(|l| l == action),
+            "the helper was never asked to {action}: {log}"
+        );
+    }
+
+    // A per-host helper (credHelpers) wins over credsStore; a missing one is named.
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{"credsStore": "missing", "credHelpers": {{"{}": "keychain"}}}}"#,
+            reg.host
+        ),
+    )
+    .unwrap();
+    env.ok_in(
+        &[
+            "registry",
+            "login",
+            &reg.host,
+            "-u",
+            USER,
+            "--password-stdin",
+            "--plain-http",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    env.ok(&[
+        "pull",
+        &reg.url("charts/gw"),
+        "--version",
+        "3.1.0",
+        "--plain-http",
+        "-d",
+        "again",
+    ]);
+    std::fs::write(&config, r#"{"credsStore": "missing"}"#).unwrap();
+    let err = env.fails(&[
+        "pull",
+        &reg.url("charts/gw"),
+        "--version",
+        "3.1.0",
+        "--plain-http",
+        "-d",
+        "y",
+    ]);
+    assert!(err.contains("docker-credential-missing"), "{err}");
+    assert!(err.contains("not on PATH"), "{err}");
+}
+
 #[test]
 fn wrong_password_missing_tag_and_unreachable_registry_give_clear_errors() {
     let Some(reg) = Registry::start(false) else {
@@ -536,6 +691,86 @@ fn a_tls_registry_is_trusted_through_its_ca_file() {
             sha256(&env.path(&pkg))
         );
     }
+}
+
+#[test]
+fn a_registry_demanding_client_certificates_is_reached_with_cert_file_and_key_file() {
+    let Some(reg) = Registry::start_with_client_certs() else {
+        return;
+    };
+    let tls = reg.tls.as_ref().unwrap();
+    let ca = tls.ca.to_str().unwrap();
+    let cert = tls.client_cert.to_str().unwrap();
+    let key = tls.client_key.to_str().unwrap();
+    let env = Env::new();
+    let mtls = ["--ca-file", ca, "--cert-file", cert, "--key-file", key];
+
+    // Without a certificate every command fails and says what is missing.
+    let err = env.fails_in(
+        &[
+            "registry",
+            "login",
+            &reg.host,
+            "-u",
+            USER,
+            "--password-stdin",
+            "--ca-file",
+            ca,
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(err.contains("--cert-file"), "{err}");
+    login(&env, &reg, &mtls);
+    let pkg = package(&env, "gw", "2.0.0");
+    let err = env.fails(&["push", &pkg, &reg.url("charts"), "--ca-file", ca]);
+    assert!(err.contains("client certificate"), "{err}");
+    assert!(err.contains("--cert-file"), "{err}");
+
+    // With it, push, pull and install from oci:// work and the bytes survive.
+    let mut push = vec!["push", pkg.as_str()];
+    let remote = reg.url("charts");
+    push.push(&remote);
+    push.extend_from_slice(&mtls);
+    let out = env.ok(&push);
+    assert!(out.contains("sha256:"), "{out}");
+    let chart = reg.url("charts/gw");
+    let mut pull = vec!["pull", chart.as_str(), "--version", "^2", "-d", "dl"];
+    pull.extend_from_slice(&mtls);
+    env.ok(&pull);
+    assert_eq!(
+        sha256(&env.path("dl/gw-2.0.0.tgz")),
+        sha256(&env.path(&pkg))
+    );
+    let mut install = vec!["install", "plant", chart.as_str(), "--version", "2.0.0"];
+    install.extend_from_slice(&mtls);
+    env.ok(&install);
+
+    let err = env.fails(&[
+        "pull",
+        &chart,
+        "--version",
+        "2.0.0",
+        "--ca-file",
+        ca,
+        "-d",
+        "x",
+    ]);
+    assert!(err.contains("client certificate"), "{err}");
+
+    // A key that does not belong to the certificate is named before anything is sent.
+    let err = env.fails(&[
+        "pull",
+        &chart,
+        "--ca-file",
+        ca,
+        "--cert-file",
+        cert,
+        "--key-file",
+        ca,
+        "-d",
+        "y",
+    ]);
+    assert!(err.contains("--key-file"), "{err}");
 }
 
 #[test]

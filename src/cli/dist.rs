@@ -226,15 +226,12 @@ pub fn registry(args: &RegistryArgs) -> Result<i32> {
                 username: None,
                 password: None,
             };
-            let path = crate::oci::login(host, username, &password, &opts)?;
-            println!("Login Succeeded (credentials stored in {})", path.display());
+            let kept = crate::oci::login(host, username, &password, &opts)?;
+            println!("Login Succeeded (credentials stored in {kept})");
         }
         RegistryCommand::Logout { host } => {
-            let path = crate::oci::logout(host)?;
-            println!(
-                "Removing login credentials for {host} (from {})",
-                path.display()
-            );
+            let kept = crate::oci::logout(host)?;
+            println!("Removing login credentials for {host} (from {kept})");
         }
     }
     Ok(0)

@@ -3,7 +3,9 @@
 //!
 //! The file is `$STOKE_REGISTRY_CONFIG`, else `$HELM_REGISTRY_CONFIG`, else
 //! `$HELM_CONFIG_HOME/registry/config.json`, else `$XDG_CONFIG_HOME/helm/registry/config.json`
-//! (`~/.config/helm/registry/config.json`). It is written with mode 0600.
+//! (`~/.config/helm/registry/config.json`). It is written with mode 0600. When the file
+//! names a Docker credential helper (`credsStore`, `credHelpers`), logins go through it
+//! instead ([`super::helpers`]).
 
 use std::path::{Path, PathBuf};
 
@@ -54,7 +56,62 @@ fn save(path: &Path, doc: &serde_json::Map<String, serde_json::Value>) -> Result
     crate::transport::write_private(path, text.as_bytes())
 }
 
-/// Records `user`/`password` for `host` (`HOST[:PORT]`).
+/// Where a login is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Keeper {
+    /// In the `auths` of the config file.
+    File(PathBuf),
+    /// In a credential helper the config file names.
+    Helper(super::helpers::Helper, PathBuf),
+}
+
+impl std::fmt::Display for Keeper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Keeper::File(p) => write!(f, "{}", p.display()),
+            Keeper::Helper(h, p) => write!(f, "{}", h.describe(p)),
+        }
+    }
+}
+
+/// The host part of a config key: `https://host:5000/v1/` and `host:5000` both give
+/// `host:5000`, as Docker writes either.
+pub fn bare_host(key: &str) -> &str {
+    key.trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or("")
+}
+
+/// Records the login of `host` (`HOST[:PORT]`): through the credential helper the file
+/// names for it, else in the file.
+pub fn save_login(path: &Path, host: &str, user: &str, password: &str) -> Result<Keeper> {
+    if let Some(helper) = super::helpers::for_host(&load(path)?, host) {
+        super::helpers::store(&helper, path, host, user, password)?;
+        return Ok(Keeper::Helper(helper, path.to_path_buf()));
+    }
+    store(path, host, user, password)?;
+    Ok(Keeper::File(path.to_path_buf()))
+}
+
+/// Forgets the login of `host` wherever it is kept (its helper and the file's `auths`);
+/// None when there was none.
+pub fn forget_login(path: &Path, host: &str) -> Result<Option<Keeper>> {
+    let helper = super::helpers::for_host(&load(path)?, host);
+    let in_helper = match &helper {
+        Some(h) => super::helpers::erase(h, path, host)?,
+        None => false,
+    };
+    let in_file = remove(path, host)?;
+    Ok(match helper {
+        Some(h) if in_helper => Some(Keeper::Helper(h, path.to_path_buf())),
+        _ if in_file => Some(Keeper::File(path.to_path_buf())),
+        _ => None,
+    })
+}
+
+/// Records `user`/`password` for `host` (`HOST[:PORT]`) in the file's `auths`.
 pub fn store(path: &Path, host: &str, user: &str, password: &str) -> Result<()> {
     let mut doc = load(path)?;
     let auths = doc
@@ -85,22 +142,18 @@ pub fn remove(path: &Path, host: &str) -> Result<bool> {
     Ok(removed)
 }
 
-/// The stored user and password for `host`, if any. Entries may be keyed by the bare host
-/// or by a URL (`https://host/`), as Docker writes some.
+/// The stored user and password for `host`, if any: from the credential helper the file
+/// names for it (which then decides alone, as with Docker), else from `auths`. Entries may
+/// be keyed by the bare host or by a URL (`https://host/`), as Docker writes some.
 pub fn lookup(path: &Path, host: &str) -> Result<Option<(String, String)>> {
     let doc = load(path)?;
+    if let Some(helper) = super::helpers::for_host(&doc, host) {
+        return super::helpers::get(&helper, path, host);
+    }
     let Some(auths) = doc.get("auths").and_then(|a| a.as_object()) else {
         return Ok(None);
     };
-    let entry = auths.iter().find(|(k, _)| {
-        let bare = k
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .split('/')
-            .next()
-            .unwrap_or("");
-        bare == host
-    });
+    let entry = auths.iter().find(|(k, _)| bare_host(k) == host);
     let Some((key, entry)) = entry else {
         return Ok(None);
     };

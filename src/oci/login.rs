@@ -120,7 +120,17 @@ pub fn check_credentials(
 }
 
 fn unreachable(host: &str, url: &str, e: ureq::Error, opts: &TransportOptions) -> anyhow::Error {
-    let text = e.to_string().to_lowercase();
+    let mut text = e.to_string().to_lowercase();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}").to_lowercase());
+        source = s.source();
+    }
+    if crate::transport::refused_client_certificate(&text) {
+        let hint = crate::transport::client_certificate_hint(host, opts);
+        return anyhow::Error::new(e)
+            .context(format!("cannot reach registry {host} at {url}: {hint}"));
+    }
     let tls = matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_))
         || text.contains("certificate")
         || text.contains("tls")

@@ -9,6 +9,7 @@
 //! oci-client's, driven on the process-wide runtime ([`crate::rt`]).
 
 pub mod credentials;
+pub mod helpers;
 pub mod login;
 pub mod reference;
 
@@ -38,11 +39,6 @@ pub const LEGACY_CHART_LAYER_MEDIA_TYPE: &str = "application/tar+gzip";
 
 fn client(opts: &TransportOptions) -> Result<oci_client::Client> {
     opts.check()?;
-    if opts.cert_file.is_some() {
-        bail!(
-            "--cert-file/--key-file are not supported for OCI registries yet: the registry client (oci-client 0.18) cannot present a client certificate; they work for HTTP repositories and `registry login`"
-        );
-    }
     crate::transport::install_crypto_provider();
     let mut config = ClientConfig {
         protocol: if opts.plain_http {
@@ -63,7 +59,18 @@ fn client(opts: &TransportOptions) -> Result<oci_client::Client> {
             data: pem,
         }];
     }
-    oci_client::Client::try_from(config).context("cannot set up the registry client")
+    config.client_identity_pem = opts.identity_pem()?;
+    oci_client::Client::try_from(config).with_context(|| {
+        if opts.cert_file.is_some() {
+            format!(
+                "cannot set up the registry client: is --key-file `{}` the private key (PEM) of --cert-file `{}`?",
+                opts.key_file.as_deref().unwrap_or(Path::new("")).display(),
+                opts.cert_file.as_deref().unwrap_or(Path::new("")).display()
+            )
+        } else {
+            "cannot set up the registry client".to_string()
+        }
+    })
 }
 
 /// Credentials for `registry`: those given on the command line, else the stored login,
@@ -117,6 +124,10 @@ fn explain(
         || lower.contains("404")
     {
         format!("{} does not exist in registry {host}", r.display(None))
+    } else if matches!(e, OciDistributionError::RequestError(_))
+        && crate::transport::refused_client_certificate(&lower)
+    {
+        crate::transport::client_certificate_hint(host, opts)
     } else if matches!(e, OciDistributionError::RequestError(_)) {
         let tls =
             lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake");
@@ -504,31 +515,31 @@ pub fn pull(
     })
 }
 
-/// `registry login`: checks the credentials with the registry, then stores them.
+/// `registry login`: checks the credentials with the registry, then stores them (through
+/// the configured credential helper, if any); says where they went.
 pub fn login(
     host: &str,
     user: &str,
     password: &str,
     opts: &TransportOptions,
-) -> Result<std::path::PathBuf> {
+) -> Result<credentials::Keeper> {
     let host = normalise_host(host)?;
     login::check_credentials(&host, user, password, opts)?;
     let path = credentials::config_path()?;
-    credentials::store(&path, &host, user, password)?;
-    Ok(path)
+    credentials::save_login(&path, &host, user, password)
 }
 
-/// `registry logout`: forgets the stored credentials of `host`.
-pub fn logout(host: &str) -> Result<std::path::PathBuf> {
+/// `registry logout`: forgets the stored credentials of `host`; says where they were.
+pub fn logout(host: &str) -> Result<credentials::Keeper> {
     let host = normalise_host(host)?;
     let path = credentials::config_path()?;
-    if !credentials::remove(&path, &host)? {
-        bail!(
-            "not logged in to {host} (no credentials in `{}`)",
+    match credentials::forget_login(&path, &host)? {
+        Some(k) => Ok(k),
+        None => bail!(
+            "not logged in to {host} (no credentials in `{}` or its credential helper)",
             path.display()
-        );
+        ),
     }
-    Ok(path)
 }
 
 fn normalise_host(host: &str) -> Result<String> {

@@ -77,11 +77,31 @@ impl Env {
         self.path("config/helm/registry/config.json")
     }
 
+    /// PATH with this environment's `bin/` first, where tests put fake helper programs.
+    pub fn search_path(&self) -> String {
+        format!(
+            "{}:{}",
+            self.path("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
+    }
+
+    /// Puts an executable script named `name` in this environment's `bin/`.
+    pub fn install_program(&self, name: &str, script: &str) {
+        use std::os::unix::fs::PermissionsExt as _;
+        let bin = self.path("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let path = bin.join(name);
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
     /// Runs stoke with `stdin` fed to it.
     pub fn run(&self, args: &[&str], stdin: &str) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stoke"))
             .args(args)
             .current_dir(self.dir.path())
+            .env("PATH", self.search_path())
             .env("HOME", self.path("home"))
             .env("XDG_CONFIG_HOME", self.path("config"))
             .env("XDG_CACHE_HOME", self.path("cache"))
@@ -165,6 +185,7 @@ impl Env {
         cmd.arg("-c")
             .arg(full)
             .current_dir(self.dir.path())
+            .env("PATH", self.search_path())
             .env("HOME", self.path("home"))
             .env("HELM_CACHE_HOME", self.path("helm-cache"))
             .env("HELM_CONFIG_HOME", self.path("helm-config"))
@@ -392,6 +413,26 @@ impl Registry {
         Some(Registry::serve(dir, with_tls, &auth))
     }
 
+    /// A TLS registry with htpasswd auth that also demands a client certificate signed by
+    /// its CA (`http.tls.clientcas`); `tls.client_cert` / `tls.client_key` is one.
+    pub fn start_with_client_certs() -> Option<Registry> {
+        if !have("docker-registry", &["--version"]) || !have("htpasswd", &["-h"]) {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new("htpasswd")
+            .args(["-Bbn", USER, PASSWORD])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "htpasswd failed");
+        std::fs::write(dir.path().join("htpasswd"), &out.stdout).unwrap();
+        let auth = format!(
+            "auth:\n  htpasswd:\n    realm: stoke-test\n    path: {}\n",
+            dir.path().join("htpasswd").display()
+        );
+        Some(Registry::serve_with(dir, true, true, &auth))
+    }
+
     /// A registry that sends clients to `token`'s service (`WWW-Authenticate: Bearer`).
     pub fn start_with_tokens(token: &TokenServer) -> Option<Registry> {
         if !have("docker-registry", &["--version"]) {
@@ -407,13 +448,27 @@ impl Registry {
     }
 
     fn serve(dir: tempfile::TempDir, with_tls: bool, auth: &str) -> Registry {
+        Registry::serve_with(dir, with_tls, false, auth)
+    }
+
+    fn serve_with(
+        dir: tempfile::TempDir,
+        with_tls: bool,
+        client_certs: bool,
+        auth: &str,
+    ) -> Registry {
         let tls = with_tls.then(|| Tls::make(&dir.path().join("tls")));
         let port = free_port();
         let tls_block = match &tls {
             Some(t) => format!(
-                "  tls:\n    certificate: {}\n    key: {}\n",
+                "  tls:\n    certificate: {}\n    key: {}\n{}",
                 t.cert.display(),
-                t.key.display()
+                t.key.display(),
+                if client_certs {
+                    format!("    clientcas:\n      - {}\n", t.ca.display())
+                } else {
+                    String::new()
+                }
             ),
             None => String::new(),
         };
