@@ -109,6 +109,7 @@ pub(crate) fn install_locked(
     check_free(key, locked.latest.as_ref())?;
     let number = locked.latest.as_ref().map_or(1, |l| l.revision + 1);
     let (mut rev, warnings) = plan(key, number, input, opts)?;
+    super::check_record_size(&rev)?;
     if let Some(mut old) = locked.latest {
         // Reinstalling over a kept history: the uninstalled revision is now history.
         old.status = Status::Superseded;

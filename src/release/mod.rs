@@ -303,6 +303,31 @@ pub(crate) fn warnings_of(outcome: &crate::pipeline::Outcome) -> Vec<String> {
     w
 }
 
+/// Refuses a revision whose record would be larger than [`crate::limits::RECORD_BYTES`],
+/// before anything about it is written to any store.
+pub(crate) fn check_record_size(rev: &Revision) -> Result<()> {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut n = Count(0);
+    serde_json::to_writer(&mut n, rev).context("cannot encode the release record")?;
+    let limit = crate::limits::RECORD_BYTES;
+    if n.0 > limit.get() {
+        return Err(limit.exceeded(format!(
+            "revision {} of release `{}` in namespace `{}` would be a record of {} bytes (rendered manifests, values and notes); nothing was written",
+            rev.revision, rev.name, rev.namespace, n.0
+        )));
+    }
+    Ok(())
+}
+
 /// Records `rev` (already written as pending) as deployed, supersedes the previously
 /// deployed revision and updates the head, in that order (see the module docs).
 pub(crate) fn finalize(
@@ -364,6 +389,7 @@ pub fn perform_with(
     done_description: &str,
     failed_description: impl Fn(&anyhow::Error) -> String,
 ) -> Result<Head> {
+    check_record_size(rev)?;
     env.store.write_revision(lock, rev)?;
     failpoint("after-pending");
     if let Some(target) = env.target {

@@ -15,24 +15,14 @@ use serde_json::{Map, Value};
 
 pub use value::{Mapping, Number, Yaml};
 
-/// Deepest nesting of mappings and sequences accepted by default: the limit serde_yaml
-/// (stoke's parser before) enforced, so every document that read before still reads. Every
-/// layer that walks values (coalescing, schemas, templates) recurses once per level, so
-/// the limit also keeps them within the stack; no real values file, chart or index comes
-/// near it. `STOKE_YAML_MAX_DEPTH` raises (or lowers) it.
-pub const DEFAULT_MAX_DEPTH: usize = 128;
+/// Deepest nesting of mappings and sequences accepted by default
+/// ([`crate::limits::YAML_DEPTH`]).
+pub const DEFAULT_MAX_DEPTH: usize = crate::limits::YAML_DEPTH.default as usize;
 
-/// The nesting limit in force: `STOKE_YAML_MAX_DEPTH` if set to a number, else
-/// [`DEFAULT_MAX_DEPTH`].
+/// The nesting limit in force ([`crate::limits::YAML_DEPTH`], read once per process).
 pub fn max_depth() -> usize {
     static LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *LIMIT.get_or_init(|| {
-        std::env::var("STOKE_YAML_MAX_DEPTH")
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .filter(|&n: &usize| n > 0)
-            .unwrap_or(DEFAULT_MAX_DEPTH)
-    })
+    *LIMIT.get_or_init(|| crate::limits::YAML_DEPTH.get_usize().max(1))
 }
 
 /// The message for a document nested deeper than the limit.
