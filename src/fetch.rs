@@ -171,7 +171,7 @@ fn fetch_http(
             if authorization.is_some() {
                 "the user name or password is wrong"
             } else {
-                "it needs credentials (add the repository with --username and --password-stdin)"
+                "it needs credentials (add the repository with --username and --password-stdin; a login is sent only to the repository's own host unless it was added with --pass-credentials)"
             }
         );
     }

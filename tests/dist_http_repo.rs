@@ -230,3 +230,46 @@ fn an_https_repository_is_trusted_through_its_ca_and_given_a_client_certificate(
         sha256(&env.path("srv/gw-2.0.0.tgz"))
     );
 }
+
+#[test]
+fn credentials_reach_a_package_host_of_another_origin_only_with_pass_credentials() {
+    let env = Env::new();
+    let src = portable_chart(env.dir.path(), "gw", "1.0.0");
+    env.ok(&["package", src.to_str().unwrap(), "-d", "pkgs"]);
+    // The index lives on one server, the packages on another (a CDN, say); both want the
+    // same login.
+    let packages = AuthServer::start(&env.path("pkgs"), "reader", "hunter2");
+    std::fs::create_dir_all(env.path("idx")).unwrap();
+    std::fs::copy(env.path("pkgs/gw-1.0.0.tgz"), env.path("idx/gw-1.0.0.tgz")).unwrap();
+    env.ok(&["repo", "index", "idx", "--url", &packages.url]);
+    std::fs::remove_file(env.path("idx/gw-1.0.0.tgz")).unwrap();
+    let index = AuthServer::start(&env.path("idx"), "reader", "hunter2");
+
+    let add = |name: &str, extra: &[&str]| {
+        let mut args = vec![
+            "repo",
+            "add",
+            name,
+            index.url.as_str(),
+            "--username",
+            "reader",
+            "--password-stdin",
+        ];
+        args.extend_from_slice(extra);
+        env.ok_in(&args, "hunter2\n");
+    };
+    add("guarded", &[]);
+    let err = env.fails(&["pull", "guarded/gw", "-d", "no"]);
+    assert!(
+        err.contains("401"),
+        "the login stayed with its own origin: {err}"
+    );
+    assert!(err.contains("--pass-credentials"), "{err}");
+
+    add("trusting", &["--pass-credentials"]);
+    env.ok(&["pull", "trusting/gw", "-d", "yes"]);
+    assert_eq!(
+        sha256(&env.path("yes/gw-1.0.0.tgz")),
+        sha256(&env.path("pkgs/gw-1.0.0.tgz"))
+    );
+}
