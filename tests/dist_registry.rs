@@ -197,6 +197,18 @@ fn helm_pushes_and_stoke_pulls_the_same_bytes_and_installs_from_oci() {
     ]);
     let hist = env.ok(&["history", "h1", "--store", "store", "-o", "json"]);
     assert!(hist.contains("1.1.0"), "{hist}");
+    // Both versions render the same ConfigMap: the diff reads the chart and finds nothing.
+    env.ok(&[
+        "diff",
+        "upgrade",
+        "h1",
+        &chart,
+        "--version",
+        "1.0.0",
+        "--plain-http",
+        "--store",
+        "store",
+    ]);
 }
 
 #[test]
