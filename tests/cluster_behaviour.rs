@@ -870,6 +870,12 @@ fn rollback_and_delete_hooks_run_by_weight_and_follow_their_delete_policies() {
         out.stderr
     );
     assert!(get(c, &cm(&ns, "app")).is_some(), "nothing deleted");
+    assert!(out.stderr.contains("it stays deployed"), "{}", out.stderr);
+    assert_eq!(
+        statuses(tmp.path(), kc, &ns, "gw"),
+        ["superseded", "superseded", "deployed"],
+        "not left uninstalling for recovery to take for a crash"
+    );
     wait_until("hook-failed deletes drain", || {
         get(c, &job(&ns, "drain")).is_none()
     });
