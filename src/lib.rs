@@ -16,6 +16,7 @@ pub mod fsutil;
 pub mod kube;
 pub mod limits;
 pub mod lint;
+pub mod lookup;
 pub mod manifest;
 pub mod mask;
 pub mod merge;

@@ -341,6 +341,53 @@ fn random_kills_never_corrupt_the_store(backend: Backend) {
     assert_one_deployed_at_the_top(&s, "gw");
 }
 
+const SMOKE_TEST: &str = "apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ release.name }}-smoke
+  annotations:
+    helm.sh/hook: test
+spec:
+  restartPolicy: Never
+  containers: [{name: t, image: busybox}]
+";
+
+fn hooks_are_recorded_apart_and_read_back(backend: Backend) {
+    let s = Site::new(backend);
+    std::fs::write(
+        s.world.path().join("chart/templates/smoke.yaml"),
+        SMOKE_TEST,
+    )
+    .unwrap();
+    let chart = s.chart();
+    s.run(&["install", "gw", &chart]).ok();
+    s.run(&["upgrade", "gw", &chart, "--set", "replicas=2"])
+        .ok();
+    s.run(&["rollback", "gw", "1"]).ok();
+    for revision in ["1", "3"] {
+        let all = s
+            .run(&["get", "all", "gw", "--revision", revision, "-o", "json"])
+            .ok()
+            .json();
+        let hooks: Vec<&str> = all["hooks"]
+            .as_array()
+            .unwrap_or_else(|| panic!("revision {revision} has no hooks field: {all}"))
+            .iter()
+            .map(|m| m["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(hooks, ["gw-smoke"], "revision {revision}");
+        let resources = all["manifests"].as_array().unwrap();
+        assert!(
+            resources.iter().all(|m| m["name"] != "gw-smoke"),
+            "revision {revision}: {all}"
+        );
+    }
+    let hooks = s.run(&["get", "hooks", "gw"]).ok().stdout;
+    assert!(hooks.contains("name: gw-smoke"), "{hooks}");
+    let manifest = s.run(&["get", "manifest", "gw"]).ok().stdout;
+    assert!(!manifest.contains("gw-smoke"), "{manifest}");
+}
+
 /// Runs every conformance test against one backend, as `BACKEND::TEST`.
 macro_rules! conformance {
     ($module:ident, $backend:expr) => {
@@ -370,6 +417,11 @@ macro_rules! conformance {
             #[test]
             fn eight_writers_on_two_machines_are_serialised() {
                 super::eight_writers_on_two_machines_are_serialised($backend);
+            }
+
+            #[test]
+            fn hooks_are_recorded_apart_and_read_back() {
+                super::hooks_are_recorded_apart_and_read_back($backend);
             }
 
             #[test]

@@ -84,8 +84,13 @@ pub fn kube_options(cli: &Cli) -> KubeOptions {
     }
 }
 
-/// Connects to the configured cluster (`None`: no kubeconfig anywhere).
+/// Connects to the configured cluster (`None`: no kubeconfig anywhere); from then on
+/// templates' `lookup` reads that cluster.
 pub fn connect(cli: &Cli, flags: Option<&LifecycleFlags>) -> Result<Option<ClusterTarget>> {
     let opts = flags.map(LifecycleFlags::options).unwrap_or_default();
-    Ok(Cluster::connect(&kube_options(cli))?.map(|c| ClusterTarget::new(c, opts)))
+    let cluster = Cluster::connect(&kube_options(cli))?;
+    if let Some(c) = &cluster {
+        crate::kube::lookup::serve_from(c);
+    }
+    Ok(cluster.map(|c| ClusterTarget::new(c, opts)))
 }

@@ -556,7 +556,7 @@ fn print_done(done: &release::Done, format: OutputFormat, show_manifest: bool) -
         // A dry run shows what would be applied, but never the Secret values themselves
         // (`get manifest` prints the stored revision as it is).
         let masked = crate::engine::Rendered {
-            manifests: crate::mask::mask_manifests(&done.revision.manifests),
+            manifests: crate::mask::mask_manifests(&done.revision.delivered()),
             notes: None,
             warnings: Vec::new(),
         };
@@ -882,15 +882,6 @@ pub fn status(cli: &Cli, args: &StatusArgs) -> Result<i32> {
     Ok(0)
 }
 
-fn manifest_text_of(manifests: Vec<crate::engine::Manifest>) -> String {
-    crate::engine::Rendered {
-        manifests,
-        notes: None,
-        warnings: Vec::new(),
-    }
-    .manifest_text()
-}
-
 /// `stoke get`.
 pub fn get(cli: &Cli, args: &GetArgs) -> Result<i32> {
     let key = key(cli, &args.release)?;
@@ -921,14 +912,8 @@ pub fn get(cli: &Cli, args: &GetArgs) -> Result<i32> {
                 f => output::print_structured(values, f)?,
             }
         }
-        GetWhat::Manifest => {
-            let (resources, _) = crate::kube::hooks::partition(&rev.manifests);
-            write!(out, "{}", manifest_text_of(resources))?
-        }
-        GetWhat::Hooks => {
-            let (_, hooks) = crate::kube::hooks::partition(&rev.manifests);
-            write!(out, "{}", manifest_text_of(hooks))?
-        }
+        GetWhat::Manifest => write!(out, "{}", rev.manifest_text())?,
+        GetWhat::Hooks => write!(out, "{}", rev.hooks_text())?,
         GetWhat::Notes => {
             if let Some(n) = &rev.notes {
                 writeln!(out, "NOTES:\n{}", n.trim_end())?;
@@ -939,9 +924,10 @@ pub fn get(cli: &Cli, args: &GetArgs) -> Result<i32> {
                 write!(out, "{}", release::status::report(&rev).to_text())?;
                 write!(
                     out,
-                    "USER-SUPPLIED VALUES:\n{}COMPUTED VALUES:\n{}MANIFEST:\n{}",
+                    "USER-SUPPLIED VALUES:\n{}COMPUTED VALUES:\n{}HOOKS:\n{}MANIFEST:\n{}",
                     values_yaml(&rev.user_values)?,
                     values_yaml(&rev.computed_values)?,
+                    rev.hooks_text(),
                     rev.manifest_text()
                 )?;
             }

@@ -339,13 +339,36 @@ fn include(scope: &FunctionScope, kwargs: Kwargs, state: &State) -> TeraResult<S
         })
 }
 
-/// Finds resources of the deployed revision, like Helm's `lookup` against a cluster: a
-/// single resource when `name` is given, else `{"items": [...]}`; `{}` when there is none.
+/// Helm's `lookup`: a single resource when `name` is given, else `{"items": [...]}`; `{}`
+/// when there is none. With a live cluster connected ([`crate::lookup`]) the cluster
+/// answers; otherwise the resources of the deployed revision do.
 fn lookup(kwargs: Kwargs) -> TeraResult<Value> {
     let api_version = kwargs.must_get::<String>("api_version")?;
     let kind = kwargs.must_get::<String>("kind")?;
     let namespace = kwargs.get::<String>("namespace")?.unwrap_or_default();
     let name = kwargs.get::<String>("name")?.unwrap_or_default();
+    let items = match crate::lookup::live() {
+        Some(source) => source
+            .find(&api_version, &kind, &namespace, &name)
+            .map_err(|e| Error::message(format!("lookup of {kind} `{name}`: {e:#}")))?,
+        None => stored(&api_version, &kind, &namespace, &name)?,
+    };
+    if !name.is_empty() {
+        return Ok(from_json(
+            &items
+                .into_iter()
+                .next()
+                .unwrap_or(Json::Object(Default::default())),
+        ));
+    }
+    if items.is_empty() {
+        return Ok(from_json(&Json::Object(Default::default())));
+    }
+    Ok(from_json(&serde_json::json!({ "items": items })))
+}
+
+/// The offline answer to `lookup`: matching resources of the deployed revision.
+fn stored(api_version: &str, kind: &str, namespace: &str, name: &str) -> TeraResult<Vec<Json>> {
     let deployed = DEPLOYED.with(|d| d.borrow().clone());
     let matches = deployed.iter().filter(|m| {
         m.api_version == api_version
@@ -361,18 +384,7 @@ fn lookup(kwargs: Kwargs) -> TeraResult<Value> {
             .map_err(|e| Error::message(format!("lookup: stored manifest is not YAML: {e}")))?;
         items.push(crate::yaml::yaml_to_json(doc));
     }
-    if !name.is_empty() {
-        return Ok(from_json(
-            &items
-                .into_iter()
-                .next()
-                .unwrap_or(Json::Object(Default::default())),
-        ));
-    }
-    if items.is_empty() {
-        return Ok(from_json(&Json::Object(Default::default())));
-    }
-    Ok(from_json(&serde_json::json!({ "items": items })))
+    Ok(items)
 }
 
 /// Tera's `range` (same arguments and limits), with every element charged to the render's

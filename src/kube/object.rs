@@ -39,6 +39,17 @@ pub struct Id {
     pub name: String,
 }
 
+impl Id {
+    /// `Kind/namespace/name` (`Kind/name` when cluster-scoped): how progress names the
+    /// object, one stable key per object.
+    pub fn progress_key(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+}
+
 impl std::fmt::Display for Id {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.namespace {

@@ -141,6 +141,13 @@ pub struct Revision {
     /// The rendered resources in install order; [`Revision::manifest_text`] is the
     /// manifest as `stoke template` prints it.
     pub manifests: Vec<Manifest>,
+    /// The chart's hooks (documents annotated `helm.sh/hook`), in install order, recorded
+    /// apart from the resources: they run at their events, are never pruned and are not
+    /// part of `get manifest`; `stoke get hooks` shows them. Records written before this
+    /// field existed carry their hooks inside `manifests`; [`Revision::resources`] and
+    /// [`Revision::hook_manifests`] read both kinds of record the same way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<Manifest>,
     /// Labels recorded on the release, as Helm's release labels (`install --labels`,
     /// selectable with `list -l`; a fleet records its selection labels and its own name
     /// here, see docs/fleet.md); carried from revision to revision.
@@ -149,9 +156,48 @@ pub struct Revision {
 }
 
 impl Revision {
-    /// The manifest as one YAML stream with `# Source:` lines.
+    /// The manifest (the resources, no hooks) as one YAML stream with `# Source:` lines.
     pub fn manifest_text(&self) -> String {
-        crate::manifest::manifest_text(&self.manifests)
+        crate::manifest::manifest_text(&self.resources())
+    }
+
+    /// The hooks as one YAML stream with `# Source:` lines (`stoke get hooks`).
+    pub fn hooks_text(&self) -> String {
+        crate::manifest::manifest_text(&self.hook_manifests())
+    }
+
+    /// The release's resources without its hooks, also for records that kept hooks in
+    /// `manifests`.
+    pub fn resources(&self) -> Vec<Manifest> {
+        self.manifests
+            .iter()
+            .filter(|m| !crate::manifest::is_hook(m))
+            .cloned()
+            .collect()
+    }
+
+    /// The hooks, also those an older record kept in `manifests`.
+    pub fn hook_manifests(&self) -> Vec<Manifest> {
+        let legacy = self
+            .manifests
+            .iter()
+            .filter(|m| crate::manifest::is_hook(m));
+        legacy.chain(&self.hooks).cloned().collect()
+    }
+
+    /// Everything a target receives: the resources, then the hooks (targets tell them
+    /// apart by their annotation).
+    pub fn delivered(&self) -> Vec<Manifest> {
+        self.manifests.iter().chain(&self.hooks).cloned().collect()
+    }
+
+    /// Moves the hooks among `rendered` (in install order) to [`Revision::hooks`] and the
+    /// rest to [`Revision::manifests`].
+    pub fn set_rendered(&mut self, rendered: Vec<Manifest>) {
+        let (hooks, resources): (Vec<Manifest>, Vec<Manifest>) =
+            rendered.into_iter().partition(crate::manifest::is_hook);
+        self.manifests = resources;
+        self.hooks = hooks;
     }
 
     /// The release this revision belongs to.
@@ -275,6 +321,78 @@ pub fn chart_digest(chart: &Chart) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn doc(kind: &str, name: &str, hook: Option<&str>) -> Manifest {
+        let annotations = hook
+            .map(|h| format!("  annotations:\n    helm.sh/hook: {h}\n"))
+            .unwrap_or_default();
+        Manifest {
+            source: format!("c/templates/{name}.yaml"),
+            api_version: "v1".into(),
+            kind: kind.into(),
+            name: name.into(),
+            namespace: None,
+            body: format!("apiVersion: v1\nkind: {kind}\nmetadata:\n  name: {name}\n{annotations}"),
+        }
+    }
+
+    fn record(manifests: Vec<Manifest>) -> Revision {
+        Revision {
+            format: 1,
+            name: "gw".into(),
+            namespace: "plant".into(),
+            revision: 1,
+            status: Status::Deployed,
+            description: "Install complete".into(),
+            first_deployed: "2026-01-01T00:00:00.000Z".into(),
+            last_deployed: "2026-01-01T00:00:00.000Z".into(),
+            deleted: None,
+            chart: ChartInfo {
+                name: "c".into(),
+                version: "0.1.0".into(),
+                app_version: None,
+                digest: String::new(),
+            },
+            user_values: Map::new(),
+            computed_values: Map::new(),
+            notes: None,
+            manifests,
+            hooks: Vec::new(),
+            labels: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_render_is_recorded_with_its_hooks_apart_and_read_back_whole() {
+        let mut rev = record(Vec::new());
+        rev.set_rendered(vec![
+            doc("ConfigMap", "app", None),
+            doc("Pod", "smoke", Some("test")),
+        ]);
+        assert_eq!(rev.manifests, [doc("ConfigMap", "app", None)]);
+        assert_eq!(rev.hooks, [doc("Pod", "smoke", Some("test"))]);
+        assert!(!rev.manifest_text().contains("smoke"));
+        assert!(rev.hooks_text().contains("name: smoke"));
+        assert_eq!(rev.delivered().len(), 2, "targets receive both");
+        let json = serde_json::to_string(&rev).unwrap();
+        let back: Revision = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, rev);
+    }
+
+    #[test]
+    fn a_record_from_before_the_hooks_field_still_tells_hooks_from_resources() {
+        let old = record(vec![
+            doc("ConfigMap", "app", None),
+            doc("Pod", "smoke", Some("test")),
+        ]);
+        let mut json = serde_json::to_value(&old).unwrap();
+        assert!(json.get("hooks").is_none(), "an empty field is not written");
+        json.as_object_mut().unwrap().remove("hooks");
+        let read: Revision = serde_json::from_value(json).unwrap();
+        assert_eq!(read.resources(), [doc("ConfigMap", "app", None)]);
+        assert_eq!(read.hook_manifests(), [doc("Pod", "smoke", Some("test"))]);
+        assert!(!read.manifest_text().contains("smoke"));
+    }
 
     #[test]
     fn statuses_are_spelled_as_helm_spells_them() {

@@ -19,8 +19,8 @@ pub(crate) fn diff_revisions(
     let ra = super::load(store, key, a)?;
     let rb = super::load(store, key, b)?;
     Ok(diff_manifests(
-        &ra.manifests,
-        &rb.manifests,
+        &ra.delivered(),
+        &rb.delivered(),
         &format!("revision {a}"),
         &format!("revision {b}"),
     ))
@@ -37,7 +37,7 @@ pub(crate) fn diff_upgrade(
     opts.dry_run = true;
     Ok(match super::upgrade::plan_only(env, key, input, &opts)? {
         Plan::Install(rev, warnings) => (
-            diff_manifests(&[], &rev.manifests, "(not installed)", "install"),
+            diff_manifests(&[], &rev.delivered(), "(not installed)", "install"),
             warnings,
         ),
         Plan::Upgrade {
@@ -46,8 +46,8 @@ pub(crate) fn diff_upgrade(
             warnings,
         } => (
             diff_manifests(
-                &current.manifests,
-                &new.manifests,
+                &current.delivered(),
+                &new.delivered(),
                 &format!("revision {}", current.revision),
                 "upgrade",
             ),

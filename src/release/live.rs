@@ -51,7 +51,7 @@ pub fn deployed(store: &dyn Store, key: &ReleaseKey) -> Result<Revision> {
 pub fn resources(target: &ClusterTarget, rev: &Revision) -> Result<Vec<LiveResource>> {
     let key = rev.key();
     let mut out = Vec::new();
-    for (p, live) in target.live_states(&key, &rev.manifests)? {
+    for (p, live) in target.live_states(&key, &rev.resources())? {
         let (state, reason, fields) = match live {
             None => (
                 "missing",
@@ -96,6 +96,6 @@ pub fn test(
     logs: bool,
 ) -> Result<(Revision, Vec<HookRun>)> {
     let rev = deployed(store, key)?;
-    let runs = target.run_tests(key, &rev.manifests, logs)?;
+    let runs = target.run_tests(key, &rev.hook_manifests(), logs)?;
     Ok((rev, runs))
 }

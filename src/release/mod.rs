@@ -120,11 +120,12 @@ fn converge(
         Some(n) => Some(load(env.store, lock.key(), n)?),
         None => None,
     };
+    let deployed = deployed.map(|d| (d.revision, d.delivered()));
     target
         .converge(
             lock.key(),
-            &interrupted.manifests,
-            deployed.as_ref().map(|d| (d.revision, d.manifests.as_slice())),
+            &interrupted.delivered(),
+            deployed.as_ref().map(|(n, ms)| (*n, ms.as_slice())),
         )
         .with_context(|| {
             format!(
@@ -151,8 +152,9 @@ fn repair_target(
         (Some(d), _) => Some(load(store, key, d)?),
         (None, _) => None,
     };
+    let deployed = deployed.map(|d| d.delivered());
     target
-        .restore(key, deployed.as_ref().map(|d| d.manifests.as_slice()))
+        .restore(key, deployed.as_deref())
         .context("cannot bring the output folder back to the deployed revision")
 }
 
@@ -276,7 +278,7 @@ pub(crate) fn new_revision(
     first_deployed: Option<String>,
 ) -> Revision {
     let now = now_rfc3339();
-    Revision {
+    let mut rev = Revision {
         format: crate::record::FORMAT_VERSION,
         name: key.name.clone(),
         namespace: key.namespace.clone(),
@@ -290,9 +292,12 @@ pub(crate) fn new_revision(
         user_values,
         computed_values: outcome.computed.values,
         notes: outcome.rendered.notes,
-        manifests: outcome.rendered.manifests,
+        manifests: Vec::new(),
+        hooks: Vec::new(),
         labels: Default::default(),
-    }
+    };
+    rev.set_rendered(outcome.rendered.manifests);
+    rev
 }
 
 /// Collects warnings of a render for the user.
@@ -411,14 +416,19 @@ pub fn perform_with(
             && let Some(failed) = env.store.revision(lock.key(), h.latest)?
             && failed.status == Status::Failed
         {
-            stale = failed.manifests;
+            stale = failed.delivered();
         }
+        let manifests = rev.delivered();
+        let previous = deployed
+            .as_ref()
+            .map(Revision::delivered)
+            .unwrap_or_default();
         let change = Change {
             release: lock.key(),
             action,
-            manifests: &rev.manifests,
+            manifests: &manifests,
             stale: &stale,
-            previous: deployed.as_ref().map_or(&[], |d| d.manifests.as_slice()),
+            previous: &previous,
             previous_revision: deployed.as_ref().map(|d| d.revision),
             crds,
         };

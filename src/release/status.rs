@@ -51,7 +51,7 @@ pub fn status(store: &dyn Store, key: &ReleaseKey, revision: Option<u64>) -> Res
 /// The status report of one revision.
 pub fn report(rev: &Revision) -> StatusReport {
     let mut resources: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for m in &rev.manifests {
+    for m in &rev.resources() {
         resources
             .entry(m.kind.clone())
             .or_default()

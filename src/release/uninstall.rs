@@ -49,19 +49,31 @@ pub fn uninstall(env: &Env, key: &ReleaseKey, opts: &UninstallOptions) -> Result
         env.store.delete_release(&locked.lock)?;
         return Ok(Uninstalled { kept: None });
     }
+    let before = (latest.status, latest.description.clone());
     latest.status = Status::Uninstalling;
     latest.description = "Deletion in progress (or silently failed)".into();
     env.store.write_revision(&locked.lock, &latest)?;
     super::failpoint("after-uninstalling");
     if let Some(t) = env.target {
         // A failed latest revision may have left objects the deployed one lacks.
-        let mut manifests = latest.manifests.clone();
+        let mut manifests = latest.delivered();
         if let Some(d) = head.deployed.filter(|d| *d != latest.revision)
             && let Some(dep) = env.store.revision(key, d)?
         {
-            manifests.extend(dep.manifests);
+            // Its resources only: the delete hooks are the latest revision's, run once.
+            manifests.extend(dep.resources());
         }
-        t.remove(key, &manifests)?;
+        if let Err(e) = t.remove(key, &manifests) {
+            // A refusal (a failed pre-delete hook, RBAC) deleted nothing or only part:
+            // the release keeps its state rather than stay `uninstalling`, which the next
+            // operation would take for a crash and converge without running hooks.
+            (latest.status, latest.description) = before;
+            env.store.write_revision(&locked.lock, &latest)?;
+            return Err(e.context(format!(
+                "cannot uninstall {}: it stays {}; fix the cause and run `stoke uninstall {} -n {}` again",
+                key.name, latest.status, key.name, key.namespace
+            )));
+        }
     }
     if !opts.keep_history {
         env.store.delete_release(&locked.lock)?;

@@ -111,6 +111,7 @@ fn same_revision(a: &Revision, b: &Revision) -> bool {
         && a.chart == b.chart
         && a.user_values == b.user_values
         && a.manifests == b.manifests
+        && a.hooks == b.hooks
 }
 
 fn verify(

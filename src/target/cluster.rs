@@ -3,7 +3,6 @@
 //! docs/cluster.md describes the rules from the user's side.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -17,6 +16,7 @@ use crate::kube::hooks::{self, Event, Hook};
 use crate::kube::object::{self, Id, Owner};
 use crate::kube::ready::{self, Readiness, Rules};
 use crate::manifest::Manifest;
+use crate::progress::{self, State};
 use crate::record::ReleaseKey;
 
 /// Helm's default for `--timeout`.
@@ -86,9 +86,9 @@ pub struct HookRun {
     pub logs: Option<String>,
 }
 
+/// What the delivery is doing, as a progress phase (the CLI decides how it is shown).
 fn say(line: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{line}");
+    progress::phase(line);
 }
 
 fn human(d: Duration) -> String {
@@ -292,13 +292,12 @@ impl ClusterTarget {
             if h.delete.before_creation {
                 self.delete_and_wait_gone(&p, deadline).await?;
             }
-            say(&format!(
-                "running {} hook {} {} (weight {})",
-                event.as_str(),
-                h.manifest.kind,
-                h.manifest.name,
-                h.weight
-            ));
+            let item = p.id.progress_key();
+            progress::item(
+                &item,
+                State::Working,
+                format!("running {} hook (weight {})", event.as_str(), h.weight),
+            );
             self.cluster.apply(&p, true, false).await?;
             let waited = matches!(h.manifest.kind.as_str(), "Job" | "Pod");
             let outcome = if waited {
@@ -330,6 +329,10 @@ impl ClusterTarget {
                 message: outcome.as_ref().err().map(|e| format!("{e:#}")),
                 logs,
             };
+            match &outcome {
+                Ok(()) => progress::item(&item, State::Ready, run.phase.to_lowercase()),
+                Err(e) => progress::item(&item, State::Failed, format!("{e:#}")),
+            }
             match outcome {
                 Ok(()) => {
                     if h.delete.on_success {
@@ -384,10 +387,11 @@ impl ClusterTarget {
                     Some(live) => ready::judge(&p.manifest.kind, &live, rules),
                 };
                 if last.get(&p.id) != Some(&state) {
+                    let key = p.id.progress_key();
                     match &state {
-                        Readiness::Ready => say(&format!("  {} ready", p.id)),
-                        Readiness::Progressing(why) => say(&format!("  {} waiting: {why}", p.id)),
-                        Readiness::Failed(why) => say(&format!("  {} failed: {why}", p.id)),
+                        Readiness::Ready => progress::item(key, State::Ready, ""),
+                        Readiness::Progressing(why) => progress::item(key, State::Working, why),
+                        Readiness::Failed(why) => progress::item(key, State::Failed, why),
                     }
                     last.insert(p.id.clone(), state.clone());
                 }
@@ -476,10 +480,22 @@ impl ClusterTarget {
             if !recovering {
                 self.run_hooks(&hooks, pre, release, false).await?;
             }
+            let waiting = self.opts.wait && !recovering;
             for p in &objs {
                 // Adopting an object means taking its fields from whoever set them.
                 let force = self.opts.force_conflicts || adopted.contains(&p.id);
-                self.cluster.apply(p, force, false).await?;
+                let key = p.id.progress_key();
+                if let Err(e) = self.cluster.apply(p, force, false).await {
+                    progress::item(key, State::Failed, "refused by the API server");
+                    return Err(e);
+                }
+                // With --wait the object is not done until it is ready.
+                let state = if waiting {
+                    State::Working
+                } else {
+                    State::Ready
+                };
+                progress::item(key, state, "applied");
                 if !existing.contains(&p.id) {
                     created.push(p.manifest.clone());
                 }
