@@ -202,7 +202,7 @@ fn a_minimum_version_skips_only_suites_for_a_newer_helm_unittest() {
 
 /// Helm reads values files with go-yaml v2 (through sigs.k8s.io/yaml): merge keys apply in
 /// the order written, so a key before `<<` is overwritten. The expected values are what
-/// Helm 3 rendered for this values.yaml with `toJson .Values`.
+/// real Helm (helm-python-sdk) rendered for this values.yaml with `toJson .Values`.
 #[test]
 fn values_files_resolve_merge_keys_as_helm_does() {
     let dir = tempfile::tempdir().unwrap();

@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn entries_apply_in_order_as_in_go_yaml_v2() {
-        // Checked against Helm 3 rendering `toJson .Values` of this values.yaml.
+        // Checked against real Helm (helm-python-sdk) rendering `toJson .Values` of this values.yaml.
         let v = read(DOC, Precedence::InOrder);
         assert_eq!(v["first"], serde_json::json!({"a": 1, "b": 2}));
         assert_eq!(v["last"], serde_json::json!({"a": 100, "b": 2}));
