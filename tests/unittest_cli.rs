@@ -141,7 +141,9 @@ tests:
           path: spec.template.spec.containers[0].ports
           content: {name: https, containerPort: 443}
       - isNull: {path: spec.strategy}
-      - isNull: {path: spec.template.spec.priorityClassName}
+      # As in helm-unittest, isNull means notExists: a key present with a null value is
+      # not null in that sense.
+      - isNotNull: {path: spec.template.spec.priorityClassName}
       - exists: {path: spec.template.spec.priorityClassName}
       - lengthEqual: {path: metadata.labels, count: 6}
       - isNotNull: {path: spec.replicas}

@@ -5,8 +5,7 @@ mod common;
 
 use common::stoke_in;
 
-const TEMPLATE: &str =
-    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: \"1\"\n";
+const TEMPLATE: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  labels:\n  annotations:\ndata:\n  a: \"1\"\n";
 
 const SUITE: &str = r#"x-name: &name
   path: metadata.name
@@ -15,12 +14,12 @@ suite: compat
 templates: [templates/cm.yaml]
 futureSetting: true
 tests:
-  - it: reads anchors from x- keys and counts an absent list as empty
+  - it: reads anchors from x- keys and counts a null list as empty
     asserts:
       - equal: *name
         template: templates/cm.yaml
       - lengthEqual:
-          paths: [spec.containers]
+          paths: [metadata.labels, metadata.annotations]
           count: 0
       - lengthEqual:
           path: metadata.labels
@@ -77,8 +76,10 @@ fn under_strict_unknown_suite_fields_fail_the_suite() {
     assert!(all.contains("unknown field `futureSetting`"), "{all}");
 }
 
+/// helm-unittest's lengthEqual finds nothing to measure on a path that leads nowhere: the
+/// assertion fails (even with `count: 0`) and its negation passes.
 #[test]
-fn length_equal_on_an_absent_path_fails_a_nonzero_count() {
+fn length_equal_on_an_absent_path_fails_and_its_negation_passes() {
     let dir = tempfile::tempdir().unwrap();
     let chart = common::chart(
         dir.path(),
@@ -87,10 +88,20 @@ fn length_equal_on_an_absent_path_fails_a_nonzero_count() {
             ("templates/cm.yaml", TEMPLATE),
             (
                 "tests/len_test.yaml",
-                "suite: len\ntemplates: [templates/cm.yaml]\ntests:\n  - it: absent is 0, not 2\n    asserts:\n      - lengthEqual:\n          path: spec.items\n          count: 2\n",
+                "suite: len\ntemplates: [templates/cm.yaml]\ntests:\n  - it: absent is not 0\n    asserts:\n      - lengthEqual:\n          path: spec.items\n          count: 0\n  - it: absent is not 2 either\n    asserts:\n      - notLengthEqual:\n          path: spec.items\n          count: 2\n      - notLengthEqual:\n          paths: [spec.items, data]\n",
             ),
         ],
     );
     let run = stoke_in(dir.path(), &["unittest", chart.to_str().unwrap()]).expect(1);
-    assert!(run.stdout.contains("spec.items: 0"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("unknown path `spec.items`: it leads to no value"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Tests: 1 passed, 1 failed"),
+        "{}",
+        run.stdout
+    );
 }

@@ -76,16 +76,11 @@ pub fn run(args: &UnittestArgs) -> Result<i32> {
         writeln!(
             out,
             "\n### Chart [ {} ] {}\n",
-            chart_name(chart),
+            report.chart_name,
             chart.display()
         )?;
         print_suites(&mut out, &report)?;
-        let s = &report.snapshots;
-        combined.snapshots.total += s.total;
-        combined.snapshots.failed += s.failed;
-        combined.snapshots.created += s.created;
-        combined.snapshots.updated += s.updated;
-        combined.suites.extend(report.suites);
+        combined.absorb(report);
     }
     print_totals(&mut out, &combined)?;
     if let Some(file) = &args.output_file {
@@ -99,12 +94,6 @@ pub fn run(args: &UnittestArgs) -> Result<i32> {
             .with_context(|| format!("cannot write the test report `{}`", file.display()))?;
     }
     Ok(if combined.failed() { 1 } else { 0 })
-}
-
-fn chart_name(chart: &std::path::Path) -> String {
-    crate::chart::load::load(chart)
-        .map(|c| c.name().to_string())
-        .unwrap_or_default()
 }
 
 fn print_suites(out: &mut impl Write, report: &Report) -> Result<()> {
@@ -220,18 +209,7 @@ fn assertion_text(a: &AssertionFailure, colour: bool) -> String {
 }
 
 fn print_totals(out: &mut impl Write, r: &Report) -> Result<()> {
-    let suites_failed = r.suites.iter().filter(|s| !s.passed()).count();
-    let suites_skipped = r.suites.iter().filter(|s| s.skipped()).count();
-    let suites_passed = r.suites.len() - suites_failed - suites_skipped;
-    let tests = r.suites.iter().flat_map(|s| &s.tests);
-    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
-    for t in tests {
-        match t.status {
-            TestStatus::Passed => passed += 1,
-            TestStatus::Skipped(_) => skipped += 1,
-            _ => failed += 1,
-        }
-    }
+    let t = r.totals();
     let skipped_text = |n: usize| {
         if n > 0 {
             format!(", {n} skipped")
@@ -241,20 +219,24 @@ fn print_totals(out: &mut impl Write, r: &Report) -> Result<()> {
     };
     writeln!(
         out,
-        "Suites: {suites_passed} passed, {suites_failed} failed{}",
-        skipped_text(suites_skipped)
+        "Suites: {} passed, {} failed{}",
+        t.suites.passed,
+        t.suites.failed,
+        skipped_text(t.suites.skipped)
     )?;
     writeln!(
         out,
-        "Tests: {passed} passed, {failed} failed{}",
-        skipped_text(skipped)
+        "Tests: {} passed, {} failed{}",
+        t.tests.passed,
+        t.tests.failed,
+        skipped_text(t.tests.skipped)
     )?;
-    let s = &r.snapshots;
+    let s = &t.snapshots;
     if s.total > 0 {
         writeln!(
             out,
             "Snapshots: {} passed, {} failed, {} created, {} updated",
-            s.total - s.failed - s.created - s.updated,
+            s.passed(),
             s.failed,
             s.created,
             s.updated

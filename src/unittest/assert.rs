@@ -5,9 +5,12 @@
 use base64::Engine as _;
 use serde_json::Value as Json;
 
+use regex::Regex;
+
+use super::kinds::{ErrorMatch, Kind};
 use super::path::Path;
 use super::snapshot::SnapshotFile;
-use super::suite::{Assertion, Kind};
+use super::suite::Assertion;
 use super::{Failure, values_equal};
 
 /// One rendered document.
@@ -38,10 +41,9 @@ pub fn check(
     selected: &[&Doc],
     env: &mut Env,
 ) -> Vec<Failure> {
-    let neg = a.negative();
     let mut c = Checker {
         template,
-        neg,
+        neg: a.negative(),
         failures: Vec::new(),
     };
     match &a.kind {
@@ -49,387 +51,566 @@ pub fn check(
             path,
             value,
             decode_base64,
-        } => c.per_value(selected, path, |c, doc, p, actual| {
-            let actual = match text_of(actual, *decode_base64) {
-                Ok(a) => a,
-                Err(msg) => return Some(c.fail(doc, p, msg)),
-            };
-            if values_equal(value, &actual) == c.neg {
-                let mut f = c.fail(doc, p, "to equal");
-                f.expected = Some(yaml(value));
-                if !c.neg {
-                    f.actual = Some(yaml(&actual));
-                    f.diff = true;
-                }
-                return Some(f);
-            }
-            None
-        }),
+        } => equal(&mut c, selected, path, value, *decode_base64),
+        Kind::EqualRaw { value } => equal_raw(&mut c, selected, value),
         Kind::MatchRegex {
             path,
             pattern,
             decode_base64,
-        } => {
-            let re = regex::Regex::new(pattern).expect("checked when the suite was read");
-            c.per_value(selected, path, |c, doc, p, actual| {
-                let Json::String(_) = actual else {
-                    return Some(c.error(
-                        doc,
-                        p,
-                        format!("expected a string, got:\n{}", yaml(actual)),
-                    ));
-                };
-                let text = match text_of(actual, *decode_base64) {
-                    Ok(Json::String(s)) => s,
-                    Ok(_) => unreachable!("strings stay strings"),
-                    Err(msg) => return Some(c.fail(doc, p, msg)),
-                };
-                if re.is_match(&text) == c.neg {
-                    let mut f = c.fail(doc, p, "to match");
-                    f.expected = Some(pattern.clone());
-                    f.actual = Some(text);
-                    return Some(f);
-                }
-                None
-            })
-        }
+        } => match_regex(&mut c, selected, path, pattern, *decode_base64),
+        Kind::MatchRegexRaw { pattern } => match_regex_raw(&mut c, selected, pattern),
         Kind::Contains {
             path,
             content,
             count,
             any,
-        } => c.per_value(selected, path, |c, doc, p, actual| {
-            let Json::Array(items) = actual else {
-                return Some(c.error(doc, p, format!("expected a list, got:\n{}", yaml(actual))));
-            };
-            let found = items
-                .iter()
-                .filter(|item| match (item, content, any) {
-                    (Json::Object(i), Json::Object(want), true) => is_subset(i, want),
-                    _ => values_equal(item, content),
-                })
-                .count();
-            let ok = match count {
-                Some(n) => found as i64 == *n,
-                None => found > 0,
-            };
-            if ok == c.neg {
-                let what = match count {
-                    Some(n) => format!("to contain {n} time(s) (found {found})"),
-                    None => "to contain".to_string(),
-                };
-                let mut f = c.fail(doc, p, what);
-                f.expected = Some(yaml(&Json::Array(vec![content.clone()])));
-                f.actual = Some(yaml(actual));
-                return Some(f);
-            }
-            None
-        }),
-        Kind::IsNullOrEmpty { path } => c.per_value_or_null(selected, path, |c, doc, p, actual| {
-            let empty = match actual {
-                Json::Null => true,
-                Json::String(s) => s.is_empty(),
-                Json::Array(a) => a.is_empty(),
-                Json::Object(m) => m.is_empty(),
-                Json::Bool(b) => !b,
-                Json::Number(n) => n.as_f64() == Some(0.0),
-            };
-            if empty == c.neg {
-                let mut f = c.fail(doc, p, "to be null or empty");
-                f.actual = Some(yaml(actual));
-                return Some(f);
-            }
-            None
-        }),
-        Kind::Exists { path } => {
-            let parsed = Path::parse(path).expect("checked when the suite was read");
-            for doc in selected {
-                let exists = !parsed.find(&doc.value).is_empty();
-                if exists == c.neg {
-                    let f = c.fail(Some(doc), Some(path), "to exist");
-                    c.failures.push(f);
-                }
-            }
-            c.no_documents(selected, "to exist");
-        }
-        Kind::IsNull { path } => {
-            let parsed = Path::parse(path).expect("checked when the suite was read");
-            for doc in selected {
-                let found = parsed.find(&doc.value);
-                let null = found.iter().all(|v| v.is_null());
-                if null == c.neg {
-                    let mut f = c.fail(Some(doc), Some(path), "to be null or absent");
-                    if let Some(v) = found.first() {
-                        f.actual = Some(yaml(v));
-                    }
-                    c.failures.push(f);
-                }
-            }
-            c.no_documents(selected, "to be null or absent");
-        }
-        Kind::IsKind { of } | Kind::IsApiVersion { of } => {
-            let (field, what) = match &a.kind {
-                Kind::IsKind { .. } => ("kind", "to be kind"),
-                _ => ("apiVersion", "to be apiVersion"),
-            };
-            for doc in selected {
-                let actual = doc.value.get(field).cloned().unwrap_or(Json::Null);
-                if (actual.as_str() == Some(of.as_str())) == c.neg {
-                    let mut f = c.fail(Some(doc), None, what);
-                    f.expected = Some(of.clone());
-                    if !c.neg {
-                        f.actual = Some(yaml(&actual));
-                    }
-                    c.failures.push(f);
-                }
-            }
-            c.no_documents(selected, what);
-        }
+        } => contains(&mut c, selected, path, content, *count, *any),
+        Kind::IsNullOrEmpty { path } => is_null_or_empty(&mut c, selected, path),
+        Kind::Exists { path } => exists(&mut c, selected, path),
+        Kind::IsKind { of } => top_field(&mut c, selected, "kind", of),
+        Kind::IsApiVersion { of } => top_field(&mut c, selected, "apiVersion", of),
         Kind::HasDocuments {
             count,
             filter_aware,
-        } => {
-            let n = if *filter_aware {
-                selected.len()
-            } else {
-                all.len()
-            };
-            if (n == *count) == c.neg {
-                let mut f = c.fail(None, None, "documents count to be");
-                f.expected = Some(count.to_string());
-                f.actual = Some(n.to_string());
-                c.failures.push(f);
-            }
-        }
-        Kind::IsSubset { path, content } => c.per_value(selected, path, |c, doc, p, actual| {
-            let (Json::Object(have), Json::Object(want)) = (actual, content) else {
-                return Some(c.error(
-                    doc,
-                    p,
-                    format!(
-                        "expected a mapping at the path and as `content`, got:\n{}",
-                        yaml(actual)
-                    ),
-                ));
-            };
-            if is_subset(have, want) == c.neg {
-                let mut f = c.fail(doc, p, "to contain");
-                f.expected = Some(yaml(content));
-                f.actual = Some(yaml(actual));
-                return Some(f);
-            }
-            None
-        }),
-        Kind::LengthEqual { paths, count } => {
-            for doc in selected {
-                let mut lengths: Vec<(String, usize)> = Vec::new();
-                for p in paths {
-                    let parsed = Path::parse(p).expect("checked when the suite was read");
-                    let found = parsed.find(&doc.value);
-                    if found.is_empty() {
-                        // helm-unittest counts an absent path as an empty list.
-                        lengths.push((p.clone(), 0));
-                    }
-                    for v in found {
-                        match v {
-                            Json::Null => lengths.push((p.clone(), 0)),
-                            Json::Array(a) => lengths.push((p.clone(), a.len())),
-                            // A mapping counts its keys (helm-unittest only measures lists).
-                            Json::Object(m) => lengths.push((p.clone(), m.len())),
-                            other => {
-                                let e = c.error(
-                                    Some(doc),
-                                    Some(p),
-                                    format!("expected a list or a mapping, got:\n{}", yaml(other)),
-                                );
-                                c.failures.push(e);
-                            }
-                        }
-                    }
-                }
-                let ok = match count {
-                    Some(n) => !lengths.is_empty() && lengths.iter().all(|(_, l)| l == n),
-                    None => !lengths.is_empty() && lengths.iter().all(|(_, l)| *l == lengths[0].1),
-                };
-                if ok == c.neg {
-                    let mut f = c.fail(Some(doc), Some(&paths.join(", ")), "to match count");
-                    f.expected = Some(count.map_or("equal lengths".into(), |n| n.to_string()));
-                    f.actual = Some(
-                        lengths
-                            .iter()
-                            .map(|(p, l)| format!("{p}: {l}"))
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                    );
-                    c.failures.push(f);
-                }
-            }
-            c.no_documents(selected, "to match count");
-        }
-        Kind::IsType { path, type_name } => {
-            let want = normalize_type(type_name);
-            c.per_value(selected, path, |c, doc, p, actual| {
-                let have = type_of(actual);
-                if (have == want) == c.neg {
-                    let mut f = c.fail(doc, p, "to be of type");
-                    f.expected = Some(type_name.clone());
-                    f.actual = Some(have.to_string());
-                    return Some(f);
-                }
-                None
-            })
-        }
-        Kind::EqualRaw { value } => {
-            for doc in selected {
-                let actual = uniform(&doc.raw);
-                if (actual == *value) == c.neg {
-                    let mut f = c.fail(Some(doc), None, "to equal");
-                    f.expected = Some(value.clone());
-                    if !c.neg {
-                        f.actual = Some(actual);
-                        f.diff = true;
-                    }
-                    c.failures.push(f);
-                }
-            }
-            c.no_documents(selected, "to equal");
-        }
-        Kind::MatchRegexRaw { pattern } => {
-            let re = regex::Regex::new(pattern).expect("checked when the suite was read");
-            for doc in selected {
-                let actual = uniform(&doc.raw);
-                if re.is_match(&actual) == c.neg {
-                    let mut f = c.fail(Some(doc), None, "to match");
-                    f.expected = Some(pattern.clone());
-                    f.actual = Some(actual);
-                    c.failures.push(f);
-                }
-            }
-            c.no_documents(selected, "to match");
-        }
+        } => has_documents(&mut c, all, selected, *count, *filter_aware),
+        Kind::IsSubset { path, content } => is_subset_of(&mut c, selected, path, content),
+        Kind::LengthEqual { paths, count } => length_equal(&mut c, selected, paths, *count),
+        Kind::IsType {
+            path,
+            type_name,
+            want,
+        } => is_type(&mut c, selected, path, type_name, want),
         Kind::MatchSnapshot {
             path,
             match_regex,
             not_match_regex,
-        } => c.per_value(selected, path, |c, doc, p, actual| {
-            let text = super::snapshot::to_yaml(actual);
-            let compared = env.snapshots.compare(env.test, text.clone());
-            let by_pattern = match_regex.is_some() || not_match_regex.is_some();
-            let ok = if by_pattern {
-                let must = match_regex
-                    .as_ref()
-                    .is_none_or(|r| regex::Regex::new(r).is_ok_and(|re| re.is_match(&text)));
-                let must_not = not_match_regex
-                    .as_ref()
-                    .is_none_or(|r| regex::Regex::new(r).is_ok_and(|re| !re.is_match(&text)));
-                must && must_not
-            } else {
-                compared.passed
-            };
-            if ok == c.neg {
-                let what = if by_pattern {
-                    "to match the snapshot patterns".to_string()
-                } else {
-                    format!("to match snapshot {}", compared.index)
-                };
-                let mut f = c.fail(doc, p, what);
-                f.expected = Some(compared.cached.clone());
-                if !c.neg {
-                    f.actual = Some(compared.current.clone());
-                    f.diff = !by_pattern;
-                }
-                return Some(f);
-            }
-            None
-        }),
-        Kind::MatchSnapshotRaw => {
-            for doc in selected {
-                let text = super::snapshot::to_yaml(&Json::String(uniform(&doc.raw)));
-                let compared = env.snapshots.compare(env.test, text);
-                if compared.passed == c.neg {
-                    let mut f = c.fail(
-                        Some(doc),
-                        None,
-                        format!("to match snapshot {}", compared.index),
-                    );
-                    f.expected = Some(compared.cached);
-                    if !c.neg {
-                        f.actual = Some(compared.current);
-                        f.diff = true;
-                    }
-                    c.failures.push(f);
-                }
-            }
-        }
+        } => match_snapshot(
+            &mut c,
+            selected,
+            path,
+            match_regex.as_ref(),
+            not_match_regex.as_ref(),
+            env,
+        ),
+        Kind::MatchSnapshotRaw => match_snapshot_raw(&mut c, selected, env),
         Kind::ContainsDocument {
             kind,
             api_version,
             name,
             namespace,
-            any: _,
-        } => {
-            let found = selected.iter().any(|d| {
-                let v = &d.value;
-                v.get("kind").and_then(Json::as_str) == Some(kind)
-                    && v.get("apiVersion").and_then(Json::as_str) == Some(api_version)
-                    && name.as_ref().is_none_or(|n| {
-                        v.pointer("/metadata/name").and_then(Json::as_str) == Some(n)
-                    })
-                    && namespace.as_ref().is_none_or(|n| {
-                        v.pointer("/metadata/namespace").and_then(Json::as_str) == Some(n)
-                    })
-            });
-            if found == c.neg {
-                let mut f = c.fail(None, None, "to contain document");
-                let mut want = format!("kind: {kind}\napiVersion: {api_version}");
-                if let Some(n) = name {
-                    want.push_str(&format!("\nname: {n}"));
-                }
-                if let Some(n) = namespace {
-                    want.push_str(&format!("\nnamespace: {n}"));
-                }
-                f.expected = Some(want);
-                c.failures.push(f);
-            }
-        }
+            any,
+        } => contains_document(
+            &mut c,
+            selected,
+            kind,
+            api_version,
+            name.as_deref(),
+            namespace.as_deref(),
+            *any,
+        ),
         Kind::Compare {
             path,
             value,
             greater,
-        } => c.per_value(selected, path, |c, doc, p, actual| {
-            let order = match (actual, value) {
-                (Json::Number(a), Json::Number(b)) => a.as_f64().partial_cmp(&b.as_f64()),
-                (Json::String(a), Json::String(b)) => Some(a.cmp(b)),
-                _ => {
-                    return Some(c.error(
-                        doc,
-                        p,
-                        format!("cannot compare {} with {}", type_of(actual), type_of(value)),
-                    ));
-                }
-            };
-            let holds = match order {
-                Some(std::cmp::Ordering::Equal) => true,
-                Some(std::cmp::Ordering::Greater) => *greater,
-                Some(std::cmp::Ordering::Less) => !*greater,
-                None => false,
-            };
-            if holds == c.neg {
-                let what = if *greater {
-                    "to be greater than or equal to"
-                } else {
-                    "to be less than or equal to"
-                };
-                let mut f = c.fail(doc, p, what);
-                f.expected = Some(yaml(value));
-                f.actual = Some(yaml(actual));
-                return Some(f);
-            }
-            None
-        }),
+        } => compare(&mut c, selected, path, value, *greater),
         Kind::FailedTemplate { .. } => unreachable!("failedTemplate is checked against the render"),
     }
     c.failures
+}
+
+/// A render that failed, as `failedTemplate` sees it.
+pub(crate) struct RenderError {
+    /// The whole message with its causes.
+    pub(crate) full: String,
+    /// The message a template's `fail`/`required` gave, when it can be told apart.
+    pub(crate) message: String,
+}
+
+/// `failedTemplate` / `notFailedTemplate`: checked against the render as a whole, since a
+/// failed render has no documents. `render` is the error when the chart failed to render.
+pub(crate) fn failed_template(
+    expect: Option<&ErrorMatch>,
+    neg: bool,
+    render: Option<&RenderError>,
+) -> Vec<Failure> {
+    let Some(err) = render else {
+        if neg {
+            return Vec::new();
+        }
+        return vec![Failure::message(
+            "Expected the chart to fail to render, but it rendered",
+        )];
+    };
+    let (matched, want, verb) = match expect {
+        Some(ErrorMatch::Message(m)) => (err.full.contains(m.as_str()), m.clone(), "to equal"),
+        Some(ErrorMatch::Pattern(re)) => {
+            (re.is_match(&err.full), re.as_str().to_string(), "to match")
+        }
+        None => (true, String::new(), "to equal"),
+    };
+    if matched != neg {
+        return Vec::new();
+    }
+    vec![Failure {
+        message: format!(
+            "Expected{} the render error {verb}",
+            if neg { " NOT" } else { "" }
+        ),
+        expected: Some(want),
+        actual: Some(err.message.clone()),
+        diff: !matches!(expect, Some(ErrorMatch::Pattern(_))) && !neg,
+        ..Failure::default()
+    }]
+}
+
+fn equal(c: &mut Checker, docs: &[&Doc], path: &Path, value: &Json, decode_base64: bool) {
+    c.per_value(docs, path, |c, doc, p, actual| {
+        let actual = match text_of(actual, decode_base64) {
+            Ok(a) => a,
+            Err(msg) => return Some(c.fail(doc, p, msg)),
+        };
+        if values_equal(value, &actual) == c.neg {
+            let mut f = c.fail(doc, p, "to equal");
+            f.expected = Some(yaml(value));
+            if !c.neg {
+                f.actual = Some(yaml(&actual));
+                f.diff = true;
+            }
+            return Some(f);
+        }
+        None
+    })
+}
+
+fn equal_raw(c: &mut Checker, docs: &[&Doc], value: &str) {
+    for doc in docs {
+        let actual = uniform(&doc.raw);
+        if (actual == value) == c.neg {
+            let mut f = c.fail(Some(doc), None, "to equal");
+            f.expected = Some(value.to_string());
+            if !c.neg {
+                f.actual = Some(actual);
+                f.diff = true;
+            }
+            c.failures.push(f);
+        }
+    }
+    c.no_documents(docs, "to equal");
+}
+
+fn match_regex(c: &mut Checker, docs: &[&Doc], path: &Path, re: &Regex, decode_base64: bool) {
+    c.per_value(docs, path, |c, doc, p, actual| {
+        if !actual.is_string() {
+            return Some(c.error(doc, p, format!("expected a string, got:\n{}", yaml(actual))));
+        }
+        let text = match text_of(actual, decode_base64) {
+            Ok(Json::String(s)) => s,
+            Ok(_) => unreachable!("strings stay strings"),
+            Err(msg) => return Some(c.fail(doc, p, msg)),
+        };
+        if re.is_match(&text) == c.neg {
+            let mut f = c.fail(doc, p, "to match");
+            f.expected = Some(re.as_str().to_string());
+            f.actual = Some(text);
+            return Some(f);
+        }
+        None
+    })
+}
+
+fn match_regex_raw(c: &mut Checker, docs: &[&Doc], re: &Regex) {
+    for doc in docs {
+        let actual = uniform(&doc.raw);
+        if re.is_match(&actual) == c.neg {
+            let mut f = c.fail(Some(doc), None, "to match");
+            f.expected = Some(re.as_str().to_string());
+            f.actual = Some(actual);
+            c.failures.push(f);
+        }
+    }
+    c.no_documents(docs, "to match");
+}
+
+/// As helm-unittest counts: with `count`, the assertion holds when some item matches and
+/// exactly `count` do (so `count: 0` never holds; `notContains` says "none").
+fn contains(
+    c: &mut Checker,
+    docs: &[&Doc],
+    path: &Path,
+    content: &Json,
+    count: Option<i64>,
+    any: bool,
+) {
+    c.per_value(docs, path, |c, doc, p, actual| {
+        let Json::Array(items) = actual else {
+            return Some(c.error(doc, p, format!("expected a list, got:\n{}", yaml(actual))));
+        };
+        let found = items
+            .iter()
+            .filter(|item| match (item, content, any) {
+                (Json::Object(i), Json::Object(want), true) => is_subset(i, want),
+                _ => values_equal(item, content),
+            })
+            .count();
+        let ok = match count {
+            Some(n) => found > 0 && found as i64 == n,
+            None => found > 0,
+        };
+        if ok == c.neg {
+            let what = match count {
+                Some(n) => format!("to contain {n} time(s) (found {found})"),
+                None => "to contain".to_string(),
+            };
+            let mut f = c.fail(doc, p, what);
+            f.expected = Some(yaml(&Json::Array(vec![content.clone()])));
+            f.actual = Some(yaml(actual));
+            return Some(f);
+        }
+        None
+    })
+}
+
+/// Null, `""`, `0`, `false`, `[]` and `{}` are empty. A path that leads nowhere fails
+/// `isEmpty` ("unknown path") and satisfies `isNotEmpty`, as in helm-unittest.
+fn is_null_or_empty(c: &mut Checker, docs: &[&Doc], path: &Path) {
+    c.per_value(docs, path, |c, doc, p, actual| {
+        let empty = match actual {
+            Json::Null => true,
+            Json::String(s) => s.is_empty(),
+            Json::Array(a) => a.is_empty(),
+            Json::Object(m) => m.is_empty(),
+            Json::Bool(b) => !b,
+            Json::Number(n) => n.as_f64() == Some(0.0),
+        };
+        if empty == c.neg {
+            let mut f = c.fail(doc, p, "to be null or empty");
+            f.actual = Some(yaml(actual));
+            return Some(f);
+        }
+        None
+    })
+}
+
+/// The path leads to a value; a null value counts as present.
+fn exists(c: &mut Checker, docs: &[&Doc], path: &Path) {
+    for doc in docs {
+        let exists = !path.find(&doc.value).is_empty();
+        if exists == c.neg {
+            let f = c.fail(Some(doc), Some(path.text()), "to exist");
+            c.failures.push(f);
+        }
+    }
+    c.no_documents(docs, "to exist");
+}
+
+/// `isKind` and `isAPIVersion`: a top-level string field of each document.
+fn top_field(c: &mut Checker, docs: &[&Doc], field: &str, of: &str) {
+    let what = format!("to be {field}");
+    for doc in docs {
+        let actual = doc.value.get(field).cloned().unwrap_or(Json::Null);
+        if (actual.as_str() == Some(of)) == c.neg {
+            let mut f = c.fail(Some(doc), None, what.as_str());
+            f.expected = Some(of.to_string());
+            if !c.neg {
+                f.actual = Some(yaml(&actual));
+            }
+            c.failures.push(f);
+        }
+    }
+    c.no_documents(docs, &what);
+}
+
+fn has_documents(
+    c: &mut Checker,
+    all: &[Doc],
+    selected: &[&Doc],
+    count: usize,
+    filter_aware: bool,
+) {
+    let n = if filter_aware {
+        selected.len()
+    } else {
+        all.len()
+    };
+    if (n == count) == c.neg {
+        let mut f = c.fail(None, None, "documents count to be");
+        f.expected = Some(count.to_string());
+        f.actual = Some(n.to_string());
+        c.failures.push(f);
+    }
+}
+
+fn is_subset_of(c: &mut Checker, docs: &[&Doc], path: &Path, content: &Json) {
+    c.per_value(docs, path, |c, doc, p, actual| {
+        let (Json::Object(have), Json::Object(want)) = (actual, content) else {
+            return Some(c.error(
+                doc,
+                p,
+                format!(
+                    "expected a mapping at the path and as `content`, got:\n{}",
+                    yaml(actual)
+                ),
+            ));
+        };
+        if is_subset(have, want) == c.neg {
+            let mut f = c.fail(doc, p, "to contain");
+            f.expected = Some(yaml(content));
+            f.actual = Some(yaml(actual));
+            return Some(f);
+        }
+        None
+    })
+}
+
+/// A null value counts 0; a path that leads nowhere fails (and satisfies the negated
+/// form), as in helm-unittest.
+fn length_equal(c: &mut Checker, docs: &[&Doc], paths: &[Path], count: Option<usize>) {
+    let shown = paths.iter().map(Path::text).collect::<Vec<_>>().join(", ");
+    for doc in docs {
+        let mut lengths: Vec<(&str, usize)> = Vec::new();
+        let mut absent = Vec::new();
+        for p in paths {
+            let found = p.find(&doc.value);
+            if found.is_empty() {
+                absent.push(p.text());
+            }
+            for v in found {
+                match v {
+                    Json::Null => lengths.push((p.text(), 0)),
+                    Json::Array(a) => lengths.push((p.text(), a.len())),
+                    // A mapping counts its keys (helm-unittest only measures lists).
+                    Json::Object(m) => lengths.push((p.text(), m.len())),
+                    other => {
+                        let e = c.error(
+                            Some(doc),
+                            Some(p.text()),
+                            format!("expected a list or a mapping, got:\n{}", yaml(other)),
+                        );
+                        c.failures.push(e);
+                    }
+                }
+            }
+        }
+        if !absent.is_empty() {
+            if !c.neg {
+                let e = c.error(
+                    Some(doc),
+                    Some(&shown),
+                    format!(
+                        "unknown path `{}`: it leads to no value",
+                        absent.join("`, `")
+                    ),
+                );
+                c.failures.push(e);
+            }
+            continue;
+        }
+        let ok = match count {
+            Some(n) => !lengths.is_empty() && lengths.iter().all(|(_, l)| *l == n),
+            None => !lengths.is_empty() && lengths.iter().all(|(_, l)| *l == lengths[0].1),
+        };
+        if ok == c.neg {
+            let mut f = c.fail(Some(doc), Some(&shown), "to match count");
+            f.expected = Some(count.map_or("equal lengths".into(), |n| n.to_string()));
+            f.actual = Some(
+                lengths
+                    .iter()
+                    .map(|(p, l)| format!("{p}: {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+            c.failures.push(f);
+        }
+    }
+    c.no_documents(docs, "to match count");
+}
+
+fn is_type(c: &mut Checker, docs: &[&Doc], path: &Path, type_name: &str, want: &str) {
+    c.per_value(docs, path, |c, doc, p, actual| {
+        let have = type_of(actual);
+        if (have == want) == c.neg {
+            let mut f = c.fail(doc, p, "to be of type");
+            f.expected = Some(type_name.to_string());
+            f.actual = Some(have.to_string());
+            return Some(f);
+        }
+        None
+    })
+}
+
+/// With no documents to snapshot the assertion holds, as in helm-unittest (there is
+/// nothing that could differ from the snapshot).
+fn match_snapshot(
+    c: &mut Checker,
+    docs: &[&Doc],
+    path: &Path,
+    match_regex: Option<&Regex>,
+    not_match_regex: Option<&Regex>,
+    env: &mut Env,
+) {
+    if docs.is_empty() {
+        if c.neg {
+            let f = c.fail(None, path.shown(), "to match the snapshot");
+            c.failures.push(Failure {
+                message: format!("{}, but there is no document to compare", f.message),
+                ..f
+            });
+        }
+        return;
+    }
+    c.per_value(docs, path, |c, doc, p, actual| {
+        let text = super::snapshot::to_yaml(actual);
+        let compared = env.snapshots.compare(env.test, text.clone());
+        let by_pattern = match_regex.is_some() || not_match_regex.is_some();
+        let ok = if by_pattern {
+            match_regex.is_none_or(|re| re.is_match(&text))
+                && not_match_regex.is_none_or(|re| !re.is_match(&text))
+        } else {
+            compared.passed
+        };
+        if ok == c.neg {
+            let what = if by_pattern {
+                "to match the snapshot patterns".to_string()
+            } else {
+                format!("to match snapshot {}", compared.index)
+            };
+            let mut f = c.fail(doc, p, what);
+            f.expected = Some(compared.cached.clone());
+            if !c.neg {
+                f.actual = Some(compared.current.clone());
+                f.diff = !by_pattern;
+            }
+            return Some(f);
+        }
+        None
+    })
+}
+
+fn match_snapshot_raw(c: &mut Checker, docs: &[&Doc], env: &mut Env) {
+    for doc in docs {
+        let text = super::snapshot::to_yaml(&Json::String(uniform(&doc.raw)));
+        let compared = env.snapshots.compare(env.test, text);
+        if compared.passed == c.neg {
+            let mut f = c.fail(
+                Some(doc),
+                None,
+                format!("to match snapshot {}", compared.index),
+            );
+            f.expected = Some(compared.cached);
+            if !c.neg {
+                f.actual = Some(compared.current);
+                f.diff = true;
+            }
+            c.failures.push(f);
+        }
+    }
+}
+
+/// Every selected document has the identity (one is enough with `any: true`), as in
+/// helm-unittest; `not` inverts that as a whole.
+fn contains_document(
+    c: &mut Checker,
+    docs: &[&Doc],
+    kind: &str,
+    api_version: &str,
+    name: Option<&str>,
+    namespace: Option<&str>,
+    any: bool,
+) {
+    let is_it = |d: &&Doc| {
+        let v = &d.value;
+        v.get("kind").and_then(Json::as_str) == Some(kind)
+            && v.get("apiVersion").and_then(Json::as_str) == Some(api_version)
+            && name.is_none_or(|n| v.pointer("/metadata/name").and_then(Json::as_str) == Some(n))
+            && namespace
+                .is_none_or(|n| v.pointer("/metadata/namespace").and_then(Json::as_str) == Some(n))
+    };
+    let holds = !docs.is_empty()
+        && if any {
+            docs.iter().any(is_it)
+        } else {
+            docs.iter().all(is_it)
+        };
+    if holds == c.neg {
+        let what = if any || c.neg {
+            "to contain document"
+        } else {
+            "every selected document to be"
+        };
+        let mut f = c.fail(None, None, what);
+        let mut want = format!("kind: {kind}\napiVersion: {api_version}");
+        if let Some(n) = name {
+            want.push_str(&format!("\nname: {n}"));
+        }
+        if let Some(n) = namespace {
+            want.push_str(&format!("\nnamespace: {n}"));
+        }
+        f.expected = Some(want);
+        if !any && !c.neg {
+            let others: Vec<String> = docs
+                .iter()
+                .filter(|d| !is_it(d))
+                .map(|d| identity(&d.value))
+                .collect();
+            if !others.is_empty() {
+                f.actual = Some(others.join("\n"));
+            }
+        }
+        c.failures.push(f);
+    }
+}
+
+fn identity(v: &Json) -> String {
+    let s = |p: &str| {
+        v.pointer(p)
+            .and_then(Json::as_str)
+            .unwrap_or("?")
+            .to_string()
+    };
+    format!(
+        "{} {} {}",
+        s("/apiVersion"),
+        s("/kind"),
+        s("/metadata/name")
+    )
+}
+
+/// Numbers compare with numbers of the same kind (whole with whole, decimal with decimal)
+/// and strings with strings, as helm-unittest does; any other pair is an error.
+fn compare(c: &mut Checker, docs: &[&Doc], path: &Path, value: &Json, greater: bool) {
+    c.per_value(docs, path, |c, doc, p, actual| {
+        let order = match (actual, value) {
+            (Json::Number(a), Json::Number(b)) if a.is_f64() == b.is_f64() => {
+                a.as_f64().partial_cmp(&b.as_f64())
+            }
+            (Json::String(a), Json::String(b)) => Some(a.cmp(b)),
+            _ => {
+                return Some(c.error(
+                    doc,
+                    p,
+                    format!("cannot compare {} with {}", type_of(actual), type_of(value)),
+                ));
+            }
+        };
+        let holds = match order {
+            Some(std::cmp::Ordering::Equal) => true,
+            Some(std::cmp::Ordering::Greater) => greater,
+            Some(std::cmp::Ordering::Less) => !greater,
+            None => false,
+        };
+        if holds == c.neg {
+            let what = if greater {
+                "to be greater than or equal to"
+            } else {
+                "to be less than or equal to"
+            };
+            let mut f = c.fail(doc, p, what);
+            f.expected = Some(yaml(value));
+            f.actual = Some(yaml(actual));
+            return Some(f);
+        }
+        None
+    })
 }
 
 struct Checker<'t> {
@@ -476,46 +657,21 @@ impl Checker<'_> {
         }
     }
 
-    /// Like [`Checker::per_value`], but a path that leads nowhere is checked as a null value
-    /// (for the null/empty assertions, where absent and null mean the same).
-    fn per_value_or_null<F>(&mut self, selected: &[&Doc], path: &str, mut each: F)
-    where
-        F: FnMut(&Checker, Option<&Doc>, Option<&str>, &Json) -> Option<Failure>,
-    {
-        let parsed = Path::parse(path).expect("checked when the suite was read");
-        let shown = if path.is_empty() { None } else { Some(path) };
-        for doc in selected {
-            let values = parsed.find(&doc.value);
-            let values = if values.is_empty() {
-                vec![&Json::Null]
-            } else {
-                values
-            };
-            for v in values {
-                if let Some(f) = each(self, Some(doc), shown, v) {
-                    self.failures.push(f);
-                }
-            }
-        }
-        self.no_documents(selected, "to be checked");
-    }
-
     /// Runs `each` on every value `path` reaches in every selected document. A document
     /// where the path leads nowhere fails a positive assertion and satisfies a negative one.
-    fn per_value<F>(&mut self, selected: &[&Doc], path: &str, mut each: F)
+    fn per_value<F>(&mut self, selected: &[&Doc], path: &Path, mut each: F)
     where
         F: FnMut(&Checker, Option<&Doc>, Option<&str>, &Json) -> Option<Failure>,
     {
-        let parsed = Path::parse(path).expect("checked when the suite was read");
-        let shown = if path.is_empty() { None } else { Some(path) };
+        let shown = path.shown();
         for doc in selected {
-            let values = parsed.find(&doc.value);
+            let values = path.find(&doc.value);
             if values.is_empty() {
                 if !self.neg {
                     let f = self.error(
                         Some(doc),
                         shown,
-                        format!("unknown path `{path}`: it leads to no value"),
+                        format!("unknown path `{}`: it leads to no value", path.text()),
                     );
                     self.failures.push(f);
                 }
@@ -604,25 +760,6 @@ fn type_of(v: &Json) -> &'static str {
     }
 }
 
-fn normalize_type(t: &str) -> &'static str {
-    match t.trim() {
-        "bool" | "boolean" => "bool",
-        "int" | "int64" | "integer" => "int",
-        "float64" | "float" => "float64",
-        "string" => "string",
-        "nil" | "null" | "" => "nil",
-        "[]interface {}" | "[]interface{}" | "[]any" | "slice" | "list" | "array" => {
-            "[]interface {}"
-        }
-        "map[string]interface {}"
-        | "map[string]interface{}"
-        | "map[string]any"
-        | "map"
-        | "object" => "map[string]interface {}",
-        _ => "unknown type",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -631,16 +768,5 @@ mod tests {
     fn uniform_drops_trailing_spaces_and_leading_newlines() {
         assert_eq!(uniform("\n\na  \nb \n"), "a\nb\n");
         assert_eq!(uniform("x"), "x");
-    }
-
-    #[test]
-    fn go_type_names_and_friendly_aliases_agree() {
-        assert_eq!(normalize_type("map"), type_of(&serde_json::json!({})));
-        assert_eq!(
-            normalize_type("[]interface {}"),
-            type_of(&serde_json::json!([]))
-        );
-        assert_eq!(normalize_type("float64"), type_of(&serde_json::json!(1.5)));
-        assert_eq!(normalize_type("int"), type_of(&serde_json::json!(3)));
     }
 }

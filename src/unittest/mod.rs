@@ -7,6 +7,7 @@
 
 pub mod assert;
 pub mod junit;
+pub mod kinds;
 pub mod path;
 pub mod runner;
 pub mod snapshot;
@@ -151,9 +152,49 @@ pub struct SnapshotSummary {
     pub updated: usize,
 }
 
+impl SnapshotSummary {
+    /// Snapshots that matched.
+    pub fn passed(&self) -> usize {
+        self.total - self.failed - self.created - self.updated
+    }
+
+    fn add(&mut self, other: &SnapshotSummary) {
+        self.total += other.total;
+        self.failed += other.failed;
+        self.created += other.created;
+        self.updated += other.updated;
+    }
+}
+
+/// How many items (suites or tests) ended which way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Passed.
+    pub passed: usize,
+    /// Failed, or could not run.
+    pub failed: usize,
+    /// Skipped.
+    pub skipped: usize,
+}
+
+/// The totals a run closes with.
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    /// Suites: a suite passes when all its tests passed or were skipped, and is skipped
+    /// when all were skipped.
+    pub suites: Counts,
+    /// Tests.
+    pub tests: Counts,
+    /// Snapshot counts.
+    pub snapshots: SnapshotSummary,
+}
+
 /// The result of a whole run.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// The name of the chart that ran (Chart.yaml's `name`); a report that absorbed others
+    /// keeps its own.
+    pub chart_name: String,
     /// Suites in the order they ran.
     pub suites: Vec<SuiteResult>,
     /// Snapshot counts.
@@ -166,6 +207,39 @@ impl Report {
     /// Whether anything failed.
     pub fn failed(&self) -> bool {
         self.suites.iter().any(|s| !s.passed())
+    }
+
+    /// Adds another run's suites, snapshot counts and warnings to this one (one report
+    /// for several charts).
+    pub fn absorb(&mut self, other: Report) {
+        self.suites.extend(other.suites);
+        self.snapshots.add(&other.snapshots);
+        self.warnings.extend(other.warnings);
+    }
+
+    /// The counts the run closes with.
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals {
+            snapshots: self.snapshots.clone(),
+            ..Totals::default()
+        };
+        for s in &self.suites {
+            if s.skipped() {
+                t.suites.skipped += 1;
+            } else if s.passed() {
+                t.suites.passed += 1;
+            } else {
+                t.suites.failed += 1;
+            }
+            for test in &s.tests {
+                match test.status {
+                    TestStatus::Passed => t.tests.passed += 1,
+                    TestStatus::Skipped(_) => t.tests.skipped += 1,
+                    TestStatus::Failed(_) | TestStatus::Error(_) => t.tests.failed += 1,
+                }
+            }
+        }
+        t
     }
 }
 

@@ -27,9 +27,11 @@ struct Filter {
     op: Option<(bool, Json)>,
 }
 
-/// A parsed path, ready to evaluate against many documents.
-#[derive(Debug, Clone, PartialEq)]
+/// A parsed path, ready to evaluate against many documents; it keeps the text the suite
+/// wrote, which messages show.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Path {
+    text: String,
     steps: Vec<Step>,
 }
 
@@ -40,21 +42,38 @@ impl Path {
         let t = t.strip_prefix('$').unwrap_or(t);
         let t = t.strip_prefix('.').unwrap_or(t);
         let steps = parse_steps(t).map_err(|e| anyhow::anyhow!("invalid path `{text}`: {e}"))?;
-        Ok(Path { steps })
+        Ok(Path {
+            text: text.to_string(),
+            steps,
+        })
+    }
+
+    /// The path as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The path as messages name it: `None` for the whole document.
+    pub(crate) fn shown(&self) -> Option<&str> {
+        (!self.text.is_empty()).then_some(self.text.as_str())
     }
 
     /// Every value the path reaches in `doc`, in document order.
     pub fn find<'a>(&self, doc: &'a Json) -> Vec<&'a Json> {
-        let mut current = vec![doc];
-        for step in &self.steps {
-            let mut next = Vec::new();
-            for v in current {
-                apply(step, v, &mut next);
-            }
-            current = next;
-        }
-        current
+        find_steps(&self.steps, doc)
     }
+}
+
+fn find_steps<'a>(steps: &[Step], doc: &'a Json) -> Vec<&'a Json> {
+    let mut current = vec![doc];
+    for step in steps {
+        let mut next = Vec::new();
+        for v in current {
+            apply(step, v, &mut next);
+        }
+        current = next;
+    }
+    current
 }
 
 fn apply<'a>(step: &Step, v: &'a Json, out: &mut Vec<&'a Json>) {
@@ -76,10 +95,7 @@ fn apply<'a>(step: &Step, v: &'a Json, out: &mut Vec<&'a Json>) {
 
 impl Filter {
     fn holds(&self, item: &Json) -> bool {
-        let found = Path {
-            steps: self.path.clone(),
-        }
-        .find(item);
+        let found = find_steps(&self.path, item);
         match &self.op {
             None => !found.is_empty(),
             Some((equal, literal)) => {
@@ -254,9 +270,36 @@ fn parse_filter(body: &str) -> std::result::Result<Filter, String> {
     Ok(Filter { path, op })
 }
 
-/// Parses a `set:` key (`image.tag`, `list[0].name`, `annotations.a\.b`) into the steps that
-/// build the value: `Ok(key)` for mapping keys, `Err(index)` for list indices.
-pub(crate) fn set_path(text: &str) -> Result<Vec<std::result::Result<String, usize>>> {
+/// One step of a `set:` key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetStep {
+    /// A mapping key.
+    Key(String),
+    /// A list index.
+    Index(usize),
+}
+
+/// A `set:` key (`image.tag`, `list[0].name`, `annotations.a\.b`), parsed once into the
+/// steps that build the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetPath {
+    /// The key as written.
+    pub text: String,
+    /// Where the value goes.
+    pub steps: Vec<SetStep>,
+}
+
+impl SetPath {
+    /// Parses a `set:` key.
+    pub fn parse(text: &str) -> Result<SetPath> {
+        Ok(SetPath {
+            text: text.to_string(),
+            steps: set_path(text)?,
+        })
+    }
+}
+
+fn set_path(text: &str) -> Result<Vec<SetStep>> {
     let mut out = Vec::new();
     let mut key = String::new();
     let mut chars = text.chars().peekable();
@@ -273,13 +316,13 @@ pub(crate) fn set_path(text: &str) -> Result<Vec<std::result::Result<String, usi
                     if key.is_empty() {
                         bail!("set key `{text}` has an empty part");
                     }
-                    out.push(Ok(std::mem::take(&mut key)));
+                    out.push(SetStep::Key(std::mem::take(&mut key)));
                 }
                 after_index = false;
             }
             '[' => {
                 if !key.is_empty() {
-                    out.push(Ok(std::mem::take(&mut key)));
+                    out.push(SetStep::Key(std::mem::take(&mut key)));
                 }
                 let mut inner = String::new();
                 for n in chars.by_ref() {
@@ -289,10 +332,10 @@ pub(crate) fn set_path(text: &str) -> Result<Vec<std::result::Result<String, usi
                     inner.push(n);
                 }
                 match inner.trim().parse::<usize>() {
-                    Ok(i) => out.push(Err(i)),
+                    Ok(i) => out.push(SetStep::Index(i)),
                     Err(_) => {
                         let k = inner.trim().trim_matches(|c| c == '"' || c == '\'');
-                        out.push(Ok(k.to_string()));
+                        out.push(SetStep::Key(k.to_string()));
                     }
                 }
                 after_index = true;
@@ -306,7 +349,7 @@ pub(crate) fn set_path(text: &str) -> Result<Vec<std::result::Result<String, usi
         }
     }
     if !key.is_empty() {
-        out.push(Ok(key));
+        out.push(SetStep::Key(key));
     } else if !after_index {
         bail!("set key `{text}` is empty or ends with `.`");
     }
@@ -370,7 +413,12 @@ mod tests {
     fn set_keys_split_on_unescaped_dots() {
         assert_eq!(
             set_path("a\\.b.c[1].d").unwrap(),
-            vec![Ok("a.b".into()), Ok("c".into()), Err(1), Ok("d".into())]
+            vec![
+                SetStep::Key("a.b".into()),
+                SetStep::Key("c".into()),
+                SetStep::Index(1),
+                SetStep::Key("d".into())
+            ]
         );
     }
 }

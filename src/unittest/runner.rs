@@ -8,10 +8,11 @@ use anyhow::{Context, Result, bail};
 use globset::{GlobBuilder, GlobMatcher};
 use serde_json::{Map, Value as Json};
 
-use super::assert::{self, Doc, Env};
-use super::path;
+use super::assert::{self, Doc, Env, RenderError};
+use super::kinds::Kind;
+use super::path::{SetPath, SetStep};
 use super::snapshot::SnapshotFile;
-use super::suite::{self, Assertion, Kind, Selector, Suite, TestJob};
+use super::suite::{self, Assertion, Selector, Suite, TestJob};
 use super::{AssertionFailure, Failure, Report, SuiteResult, TestResult, TestStatus};
 use crate::chart::{Chart, ChartId};
 use crate::engine::{self, Capabilities, ReleaseInfo, RenderOptions};
@@ -57,7 +58,10 @@ pub fn run(opts: &Options) -> Result<Report> {
             patterns.join(", ")
         );
     }
-    let mut report = Report::default();
+    let mut report = Report {
+        chart_name: chart.name().to_string(),
+        ..Report::default()
+    };
     for file in files {
         let mut snaps = SnapshotFile::open(&file, opts.update_snapshots)?;
         match suite::parse_file_with(&file, opts.strict) {
@@ -240,6 +244,21 @@ fn scoped(chart: &Chart, prefixes: &[String], scope: &[String]) -> Chart {
 }
 
 fn run_suite(chart: &Chart, s: &Suite, opts: &Options, snaps: &mut SnapshotFile) -> SuiteResult {
+    let crds = if s.include_crds {
+        match crd_documents(chart) {
+            Ok(c) => c,
+            Err(e) => {
+                return SuiteResult {
+                    name: s.name.clone(),
+                    file: s.file.clone(),
+                    tests: Vec::new(),
+                    error: Some(format!("{e:#}")),
+                };
+            }
+        }
+    } else {
+        Vec::new()
+    };
     let mut all = Vec::new();
     let top = [String::new()];
     all_templates(chart, &top, &mut all);
@@ -272,10 +291,18 @@ fn run_suite(chart: &Chart, s: &Suite, opts: &Options, snaps: &mut SnapshotFile)
         .filter(|t| scope.contains(t) || named.iter().any(|m| m.is_match(t)))
         .cloned()
         .collect();
+    // As `helm template --include-crds`: the CRDs join the suite's scope whatever its
+    // `templates` say, and are named `crds/FILE` in assertions.
+    let mut scope = scope;
+    for (name, _) in &crds {
+        scope.push(name.clone());
+        all.push(name.clone());
+    }
     let scope = Scope {
         asserted: scope,
         rendered: render_scope,
         all,
+        crds,
     };
     let scoped_chart = scoped(chart, &top, &scope.rendered);
     let mut tests = Vec::new();
@@ -315,8 +342,29 @@ struct Scope {
     asserted: Vec<String>,
     /// Those plus every template a test or assertion names.
     rendered: Vec<String>,
-    /// Every template of the chart tree.
+    /// Every template of the chart tree (and the CRD files, with `includeCrds`).
     all: Vec<String>,
+    /// With `includeCrds`, the documents of each CRD file, which are not templated.
+    crds: Rendered,
+}
+
+/// The documents of the chart tree's `crds/` files, named relative to the top chart.
+fn crd_documents(chart: &Chart) -> Result<Rendered> {
+    let mut out: Rendered = Vec::new();
+    for m in crate::kube::crds::crds(chart)? {
+        let name = relative(&m.source, &chart.path);
+        let value = crate::yaml::parse_json(&m.body, &m.source)?;
+        if out.last().is_none_or(|(last, _)| *last != name) {
+            out.push((name, Vec::new()));
+        }
+        let docs = &mut out.last_mut().expect("pushed above").1;
+        docs.push(Doc {
+            index: docs.len(),
+            value,
+            raw: m.body,
+        });
+    }
+    Ok(out)
 }
 
 /// The rendered documents of each template in scope, in rendering order.
@@ -360,7 +408,10 @@ fn run_test(
             body: crate::yaml::to_string(o).unwrap_or_default(),
         })
         .collect();
-    let rendered = render(&chart, merged, &render_opts, &scope.rendered)?;
+    let mut rendered = render(&chart, merged, &render_opts, &scope.rendered)?;
+    if let Ok(r) = &mut rendered {
+        r.extend(scope.crds.iter().cloned());
+    }
     let mut failed = Vec::new();
     let mut env = Env {
         test: &t.name,
@@ -403,21 +454,19 @@ fn user_values(s: &Suite, t: &TestJob, opts: &Options) -> Result<Map<String, Jso
         crate::merge::deep_merge(&mut merged, v, crate::merge::Conflict::Overwrite);
     }
     for (key, value) in s.set.iter().chain(&t.set) {
-        set_value(&mut merged, key, value.clone())
-            .with_context(|| format!("cannot apply `set` key `{key}`"))?;
+        set_value(&mut merged, key, value.clone());
     }
     Ok(merged)
 }
 
 /// Writes `value` at the `set` path `key`, creating mappings and list items on the way;
 /// a mapping value merges into a mapping already there.
-fn set_value(target: &mut Map<String, Json>, key: &str, value: Json) -> Result<()> {
-    let steps = path::set_path(key)?;
+fn set_value(target: &mut Map<String, Json>, key: &SetPath, value: Json) {
     let mut root = Json::Object(std::mem::take(target));
     let mut cur = &mut root;
-    for step in &steps {
+    for step in &key.steps {
         cur = match step {
-            Ok(k) => {
+            SetStep::Key(k) => {
                 if !cur.is_object() {
                     *cur = Json::Object(Map::new());
                 }
@@ -426,7 +475,7 @@ fn set_value(target: &mut Map<String, Json>, key: &str, value: Json) -> Result<(
                     .entry(k.clone())
                     .or_insert(Json::Null)
             }
-            Err(i) => {
+            SetStep::Index(i) => {
                 if !cur.is_array() {
                     *cur = Json::Array(Vec::new());
                 }
@@ -447,7 +496,6 @@ fn set_value(target: &mut Map<String, Json>, key: &str, value: Json) -> Result<(
     if let Json::Object(m) = root {
         *target = m;
     }
-    Ok(())
 }
 
 fn render_options(s: &Suite, t: &TestJob) -> RenderOptions {
@@ -493,14 +541,6 @@ fn render_options(s: &Suite, t: &TestJob) -> RenderOptions {
         capabilities,
         deployed: Vec::new(),
     }
-}
-
-/// A failed render, kept for `failedTemplate`.
-struct RenderError {
-    /// The whole message with its causes.
-    full: String,
-    /// The message a template's `fail`/`required` gave, when it can be told apart.
-    message: String,
 }
 
 fn render(
@@ -570,12 +610,15 @@ fn parse_documents(template: &str, text: &str) -> Result<Vec<Doc>> {
         if engine::manifest::is_blank(&doc) {
             continue;
         }
-        let y: crate::yaml::Yaml = crate::yaml::try_from_str(&doc).map_err(|e| {
-            let line = e.line().map_or(start, |l| l + start - 1);
-            anyhow::anyhow!(
-                "{template}: the rendered output is not valid YAML near output line {line}: {e}"
-            )
-        })?;
+        // As helm-unittest reads them (go-yaml v3), so `defaultMode: 0755` is 493 on both
+        // sides of an assertion.
+        let y: crate::yaml::Yaml =
+            crate::yaml::try_from_str_as(&doc, crate::yaml::Dialect::GoYamlV3).map_err(|e| {
+                let line = e.line().map_or(start, |l| l + start - 1);
+                anyhow::anyhow!(
+                    "{template}: the rendered output is not valid YAML near output line {line}: {e}"
+                )
+            })?;
         let value = crate::yaml::yaml_to_json(y);
         if value.is_null() {
             continue;
@@ -612,43 +655,8 @@ fn evaluate(
     rendered: &std::result::Result<Rendered, RenderError>,
     env: &mut Env,
 ) -> Vec<Failure> {
-    let neg = a.negative();
-    if let Kind::FailedTemplate { message, pattern } = &a.kind {
-        return match rendered {
-            Ok(_) if neg => Vec::new(),
-            Ok(_) => vec![Failure::message(
-                "Expected the chart to fail to render, but it rendered",
-            )],
-            Err(err) => {
-                let (matched, want) = match (message, pattern) {
-                    (Some(m), _) => (err.full.contains(m.as_str()), m.clone()),
-                    (None, Some(p)) => (
-                        regex::Regex::new(p).is_ok_and(|re| re.is_match(&err.full)),
-                        p.clone(),
-                    ),
-                    (None, None) => (true, String::new()),
-                };
-                if matched == neg {
-                    let verb = if pattern.is_some() {
-                        "to match"
-                    } else {
-                        "to equal"
-                    };
-                    vec![Failure {
-                        message: format!(
-                            "Expected{} the render error {verb}",
-                            if neg { " NOT" } else { "" }
-                        ),
-                        expected: Some(want),
-                        actual: Some(err.message.clone()),
-                        diff: pattern.is_none() && !neg,
-                        ..Failure::default()
-                    }]
-                } else {
-                    Vec::new()
-                }
-            }
-        };
+    if let Kind::FailedTemplate { expect } = &a.kind {
+        return assert::failed_template(expect.as_ref(), a.negative(), rendered.as_ref().err());
     }
     let rendered = match rendered {
         Ok(r) => r,
@@ -734,7 +742,7 @@ fn select<'r>(
 ) -> std::result::Result<Selection<'r>, String> {
     let mut out = Vec::new();
     if let Some(sel) = selector {
-        let p = path::Path::parse(&sel.path).map_err(|e| format!("{e:#}"))?;
+        let p = &sel.path;
         let mut total = 0;
         for (name, docs) in chosen.iter().map(|c| (&c.0, &c.1)) {
             let hits: Vec<&Doc> = docs
@@ -753,7 +761,7 @@ fn select<'r>(
                 }
                 return Err(format!(
                     "documentSelector found no document in `{name}` where `{}`{} (each template in scope needs a match; set skipEmptyTemplates: true to skip templates without one)",
-                    sel.path,
+                    sel.path.text(),
                     sel.value
                         .as_ref()
                         .map(|v| format!(" is {}", assert::yaml(v)))
@@ -795,10 +803,13 @@ mod tests {
     #[test]
     fn set_keys_build_nested_values_and_merge_mappings() {
         let mut m = Map::new();
-        set_value(&mut m, "image.tag", json!("v1")).unwrap();
-        set_value(&mut m, "list[1].name", json!("b")).unwrap();
-        set_value(&mut m, "a\\.b", json!(1)).unwrap();
-        set_value(&mut m, "image", json!({"repo": "x"})).unwrap();
+        let set = |m: &mut Map<String, Json>, key: &str, v: Json| {
+            set_value(m, &SetPath::parse(key).unwrap(), v);
+        };
+        set(&mut m, "image.tag", json!("v1"));
+        set(&mut m, "list[1].name", json!("b"));
+        set(&mut m, "a\\.b", json!(1));
+        set(&mut m, "image", json!({"repo": "x"}));
         assert_eq!(
             Json::Object(m),
             json!({"image": {"tag": "v1", "repo": "x"}, "list": [null, {"name": "b"}], "a.b": 1})

@@ -7,6 +7,9 @@ use crate::yaml::Yaml;
 use anyhow::{Result, anyhow, bail};
 use serde_json::Value as Json;
 
+use super::kinds::{self, Kind};
+use super::path::SetPath;
+use crate::yaml::Dialect;
 use crate::yaml::pos::KeyLines;
 
 /// One suite: the tests of one YAML document in a suite file.
@@ -19,7 +22,7 @@ pub struct Suite {
     /// Values files, resolved against the suite file's folder.
     pub values: Vec<PathBuf>,
     /// `set:` entries in file order.
-    pub set: Vec<(String, Json)>,
+    pub set: Vec<(SetPath, Json)>,
     /// Templates in scope (patterns relative to `templates/`).
     pub templates: Vec<String>,
     /// Templates taken out of scope.
@@ -34,6 +37,8 @@ pub struct Suite {
     pub skip: Option<String>,
     /// `kubernetesProvider.objects`: what `lookup` finds in the cluster.
     pub objects: Vec<Json>,
+    /// `includeCrds`: the chart's `crds/` files are in scope as documents.
+    pub include_crds: bool,
     /// The tests, in file order.
     pub tests: Vec<TestJob>,
 }
@@ -81,7 +86,7 @@ pub struct TestJob {
     /// Values files of the test, after the suite's.
     pub values: Vec<PathBuf>,
     /// `set:` of the test, applied after the suite's.
-    pub set: Vec<(String, Json)>,
+    pub set: Vec<(SetPath, Json)>,
     /// `template:` / `templates:`.
     pub templates: Vec<String>,
     /// `documentIndex:`.
@@ -106,7 +111,7 @@ pub struct TestJob {
 #[derive(Debug, Clone, Default)]
 pub struct Selector {
     /// Path to look up in each document.
-    pub path: String,
+    pub path: super::path::Path,
     /// Value the path must have; any value when absent.
     pub value: Option<Json>,
     /// Allow more than one matching document.
@@ -143,121 +148,29 @@ impl Assertion {
     }
 }
 
-/// The checks, one per family of assertion types (antonyms share one).
-#[derive(Debug, Clone)]
-pub enum Kind {
-    /// `equal` / `notEqual`.
-    Equal {
-        path: String,
-        value: Json,
-        decode_base64: bool,
-    },
-    /// `equalRaw` / `notEqualRaw`.
-    EqualRaw { value: String },
-    /// `matchRegex` / `notMatchRegex`.
-    MatchRegex {
-        path: String,
-        pattern: String,
-        decode_base64: bool,
-    },
-    /// `matchRegexRaw` / `notMatchRegexRaw`.
-    MatchRegexRaw { pattern: String },
-    /// `contains` / `notContains`.
-    Contains {
-        path: String,
-        content: Json,
-        count: Option<i64>,
-        any: bool,
-    },
-    /// `isNullOrEmpty`, `isEmpty` and antonyms.
-    IsNullOrEmpty { path: String },
-    /// `exists`, `notExists`.
-    Exists { path: String },
-    /// `isNull` / `isNotNull`: the value is null or absent.
-    IsNull { path: String },
-    /// `isKind`.
-    IsKind { of: String },
-    /// `isAPIVersion`.
-    IsApiVersion { of: String },
-    /// `hasDocuments`.
-    HasDocuments { count: usize, filter_aware: bool },
-    /// `isSubset` / `isNotSubset`.
-    IsSubset { path: String, content: Json },
-    /// `lengthEqual` / `notLengthEqual`.
-    LengthEqual {
-        paths: Vec<String>,
-        count: Option<usize>,
-    },
-    /// `isType` / `isNotType`.
-    IsType { path: String, type_name: String },
-    /// `failedTemplate` / `notFailedTemplate`.
-    FailedTemplate {
-        message: Option<String>,
-        pattern: Option<String>,
-    },
-    /// `matchSnapshot`.
-    MatchSnapshot {
-        path: String,
-        match_regex: Option<String>,
-        not_match_regex: Option<String>,
-    },
-    /// `matchSnapshotRaw`.
-    MatchSnapshotRaw,
-    /// `greaterOrEqual` / `lessOrEqual` and their antonyms.
-    Compare {
-        path: String,
-        value: Json,
-        greater: bool,
-    },
-    /// `containsDocument`.
-    ContainsDocument {
-        kind: String,
-        api_version: String,
-        name: Option<String>,
-        namespace: Option<String>,
-        any: bool,
-    },
-}
+/// The helm-unittest release whose DOCUMENT.md stoke's suite format follows, for
+/// `skip.minimumVersion`.
+pub const HELM_UNITTEST_VERSION: &str = "1.1.0";
 
-/// Assertion types stoke knows, with whether each is an antonym.
-pub(crate) const ASSERTION_TYPES: &[(&str, bool)] = &[
-    ("equal", false),
-    ("notEqual", true),
-    ("equalRaw", false),
-    ("notEqualRaw", true),
-    ("matchRegex", false),
-    ("notMatchRegex", true),
-    ("matchRegexRaw", false),
-    ("notMatchRegexRaw", true),
-    ("contains", false),
-    ("notContains", true),
-    ("isNullOrEmpty", false),
-    ("isNotNullOrEmpty", true),
-    ("isEmpty", false),
-    ("isNotEmpty", true),
-    ("exists", false),
-    ("notExists", true),
-    ("isNull", false),
-    ("isNotNull", true),
-    ("isKind", false),
-    ("isAPIVersion", false),
-    ("hasDocuments", false),
-    ("isSubset", false),
-    ("isNotSubset", true),
-    ("lengthEqual", false),
-    ("notLengthEqual", true),
-    ("isType", false),
-    ("isNotType", true),
-    ("failedTemplate", false),
-    ("notFailedTemplate", true),
-    ("matchSnapshot", false),
-    ("matchSnapshotRaw", false),
-    ("containsDocument", false),
-    ("greaterOrEqual", false),
-    ("notGreaterOrEqual", true),
-    ("lessOrEqual", false),
-    ("notLessOrEqual", true),
-];
+/// Whether [`HELM_UNITTEST_VERSION`] is at least `minimum` (`v1.0`, `0.8.0`); a version that
+/// does not read as one is not met, as helm-unittest treats it.
+fn meets_minimum(minimum: &str) -> bool {
+    let parse = |v: &str| {
+        let v = v.trim().trim_start_matches('v');
+        let (core, pre) = v.split_once('-').map_or((v, None), |(c, p)| (c, Some(p)));
+        let padded = match core.matches('.').count() {
+            0 => format!("{core}.0.0"),
+            1 => format!("{core}.0"),
+            _ => core.to_string(),
+        };
+        let full = pre.map_or(padded.clone(), |p| format!("{padded}-{p}"));
+        semver::Version::parse(&full).ok()
+    };
+    match (parse(HELM_UNITTEST_VERSION), parse(minimum)) {
+        (Some(current), Some(min)) => current >= min,
+        _ => false,
+    }
+}
 
 /// Reads every suite in `file` (documents separated by `---`).
 /// Also returns warnings for unknown fields helm-unittest would ignore:
@@ -284,7 +197,9 @@ fn parse_text_with(text: &str, file: &Path, strict: bool) -> Result<(Vec<Suite>,
             continue;
         }
         let origin = file.display().to_string();
-        let yaml: Yaml = crate::yaml::try_from_str(&doc).map_err(|e| {
+        // Read as helm-unittest reads suites (go-yaml v3): `0755` is a number, as in the
+        // rendered documents the suite checks.
+        let yaml: Yaml = crate::yaml::try_from_str_as(&doc, Dialect::GoYamlV3).map_err(|e| {
             // Lines in the error are relative to the document; shift them to the file.
             let shifted = match (e.line(), e.column()) {
                 (Some(line), Some(column)) => format!(
@@ -296,6 +211,12 @@ fn parse_text_with(text: &str, file: &Path, strict: bool) -> Result<(Vec<Suite>,
             };
             anyhow!(shifted)
         })?;
+        // helm-unittest reads suites with yaml.v3, which resolves merge keys.
+        let yaml = if crate::yaml::merge::has_merge_keys(&doc) {
+            crate::yaml::merge::resolve(yaml, crate::yaml::merge::Precedence::OwnKeysWin, &origin)?
+        } else {
+            yaml
+        };
         let ctx = Ctx {
             file,
             origin: &origin,
@@ -313,7 +234,8 @@ fn parse_text_with(text: &str, file: &Path, strict: bool) -> Result<(Vec<Suite>,
     Ok((suites, warnings))
 }
 
-struct Ctx<'a> {
+/// Where a suite document came from, for messages, and the warnings reading it gave.
+pub(super) struct Ctx<'a> {
     file: &'a Path,
     origin: &'a str,
     lines: KeyLines,
@@ -324,25 +246,25 @@ struct Ctx<'a> {
 }
 
 /// A mapping whose keys are taken one by one; what is left over is unknown.
-struct Fields<'a> {
+pub(super) struct Fields<'a> {
     path: String,
     entries: Vec<(String, &'a Yaml)>,
 }
 
 impl Ctx<'_> {
-    fn line(&self, path: &str) -> usize {
+    pub(super) fn line(&self, path: &str) -> usize {
         self.lines.line_of(path).unwrap_or(1) + self.offset
     }
 
-    fn at(&self, path: &str) -> String {
+    pub(super) fn at(&self, path: &str) -> String {
         format!("{}:{}", self.origin, self.line(path))
     }
 
-    fn err(&self, path: &str, msg: impl std::fmt::Display) -> anyhow::Error {
+    pub(super) fn err(&self, path: &str, msg: impl std::fmt::Display) -> anyhow::Error {
         anyhow!("{}: {msg}", self.at(path))
     }
 
-    fn fields<'y>(&self, path: &str, v: &'y Yaml, what: &str) -> Result<Fields<'y>> {
+    pub(super) fn fields<'y>(&self, path: &str, v: &'y Yaml, what: &str) -> Result<Fields<'y>> {
         let Yaml::Mapping(m) = v else {
             return Err(self.err(path, format!("{what} must be a mapping")));
         };
@@ -363,7 +285,7 @@ impl Ctx<'_> {
         })
     }
 
-    fn finish(&self, f: Fields, what: &str, known: &[&str]) -> Result<()> {
+    pub(super) fn finish(&self, f: Fields, what: &str, known: &[&str]) -> Result<()> {
         if let Some((key, _)) = f.entries.first() {
             let p = join(&f.path, key);
             let hint = crate::suggest::did_you_mean(key, known.iter().copied())
@@ -377,7 +299,13 @@ impl Ctx<'_> {
     /// Like [`Ctx::finish`] for the places helm-unittest reads leniently: every leftover
     /// field is a warning (an error under `strict`); with `allow_x`, `x-...` keys (YAML
     /// anchor holders) pass silently.
-    fn finish_lenient(&self, f: Fields, what: &str, known: &[&str], allow_x: bool) -> Result<()> {
+    pub(super) fn finish_lenient(
+        &self,
+        f: Fields,
+        what: &str,
+        known: &[&str],
+        allow_x: bool,
+    ) -> Result<()> {
         for (key, _) in &f.entries {
             if allow_x && key.starts_with("x-") {
                 continue;
@@ -397,7 +325,7 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn string(&self, path: &str, v: &Yaml) -> Result<String> {
+    pub(super) fn string(&self, path: &str, v: &Yaml) -> Result<String> {
         match v {
             Yaml::String(s) => Ok(s.clone()),
             Yaml::Number(n) => Ok(n.to_string()),
@@ -406,14 +334,14 @@ impl Ctx<'_> {
         }
     }
 
-    fn opt_string(&self, path: &str, v: Option<&Yaml>) -> Result<Option<String>> {
+    pub(super) fn opt_string(&self, path: &str, v: Option<&Yaml>) -> Result<Option<String>> {
         match v {
             None | Some(Yaml::Null) => Ok(None),
             Some(v) => self.string(path, v).map(Some),
         }
     }
 
-    fn bool(&self, path: &str, v: Option<&Yaml>) -> Result<bool> {
+    pub(super) fn bool(&self, path: &str, v: Option<&Yaml>) -> Result<bool> {
         match v {
             None | Some(Yaml::Null) => Ok(false),
             Some(Yaml::Bool(b)) => Ok(*b),
@@ -421,7 +349,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn uint(&self, path: &str, v: Option<&Yaml>) -> Result<Option<u64>> {
+    pub(super) fn uint(&self, path: &str, v: Option<&Yaml>) -> Result<Option<u64>> {
         match v {
             None | Some(Yaml::Null) => Ok(None),
             Some(Yaml::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64()),
@@ -430,7 +358,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn int(&self, path: &str, v: Option<&Yaml>) -> Result<Option<i64>> {
+    pub(super) fn int(&self, path: &str, v: Option<&Yaml>) -> Result<Option<i64>> {
         match v {
             None | Some(Yaml::Null) => Ok(None),
             Some(Yaml::Number(n)) if n.as_i64().is_some() => Ok(n.as_i64()),
@@ -438,7 +366,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn strings(&self, path: &str, v: Option<&Yaml>) -> Result<Vec<String>> {
+    pub(super) fn strings(&self, path: &str, v: Option<&Yaml>) -> Result<Vec<String>> {
         match v {
             None | Some(Yaml::Null) => Ok(Vec::new()),
             Some(Yaml::Sequence(items)) => items
@@ -463,15 +391,16 @@ impl Ctx<'_> {
             .collect())
     }
 
-    fn set(&self, path: &str, v: Option<&Yaml>) -> Result<Vec<(String, Json)>> {
+    fn set(&self, path: &str, v: Option<&Yaml>) -> Result<Vec<(SetPath, Json)>> {
         match v {
             None | Some(Yaml::Null) => Ok(Vec::new()),
             Some(Yaml::Mapping(m)) => {
                 let mut out = Vec::new();
                 for (k, val) in m {
                     let key = self.string(path, k)?;
-                    super::path::set_path(&key).map_err(|e| self.err(&join(path, &key), e))?;
-                    out.push((key, crate::yaml::yaml_to_json(val.clone())));
+                    let parsed =
+                        SetPath::parse(&key).map_err(|e| self.err(&join(path, &key), e))?;
+                    out.push((parsed, crate::yaml::yaml_to_json(val.clone())));
                 }
                 Ok(out)
             }
@@ -488,8 +417,14 @@ impl Ctx<'_> {
         let reason = self.opt_string(&join(path, "reason"), f.take("reason"))?;
         let minimum = self.opt_string(&join(path, "minimumVersion"), f.take("minimumVersion"))?;
         self.finish(f, "`skip`", &["reason", "minimumVersion"])?;
+        // As in helm-unittest, a reason always skips; a minimum version skips only when the
+        // helm-unittest stoke follows is older.
         Ok(reason.or_else(|| {
-            minimum.map(|m| format!("requires helm-unittest {m}; stoke skips version-gated suites"))
+            minimum.filter(|m| !meets_minimum(m)).map(|m| {
+                format!(
+                    "requires helm-unittest {m}; stoke reads suites as helm-unittest {HELM_UNITTEST_VERSION} does"
+                )
+            })
         }))
     }
 
@@ -597,9 +532,9 @@ impl Ctx<'_> {
         let sel_path = self
             .opt_string(&join(path, "path"), f.take("path"))?
             .ok_or_else(|| self.err(path, "`documentSelector` needs a `path`"))?;
-        super::path::Path::parse(&sel_path).map_err(|e| self.err(&join(path, "path"), e))?;
         let sel = Selector {
-            path: sel_path,
+            path: super::path::Path::parse(&sel_path)
+                .map_err(|e| self.err(&join(path, "path"), e))?,
             value: f
                 .take("value")
                 .map(|v| crate::yaml::yaml_to_json(v.clone())),
@@ -639,28 +574,16 @@ impl Ctx<'_> {
             chart: self.chart("chart", f.take("chart"))?,
             skip: self.skip("skip", f.take("skip"))?,
             objects: self.provider("kubernetesProvider", f.take("kubernetesProvider"))?,
+            include_crds: false,
             tests: Vec::new(),
         };
-        if let Some(v) = f.take("includeCrds") {
-            // CRDs are not rendered by stoke's unit tests; asking for them must not pass silently.
-            if self.bool("includeCrds", Some(v))? {
-                return Err(self.err(
-                    "includeCrds",
-                    "`includeCrds: true` is not supported by stoke; remove it and test CRDs another way",
-                ));
-            }
-        }
+        suite.include_crds = self.bool("includeCrds", f.take("includeCrds"))?;
         if let Some(t) = f.take("template") {
             // Older suites name one template; helm-unittest still accepts it.
             suite.templates.push(self.string("template", t)?);
         }
         let tests = f.take("tests");
-        for unsupported in [
-            "kubernetesProvider",
-            "postRenderer",
-            "includeCrds",
-            "snapshotId",
-        ] {
+        for unsupported in ["postRenderer", "snapshotId"] {
             if f.take(unsupported).is_some() {
                 return Err(self.err(
                     unsupported,
@@ -778,10 +701,9 @@ impl Ctx<'_> {
         let template = self.opt_string(&p("template"), f.take("template"))?;
         let document_index = self.int(&p("documentIndex"), f.take("documentIndex"))?;
         let selector = self.selector(&p("documentSelector"), f.take("documentSelector"))?;
-        let known: Vec<&str> = ASSERTION_TYPES.iter().map(|(n, _)| *n).collect();
-        let mut found: Option<(String, &Yaml)> = None;
+        let mut found: Option<(&'static kinds::AssertionType, &Yaml)> = None;
         for (key, val) in std::mem::take(&mut f.entries) {
-            if !known.contains(&key.as_str()) {
+            let Some(ty) = kinds::lookup(&key) else {
                 const OPTIONS: [&str; 4] = ["not", "template", "documentIndex", "documentSelector"];
                 if let Some(option) = crate::suggest::did_you_mean(&key, OPTIONS) {
                     return Err(self.err(
@@ -789,267 +711,49 @@ impl Ctx<'_> {
                         format!("unknown field `{key}` in an assertion; did you mean `{option}`?"),
                     ));
                 }
-                let hint = crate::suggest::did_you_mean(&key, known.iter().copied())
+                let hint = crate::suggest::did_you_mean(&key, kinds::names())
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_else(|| {
                         "; an assertion is one type key (equal, contains, matchSnapshot, ...) plus optional not, template, documentIndex, documentSelector".into()
                     });
                 return Err(self.err(&p(&key), format!("unknown assertion type `{key}`{hint}")));
-            }
+            };
             if let Some((first, _)) = &found {
                 return Err(self.err(
                     &p(&key),
-                    format!("an assertion has one type, but this one has `{first}` and `{key}`"),
+                    format!(
+                        "an assertion has one type, but this one has `{}` and `{key}`",
+                        first.name
+                    ),
                 ));
             }
-            found = Some((key, val));
+            found = Some((ty, val));
         }
-        let Some((type_name, params)) = found else {
+        let Some((ty, params)) = found else {
             return Err(self.err(path, "the assertion has no type (equal, contains, ...)"));
         };
-        let antonym = ASSERTION_TYPES.iter().any(|(n, a)| *n == type_name && *a);
-        let kind = self.kind(&p(&type_name), &type_name, params)?;
+        let kind = kinds::parse(self, &p(ty.name), ty, params)?;
         Ok(Assertion {
-            type_name,
+            type_name: ty.name.to_string(),
             kind,
             not,
-            antonym,
+            antonym: ty.antonym,
             template,
             document_index,
             selector,
             line: self.line(path),
         })
     }
-
-    fn kind(&self, path: &str, type_name: &str, params: &Yaml) -> Result<Kind> {
-        let empty = Yaml::Mapping(Default::default());
-        let params = if params.is_null() { &empty } else { params };
-        let mut f = self.fields(path, params, &format!("`{type_name}`"))?;
-        let p = |k: &str| join(path, k);
-        let what = format!("`{type_name}`");
-        let req_str = |f: &mut Fields, key: &str| -> Result<String> {
-            self.opt_string(&p(key), f.take(key))?
-                .ok_or_else(|| self.err(path, format!("{what} needs `{key}`")))
-        };
-        let opt_path = |f: &mut Fields| -> Result<String> {
-            let s = self
-                .opt_string(&p("path"), f.take("path"))?
-                .unwrap_or_default();
-            super::path::Path::parse(&s).map_err(|e| self.err(&p("path"), e))?;
-            Ok(s)
-        };
-        let req_path = |f: &mut Fields| -> Result<String> {
-            let s = req_str(f, "path")?;
-            super::path::Path::parse(&s).map_err(|e| self.err(&p("path"), e))?;
-            Ok(s)
-        };
-        let json = |v: Option<&Yaml>| v.map(|v| crate::yaml::yaml_to_json(v.clone()));
-        let base = type_name
-            .trim_start_matches("not")
-            .trim_start_matches("isNot")
-            .to_ascii_lowercase();
-        let (kind, known): (Kind, &[&str]) = match type_name {
-            "equal" | "notEqual" => (
-                Kind::Equal {
-                    path: req_path(&mut f)?,
-                    value: json(f.take("value")).unwrap_or(Json::Null),
-                    decode_base64: self.bool(&p("decodeBase64"), f.take("decodeBase64"))?,
-                },
-                &["path", "value", "decodeBase64"],
-            ),
-            "equalRaw" | "notEqualRaw" => (
-                Kind::EqualRaw {
-                    value: req_str(&mut f, "value")?,
-                },
-                &["value"],
-            ),
-            "matchRegex" | "notMatchRegex" => (
-                Kind::MatchRegex {
-                    path: req_path(&mut f)?,
-                    pattern: self.regex(&p("pattern"), req_str(&mut f, "pattern")?)?,
-                    decode_base64: self.bool(&p("decodeBase64"), f.take("decodeBase64"))?,
-                },
-                &["path", "pattern", "decodeBase64"],
-            ),
-            "matchRegexRaw" | "notMatchRegexRaw" => (
-                Kind::MatchRegexRaw {
-                    pattern: self.regex(&p("pattern"), req_str(&mut f, "pattern")?)?,
-                },
-                &["pattern"],
-            ),
-            "contains" | "notContains" => (
-                Kind::Contains {
-                    path: req_path(&mut f)?,
-                    content: json(f.take("content")).unwrap_or(Json::Null),
-                    count: self.int(&p("count"), f.take("count"))?,
-                    any: self.bool(&p("any"), f.take("any"))?,
-                },
-                &["path", "content", "count", "any"],
-            ),
-            "isNullOrEmpty" | "isNotNullOrEmpty" | "isEmpty" | "isNotEmpty" => (
-                Kind::IsNullOrEmpty {
-                    path: req_path(&mut f)?,
-                },
-                &["path"],
-            ),
-            "isNull" | "isNotNull" => (
-                Kind::IsNull {
-                    path: req_path(&mut f)?,
-                },
-                &["path"],
-            ),
-            "exists" | "notExists" => (
-                Kind::Exists {
-                    path: req_path(&mut f)?,
-                },
-                &["path"],
-            ),
-            "isKind" => (
-                Kind::IsKind {
-                    of: req_str(&mut f, "of")?,
-                },
-                &["of"],
-            ),
-            "isAPIVersion" => (
-                Kind::IsApiVersion {
-                    of: req_str(&mut f, "of")?,
-                },
-                &["of"],
-            ),
-            "hasDocuments" => (
-                Kind::HasDocuments {
-                    count: self
-                        .uint(&p("count"), f.take("count"))?
-                        .ok_or_else(|| self.err(path, "`hasDocuments` needs `count`"))?
-                        as usize,
-                    filter_aware: self.bool(&p("filterAware"), f.take("filterAware"))?,
-                },
-                &["count", "filterAware"],
-            ),
-            "isSubset" | "isNotSubset" => (
-                Kind::IsSubset {
-                    path: req_path(&mut f)?,
-                    content: json(f.take("content")).unwrap_or(Json::Null),
-                },
-                &["path", "content"],
-            ),
-            "lengthEqual" | "notLengthEqual" => {
-                let single = self.opt_string(&p("path"), f.take("path"))?;
-                let many = self.strings(&p("paths"), f.take("paths"))?;
-                let count = self.uint(&p("count"), f.take("count"))?.map(|c| c as usize);
-                let paths = match (single, many.is_empty()) {
-                    (Some(_), false) => {
-                        return Err(
-                            self.err(path, "`lengthEqual` takes `path` or `paths`, not both")
-                        );
-                    }
-                    (Some(s), true) => {
-                        if count.is_none() {
-                            return Err(self.err(path, "`lengthEqual` with `path` needs `count`"));
-                        }
-                        vec![s]
-                    }
-                    (None, false) => many,
-                    (None, true) => {
-                        return Err(self.err(path, "`lengthEqual` needs `path` or `paths`"));
-                    }
-                };
-                for (i, s) in paths.iter().enumerate() {
-                    super::path::Path::parse(s)
-                        .map_err(|e| self.err(&format!("{path}.paths[{i}]"), e))?;
-                }
-                (
-                    Kind::LengthEqual { paths, count },
-                    &["path", "paths", "count"],
-                )
-            }
-            "isType" | "isNotType" => (
-                Kind::IsType {
-                    path: req_path(&mut f)?,
-                    type_name: req_str(&mut f, "type")?,
-                },
-                &["path", "type"],
-            ),
-            "failedTemplate" | "notFailedTemplate" => {
-                let message = self.opt_string(&p("errorMessage"), f.take("errorMessage"))?;
-                let pattern = self.opt_string(&p("errorPattern"), f.take("errorPattern"))?;
-                if message.is_some() && pattern.is_some() {
-                    return Err(self.err(path, "give `errorMessage` or `errorPattern`, not both"));
-                }
-                (
-                    Kind::FailedTemplate { message, pattern },
-                    &["errorMessage", "errorPattern"],
-                )
-            }
-            "matchSnapshot" => {
-                let sub = |f: &mut Fields, key: &str| -> Result<Option<String>> {
-                    let Some(v) = f.take(key) else {
-                        return Ok(None);
-                    };
-                    let mut g = self.fields(&p(key), v, &format!("`{key}`"))?;
-                    let pat = self.opt_string(&join(&p(key), "pattern"), g.take("pattern"))?;
-                    self.finish(g, &format!("`{key}`"), &["pattern"])?;
-                    pat.map(|s| self.regex(&join(&p(key), "pattern"), s))
-                        .transpose()
-                };
-                (
-                    Kind::MatchSnapshot {
-                        path: opt_path(&mut f)?,
-                        match_regex: sub(&mut f, "matchRegex")?,
-                        not_match_regex: sub(&mut f, "notMatchRegex")?,
-                    },
-                    &["path", "matchRegex", "notMatchRegex"],
-                )
-            }
-            "matchSnapshotRaw" => (Kind::MatchSnapshotRaw, &[]),
-            "greaterOrEqual" | "notGreaterOrEqual" | "lessOrEqual" | "notLessOrEqual" => {
-                let value = json(f.take("value"))
-                    .filter(|v| v.is_number() || v.is_string())
-                    .ok_or_else(|| {
-                        self.err(path, format!("{what} needs `value`, a number or a string"))
-                    })?;
-                (
-                    Kind::Compare {
-                        path: req_path(&mut f)?,
-                        value,
-                        greater: type_name.contains("reater"),
-                    },
-                    &["path", "value"],
-                )
-            }
-            "containsDocument" => (
-                Kind::ContainsDocument {
-                    kind: req_str(&mut f, "kind")?,
-                    api_version: req_str(&mut f, "apiVersion")?,
-                    name: self.opt_string(&p("name"), f.take("name"))?,
-                    namespace: self.opt_string(&p("namespace"), f.take("namespace"))?,
-                    any: self.bool(&p("any"), f.take("any"))?,
-                },
-                &["kind", "apiVersion", "name", "namespace", "any"],
-            ),
-            other => bail!(
-                "{}: assertion type `{other}` ({base}) is not handled",
-                self.at(path)
-            ),
-        };
-        self.finish_lenient(f, &what, known, false)?;
-        Ok(kind)
-    }
-
-    fn regex(&self, path: &str, pattern: String) -> Result<String> {
-        regex::Regex::new(&pattern).map_err(|e| self.err(path, format!("invalid pattern: {e}")))?;
-        Ok(pattern)
-    }
 }
 
 impl<'a> Fields<'a> {
-    fn take(&mut self, key: &str) -> Option<&'a Yaml> {
+    pub(super) fn take(&mut self, key: &str) -> Option<&'a Yaml> {
         let i = self.entries.iter().position(|(k, _)| k == key)?;
         Some(self.entries.remove(i).1)
     }
 }
 
-fn join(path: &str, key: &str) -> String {
+pub(super) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
     } else {
@@ -1072,7 +776,7 @@ mod tests {
         )
         .unwrap()[0];
         assert_eq!(s.name, "s");
-        assert_eq!(s.set[0].0, "image.tag");
+        assert_eq!(s.set[0].0.text, "image.tag");
         let a = &s.tests[0].asserts[0];
         assert!(a.antonym && a.not && !a.negative());
         assert_eq!(s.tests[0].line, 6);
@@ -1128,6 +832,12 @@ mod tests {
             "{warnings:?}"
         );
         assert!(parse_text_with(text, Path::new("tests/x_test.yaml"), true).is_err());
+    }
+
+    #[test]
+    fn a_minimum_version_skips_only_when_stoke_follows_an_older_helm_unittest() {
+        assert!(meets_minimum("0.8.0") && meets_minimum("v1.1") && meets_minimum("1"));
+        assert!(!meets_minimum("1.2.0") && !meets_minimum("2") && !meets_minimum("soon"));
     }
 
     #[test]

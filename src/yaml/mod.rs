@@ -5,6 +5,7 @@
 
 pub mod emit;
 pub mod finite;
+pub mod merge;
 pub mod pos;
 pub mod value;
 
@@ -34,7 +35,8 @@ pub(crate) fn depth_message() -> String {
 }
 
 /// How stoke reads YAML: YAML 1.2 scalars, a duplicate key is an error, `<<` is an
-/// ordinary key (as serde_yaml treated it), the nesting limit above and no other budget
+/// ordinary key here (readers that want merge keys call [`parse_merging`]), the nesting
+/// limit above and no other budget
 /// (inputs are size-capped where they come from).
 fn options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
@@ -54,6 +56,26 @@ fn options() -> serde_saphyr::Options {
     o.leading_zero_numbers_as_strings = true;
     o.underscored_numbers_as_strings = true;
     o.legacy_octal_numbers = false;
+    o
+}
+
+/// Scalar rules of another tool's YAML reader, for files that tool defines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// stoke's own rules (see [`options`]): `0755` and `1_000` stay strings.
+    Stoke,
+    /// go-yaml v3's, which helm-unittest reads suites and rendered documents with: `0755`
+    /// is octal (493) and underscores in numbers are dropped (`1_000` is 1000).
+    GoYamlV3,
+}
+
+fn options_for(dialect: Dialect) -> serde_saphyr::Options {
+    let mut o = options();
+    if dialect == Dialect::GoYamlV3 {
+        o.leading_zero_numbers_as_strings = false;
+        o.underscored_numbers_as_strings = false;
+        o.legacy_octal_numbers = true;
+    }
     o
 }
 
@@ -173,7 +195,17 @@ fn nesting_depth(text: &str) -> std::result::Result<usize, Error> {
 /// Time is linear in the size of the text; nesting deeper than [`max_depth`] is refused
 /// before any tree is built.
 pub fn try_from_str<T: DeserializeOwned + Send>(text: &str) -> std::result::Result<T, Error> {
-    let read = || serde_saphyr::from_str_with_options(text, options()).map_err(Error::from_backend);
+    try_from_str_as(text, Dialect::Stoke)
+}
+
+/// [`try_from_str`] with another tool's scalar rules.
+pub fn try_from_str_as<T: DeserializeOwned + Send>(
+    text: &str,
+    dialect: Dialect,
+) -> std::result::Result<T, Error> {
+    let read = || {
+        serde_saphyr::from_str_with_options(text, options_for(dialect)).map_err(Error::from_backend)
+    };
     let depth = nesting_depth(text)?;
     if depth <= INLINE_DEPTH {
         return read();
@@ -208,6 +240,29 @@ pub fn parse_json(text: &str, origin: &str) -> Result<Value> {
     parse(text, origin).map(yaml_to_json)
 }
 
+/// Parses one YAML document and resolves its merge keys with `how`'s precedence (see
+/// [`merge`]); a document without a plain `<<` key reads as [`parse`] reads it.
+pub fn parse_merging(text: &str, origin: &str, how: merge::Precedence) -> Result<Yaml> {
+    let doc = parse(text, origin)?;
+    if !merge::has_merge_keys(text) {
+        return Ok(doc);
+    }
+    // Resolving walks the tree recursively: deep documents get a stack sized for them.
+    let depth = nesting_depth(text).map_err(|e| anyhow::anyhow!("{}", e.describe(origin)))?;
+    if depth <= INLINE_DEPTH {
+        return merge::resolve(doc, how, origin);
+    }
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("yaml-merge".into())
+            .stack_size((1 << 20) + depth * STACK_PER_LEVEL)
+            .spawn_scoped(s, || merge::resolve(doc, how, origin))
+            .map_err(|e| anyhow::anyhow!("cannot start a thread to read deeply nested YAML: {e}"))?
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}
+
 /// Parses every document of a `---`-separated stream, in order.
 pub fn parse_stream(text: &str, origin: &str) -> Result<Vec<Yaml>> {
     serde_saphyr::from_multiple_with_options(text, options())
@@ -239,8 +294,11 @@ pub(crate) fn resolve_plain(text: &str) -> Yaml {
 
 /// Parses YAML values text into a map; `origin` names the file in errors. An empty
 /// document is an empty map; any other non-map document is an error.
+///
+/// Merge keys (`<<: *defaults`) are resolved as Helm resolves them in values files (go-yaml
+/// v2 through sigs.k8s.io/yaml: entries apply in the order written; see [`merge`]).
 pub fn parse_values_yaml(text: &str, origin: &str) -> Result<Map<String, Value>> {
-    let doc = parse(text, origin)?;
+    let doc = parse_merging(text, origin, merge::Precedence::InOrder)?;
     finite::refuse_non_finite(&doc, origin)?;
     match yaml_to_json(doc) {
         Value::Object(map) => Ok(map),
