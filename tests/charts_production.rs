@@ -922,15 +922,7 @@ fn the_scaleout_schema_embeds_the_gateway_schema_for_both_tiers() {
 
 #[test]
 fn production_renders_pass_strict_kubernetes_validation() {
-    let available = std::process::Command::new("kubernetes-validate")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
-        if std::env::var_os("CI").is_some() {
-            panic!("kubernetes-validate is required in CI (run .ci/install-test-deps)");
-        }
-        eprintln!("skipping: kubernetes-validate is not installed (run .ci/install-test-deps)");
+    if !common::require_tool("kubernetes-validate") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

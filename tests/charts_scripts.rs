@@ -1,7 +1,12 @@
 //! The container scripts of charts/ignition, run with bash against temporary folders: what the
 //! preconfigure init container, the gateway entrypoint shim and the readiness probe do.
-//! Scripts that need xmlstarlet or keytool are checked where those exist (always under CI).
+//! Scripts that need xmlstarlet or keytool go through `require_tool`: under CI a missing
+//! tool fails the test, elsewhere it is skipped with a notice.
 
+mod common;
+
+use common::require_tool;
+use common::tools::require_tools;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -28,20 +33,6 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found && std::env::var_os("CI").is_some() {
-        panic!("{tool} is required in CI (.ci/install-test-deps installs it)");
-    }
-    if !found {
-        eprintln!("skipping: {tool} is not installed");
-    }
-    found
 }
 
 #[test]
@@ -219,7 +210,7 @@ fn entrypoint_shim_installs_external_modules_then_hands_over() {
 
 #[test]
 fn prepare_redundancy_sets_the_role_primary_and_public_address() {
-    if !have("xmlstarlet") {
+    if !require_tool("xmlstarlet") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -317,7 +308,7 @@ fn prepare_redundancy_sets_the_role_primary_and_public_address() {
 
 #[test]
 fn prepare_gan_certificates_trusts_the_ca_and_renames_the_key() {
-    if !have("keytool") || !have("openssl") {
+    if !require_tools(&["keytool", "openssl"]) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -425,7 +416,7 @@ fn invoke_args_expands_an_unset_variable_to_nothing_as_the_official_script_does(
 
 #[test]
 fn prepare_redundancy_writes_the_tuning_into_redundancy_xml_on_every_start() {
-    if !have("xmlstarlet") {
+    if !require_tool("xmlstarlet") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -899,7 +890,7 @@ fn pkcs12(dir: &Path, passphrase: &str) -> PathBuf {
 
 #[test]
 fn certificate_scripts_open_keystores_with_a_passphrase_of_your_own() {
-    if !have("keytool") || !have("openssl") {
+    if !require_tools(&["keytool", "openssl"]) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

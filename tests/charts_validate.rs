@@ -6,38 +6,15 @@
 
 mod common;
 
+use common::tools::require_tools;
 use common::{COMBINATIONS, repo};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Whether `program --version` runs.
-fn available(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
+/// Both validators: kubernetes-validate and node with the cert-manager models.
 fn tools_or_skip() -> bool {
-    let kv = available("kubernetes-validate", &["--version"]);
-    let node = available("node", &["--version"])
-        && repo()
-            .join("tests/validate/node_modules/@kubernetes-models/cert-manager")
-            .is_dir();
-    if kv && node {
-        return true;
-    }
-    let missing = format!(
-        "kubernetes-validate: {}, node + tests/validate/node_modules: {} (run .ci/install-test-deps)",
-        if kv { "found" } else { "missing" },
-        if node { "found" } else { "missing" }
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("validation tools are required in CI: {missing}");
-    }
-    eprintln!("skipping schema validation: {missing}");
-    false
+    require_tools(&["kubernetes-validate", "cert-manager-schemas"])
 }
 
 /// Renders every combination into its own folder; returns the manifest files.

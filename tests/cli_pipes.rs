@@ -2,7 +2,7 @@
 //! panic.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 mod common;
 
@@ -13,11 +13,9 @@ fn run_and_close_early(
     store: &std::path::Path,
 ) -> (Option<i32>, Option<i32>, String) {
     use std::os::unix::process::ExitStatusExt;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stoke"))
+    let mut child = common::stoke_command(&common::repo())
         .args(args)
         .env("STOKE_STORE", store)
-        .env("NO_COLOR", "1")
-        .current_dir(common::repo())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -22,7 +22,7 @@ fn kstoke(cwd: &Path, kubeconfig: &Path, ns: &str, args: &[&str]) -> Run {
 }
 
 fn command(cwd: &Path, kubeconfig: &Path, ns: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stoke"));
+    let mut cmd = common::stoke_command(cwd);
     cmd.args(args)
         .arg("-n")
         .arg(ns)
@@ -745,9 +745,8 @@ fn an_unreachable_server_is_an_error_before_anything_is_recorded() {
 fn without_any_kubeconfig_lifecycle_commands_record_only_and_say_so() {
     let tmp = tempfile::tempdir().unwrap();
     let ch = configmap_chart(tmp.path());
-    let out: Run = Command::new(env!("CARGO_BIN_EXE_stoke"))
+    let out: Run = common::stoke_command(tmp.path())
         .args(["install", "gw", ch.to_str().unwrap()])
-        .current_dir(tmp.path())
         .env("HOME", tmp.path())
         .env_remove("KUBECONFIG")
         .env_remove("KUBERNETES_SERVICE_HOST")

@@ -95,9 +95,8 @@ fn a_chart_file_over_the_limit_is_a_clear_error_that_says_how_to_raise_it() {
         );
         assert!(!r.stderr.contains("bug"), "{}", r.stderr);
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stoke"))
+    let out = common::stoke_command(tmp.path())
         .args(["package", "gw", "-d", "pkg"])
-        .current_dir(tmp.path())
         .env("STOKE_MAX_CHART_FILE_BYTES", "8000000")
         .output()
         .unwrap();

@@ -155,7 +155,7 @@ fn a_crash_half_way_through_the_folder_is_repaired_by_the_next_operation_even_a_
     // Cut the upgrade after its journal and two of its files: the folder now mixes
     // revisions and holds a Service the deployed revision does not have.
     for nth in 2..=3 {
-        let r = std::process::Command::new(env!("CARGO_BIN_EXE_stoke"))
+        let r = common::stoke_command(tmp.path())
             .args([
                 "upgrade",
                 "gw",

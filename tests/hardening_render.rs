@@ -5,20 +5,17 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Run, chart, repo};
 
 fn render(dir: &Path, chart_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Run, Duration) {
     let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_stoke"))
+    let out = common::stoke_command(dir)
         .arg("template")
         .arg("r")
         .arg(chart_dir)
         .args(extra)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
         .envs(env.iter().copied())
         .output()
         .unwrap();

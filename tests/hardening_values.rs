@@ -36,9 +36,8 @@ fn bounded(
     stdin: Option<&[u8]>,
     env: &[(&str, &str)],
 ) -> common::Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stoke"))
+    let mut child = common::stoke_command(cwd)
         .args(args)
-        .current_dir(cwd)
         .envs(env.iter().copied())
         .stdin(if stdin.is_some() {
             Stdio::piped()

@@ -1,27 +1,18 @@
 //! Differential tests against real Helm (PyPI helm-python-sdk): generated `--set`-family
 //! expressions must mean what they mean to Helm, and values computed from files must
-//! equal Helm's coalescing. Needs `python3` with helm-python-sdk (see .ci/install-test-deps);
-//! set STOKE_SKIP_HELM_DIFF=1 to skip on a machine without it.
+//! equal Helm's coalescing. Needs `python3` with helm-python-sdk (see .ci/install-test-deps):
+//! without it (or with STOKE_SKIP_HELM_DIFF=1) the tests fail under CI and are skipped with a
+//! notice elsewhere.
 
+mod common;
+
+use common::require_tool;
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Map, Value};
 use stoke::values::SetKind;
 use stoke::values::strvals;
-
-fn helm_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import helm_python"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok && std::env::var_os("STOKE_SKIP_HELM_DIFF").is_none() {
-        panic!(
-            "python3 with helm-python-sdk is needed (bash .ci/install-test-deps), or set STOKE_SKIP_HELM_DIFF=1"
-        );
-    }
-    ok
-}
 
 /// Numbers compare by value in the coalescing test: Helm decodes numbers in values files
 /// as floats, stoke keeps integers.
@@ -82,7 +73,7 @@ fn apply_all(apply: Apply, kind: SetKind, args: &[&str]) -> anyhow::Result<Value
 /// what Helm silently ignores, with an error that says so.
 #[test]
 fn set_expressions_mean_what_they_mean_to_helm() {
-    if !helm_available() {
+    if !require_tool("helm") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -164,7 +155,7 @@ fn set_expressions_mean_what_they_mean_to_helm() {
 
 #[test]
 fn values_from_files_coalesce_as_helm_coalesces_them() {
-    if !helm_available() {
+    if !require_tool("helm") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -235,7 +226,7 @@ fn values_from_files_coalesce_as_helm_coalesces_them() {
 /// type conflicts) prints the values Helm computes, or fails where Helm fails.
 #[test]
 fn values_command_matches_helm_for_files_and_sets() {
-    if !helm_available() {
+    if !require_tool("helm") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -257,7 +248,7 @@ fn values_command_matches_helm_for_files_and_sets() {
     for line in text.lines() {
         let case: Value = serde_json::from_str(line).unwrap();
         total += 1;
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stoke"));
+        let mut cmd = common::stoke_command(tmp.path());
         cmd.arg("values").arg(case["dir"].as_str().unwrap());
         for f in case["files"].as_array().unwrap() {
             cmd.arg("-f").arg(f.as_str().unwrap());
@@ -265,11 +256,7 @@ fn values_command_matches_helm_for_files_and_sets() {
         for s in case["sets"].as_array().unwrap() {
             cmd.arg("--set").arg(s.as_str().unwrap());
         }
-        let run = cmd
-            .args(["-o", "json"])
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
+        let run = cmd.args(["-o", "json"]).output().unwrap();
         let what = format!(
             "{} -f {} --set {}",
             case["dir"], case["files"], case["sets"]

@@ -1,54 +1,16 @@
 //! Interoperability with real Helm (through the helm-python-sdk package, which embeds
 //! Helm's Go libraries): Helm loads and lints stoke's packages and reads stoke's index;
-//! stoke loads Helm's packages and reads Helm's index. Set STOKE_SKIP_HELM_DIFF=1 to skip
-//! (for machines without `pip install helm-python-sdk`).
+//! stoke loads Helm's packages and reads Helm's index. Without helm-python-sdk (or with
+//! STOKE_SKIP_HELM_DIFF=1) the tests fail under CI and are skipped with a notice elsewhere.
 
-mod package_support;
+mod common;
 
-use std::process::Command;
-
-use package_support::{Env, HttpServer, sha256};
-
-fn helm_available() -> bool {
-    if std::env::var("STOKE_SKIP_HELM_DIFF").as_deref() == Ok("1") {
-        eprintln!("skipped: STOKE_SKIP_HELM_DIFF=1");
-        return false;
-    }
-    let ok = Command::new("python3")
-        .args(["-c", "import helm_python"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "helm-python-sdk is needed (pip install helm-python-sdk), or set STOKE_SKIP_HELM_DIFF=1"
-    );
-    true
-}
+use common::package::{Env, HttpServer, sha256};
+use common::require_tool;
 
 /// Runs a Python snippet with helm_python imported as `h`; returns its JSON output.
 fn helm(env: &Env, script: &str) -> serde_json::Value {
-    let full = format!("import helm_python as h, json, sys\n{script}\n");
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(full)
-        .current_dir(env.dir.path())
-        .env("HOME", env.path("home"))
-        .env("HELM_CACHE_HOME", env.path("helm-cache"))
-        .env("HELM_CONFIG_HOME", env.path("helm-config"))
-        .env("HELM_DATA_HOME", env.path("helm-data"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "helm script failed:\n{script}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "helm script printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    common::helm::Helm::in_dir(env.dir.path()).run(script)
 }
 
 /// A chart whose templates are plain YAML, valid for both Tera and Go templates, so Helm's
@@ -74,7 +36,7 @@ fn portable_chart(env: &Env, name: &str, version: &str) -> std::path::PathBuf {
 
 #[test]
 fn helm_loads_and_lints_stoke_packages_and_agrees_on_the_digest() {
-    if !helm_available() {
+    if !require_tool("helm") {
         return;
     }
     let env = Env::new();
@@ -124,7 +86,7 @@ print(json.dumps({
 
 #[test]
 fn helm_reads_the_index_stoke_writes() {
-    if !helm_available() {
+    if !require_tool("helm") {
         return;
     }
     let env = Env::new();
@@ -160,7 +122,7 @@ fn helm_reads_the_index_stoke_writes() {
 
 #[test]
 fn stoke_loads_helm_packages_and_pulls_from_a_helm_index() {
-    if !helm_available() {
+    if !require_tool("helm") {
         return;
     }
     let env = Env::new();
@@ -190,7 +152,7 @@ fn stoke_loads_helm_packages_and_pulls_from_a_helm_index() {
 
 #[test]
 fn helm_resolves_dependencies_from_a_stoke_repository_and_gets_the_same_bytes() {
-    if !helm_available() {
+    if !require_tool("helm") {
         return;
     }
     let env = Env::new();

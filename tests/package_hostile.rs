@@ -1,9 +1,9 @@
 //! A corpus of hostile chart archives, crafted byte by byte. Each must be refused with an
 //! error that names the archive and the offending entry, and nothing may be written.
 
-mod package_support;
+mod common;
 
-use package_support::{Env, Raw, gzip, raw_tar};
+use common::package::{Env, Raw, gzip, raw_tar};
 
 const CHART_YAML: &[u8] = b"apiVersion: v2\nname: gw\nversion: 1.0.0\n";
 

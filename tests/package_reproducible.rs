@@ -1,11 +1,11 @@
 //! `stoke package` writes byte-for-byte reproducible archives in Helm's layout.
 
-mod package_support;
+mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use package_support::{Env, sha256, write_chart};
+use common::package::{Env, sha256, write_chart};
 
 fn touch(path: &std::path::Path, stamp: &str) {
     let ok = Command::new("touch")

@@ -2,11 +2,11 @@
 //! lands, in order, none lost; without it, every loser fails at once with the in-progress
 //! error and leaves nothing half-written.
 
-mod release_support;
+mod common;
 
 use std::sync::{Arc, Barrier};
 
-use release_support::{World, check_store};
+use common::release::{World, check_store};
 
 #[test]
 fn eight_processes_upgrading_25_times_each_with_wait_lock_leave_201_contiguous_revisions() {

@@ -1,9 +1,9 @@
 //! Bad input never damages the store: damaged and truncated records, a newer format, an
 //! unwritable store and unsafe release names each give a clear error.
 
-mod release_support;
+mod common;
 
-use release_support::World;
+use common::release::World;
 
 fn installed() -> World {
     let w = World::new();

@@ -2,11 +2,11 @@
 //! upgrade, and at each named step of the write protocol, never leave a partial record;
 //! the store always loads and the next operation succeeds.
 
-mod release_support;
+mod common;
 
 use std::time::{Duration, Instant};
 
-use release_support::{World, check_store};
+use common::release::{World, check_store};
 
 /// A small deterministic generator, so a failing run can be replayed from its seed.
 struct Lcg(u64);

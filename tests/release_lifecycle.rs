@@ -1,9 +1,9 @@
 //! The release lifecycle through the binary: install, upgrades, rollback, history,
 //! uninstall --keep-history, reinstall, and every report in all three output formats.
 
-mod release_support;
+mod common;
 
-use release_support::World;
+use common::release::World;
 
 fn password(w: &World, revision: &str) -> String {
     let m = w

@@ -1,8 +1,8 @@
 //! `stoke dependency` with local (`file://`) and vendored dependencies: no server needed.
 
-mod package_support;
+mod common;
 
-use package_support::{Env, sha256, write_chart, write_chart_with};
+use common::package::{Env, sha256, write_chart, write_chart_with};
 
 fn app_with(env: &Env, deps: &str) {
     write_chart_with(

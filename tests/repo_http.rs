@@ -1,9 +1,9 @@
 //! Repositories over HTTP: a real server on loopback (python3's http.server) serves a
 //! folder indexed by `stoke repo index`; stoke adds, updates, searches and pulls from it.
 
-mod package_support;
+mod common;
 
-use package_support::{Env, HttpServer, sha256, write_chart, write_chart_with};
+use common::package::{Env, HttpServer, sha256, write_chart, write_chart_with};
 
 /// Packages `versions` of chart `name` into `env/srv`.
 fn publish(env: &Env, name: &str, versions: &[&str]) {
@@ -320,7 +320,7 @@ fn a_hostile_index_cannot_reach_local_files_or_exhaust_memory() {
 #[test]
 fn a_download_cut_short_is_refused() {
     let env = Env::new();
-    let server = package_support::RawServer::start(
+    let server = common::package::RawServer::start(
         "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n".into(),
         b"apiVersion: v1\nentries: {}\n".to_vec(),
     );
@@ -338,9 +338,9 @@ fn a_compressed_index_that_inflates_past_the_limit_is_abandoned() {
     let env = Env::new();
     let mut raw = b"apiVersion: v1\nentries: {}\n".to_vec();
     raw.resize(70 * 1024 * 1024, b' ');
-    let bomb = package_support::gzip(&raw);
+    let bomb = common::package::gzip(&raw);
     assert!(bomb.len() < 1024 * 1024);
-    let server = package_support::RawServer::start(
+    let server = common::package::RawServer::start(
         format!(
             "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             bomb.len()

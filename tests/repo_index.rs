@@ -1,8 +1,8 @@
 //! `stoke repo index`: Helm's index.yaml for a folder of packages, with a stable order.
 
-mod package_support;
+mod common;
 
-use package_support::{Env, sha256, write_chart};
+use common::package::{Env, sha256, write_chart};
 
 fn publish(env: &Env, name: &str, version: &str, dest: &str) {
     let src = env.path(&format!("src/{name}-{version}"));

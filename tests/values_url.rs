@@ -80,7 +80,7 @@ fn a_values_url_over_the_cap_or_missing_is_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let chart = chart(dir.path());
     let big = serve("200 OK", format!("replicas: 1\n# {}\n", "x".repeat(4096)));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stoke"))
+    let out = common::stoke_command(dir.path())
         .args([
             "template",
             "gw",

@@ -2,11 +2,11 @@
 //! each place stoke reads YAML from a user or a server, must fail fast with a message that
 //! names the file and line; and a YAML error deep in a file is reported at its own line.
 
-mod package_support;
+mod common;
 
 use std::time::{Duration, Instant};
 
-use package_support::{Env, HttpServer, Raw, gzip, raw_tar, write_chart};
+use common::package::{Env, HttpServer, Raw, gzip, raw_tar, write_chart};
 
 /// `depth` levels of nested flow sequences under a key: 200 KB at 100,000 levels.
 fn deep_yaml(depth: usize) -> String {
@@ -80,8 +80,7 @@ fn the_limit_can_be_raised() {
     std::fs::write(env.path("deep.yaml"), deep_yaml(200)).unwrap();
     let err = env.fails(&["values", "c", "-f", "deep.yaml"]);
     assert!(err.contains("STOKE_YAML_MAX_DEPTH"), "{err}");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stoke"))
-        .current_dir(env.path(""))
+    let out = common::stoke_command(&env.path(""))
         .env("STOKE_YAML_MAX_DEPTH", "250")
         .args(["values", "c", "-f", "deep.yaml"])
         .output()

@@ -1,12 +1,28 @@
-//! Helpers shared by the integration tests: fixture charts in temporary folders and a
-//! runner for the built `stoke` binary.
+//! The one harness every integration test uses: a runner for the built `stoke` binary in
+//! an environment scrubbed of the developer's own settings, assertions that print what was
+//! seen, [`require_tool`] for tests that need an outside program, the differential helper
+//! for real Helm ([`helm`]), golden files for human output ([`golden`]), and the fixtures
+//! of each test family (lifecycle [`release`], packaging [`package`], distribution
+//! [`dist`], stores [`store`], a real API server [`kube`], PostgreSQL [`postgres`]).
+//!
+//! A test file says `mod common;` and uses what it needs; see tests/README.md.
 #![allow(dead_code)]
 
+pub mod dist;
+pub mod golden;
+pub mod helm;
 pub mod kube;
+pub mod package;
 pub mod postgres;
+pub mod release;
+pub mod store;
+pub mod tools;
+
+pub use tools::require_tool;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 
 /// Writes `files` (relative path, contents) under `dir`.
 pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
@@ -35,12 +51,60 @@ pub struct Run {
 
 impl Run {
     /// Panics with both streams unless the exit code is `code`.
+    #[track_caller]
     pub fn expect(self, code: i32) -> Self {
         assert_eq!(
             self.code, code,
             "exit code\n--- stdout\n{}\n--- stderr\n{}",
             self.stdout, self.stderr
         );
+        self
+    }
+
+    /// Panics with both streams unless the run succeeded.
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Panics with both streams unless the run failed with exit status 1.
+    #[track_caller]
+    pub fn fails(self) -> Self {
+        assert_eq!(
+            self.code, 1,
+            "expected failure\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Stdout parsed as JSON; panics with the text when it is not JSON.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// Panics with both streams unless stdout contains every one of `needles`.
+    #[track_caller]
+    pub fn stdout_has(self, needles: &[&str]) -> Self {
+        for n in needles {
+            assert_contains(&self.stdout, n);
+        }
+        self
+    }
+
+    /// Panics with both streams unless stderr contains every one of `needles`.
+    #[track_caller]
+    pub fn stderr_has(self, needles: &[&str]) -> Self {
+        for n in needles {
+            assert_contains(&self.stderr, n);
+        }
         self
     }
 }
@@ -55,17 +119,99 @@ impl From<Output> for Run {
     }
 }
 
-/// Runs `stoke` with `args` in `cwd`, with a private store and no colour.
+/// Panics, showing the whole text, unless `text` contains `needle`.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str) {
+    assert!(
+        text.contains(needle),
+        "expected to find {needle:?} in:\n{text}"
+    );
+}
+
+/// Panics, showing the whole text, when `text` contains `needle`.
+#[track_caller]
+pub fn assert_lacks(text: &str, needle: &str) {
+    assert!(
+        !text.contains(needle),
+        "did not expect {needle:?} in:\n{text}"
+    );
+}
+
+/// Variables of the developer's shell that would point the binary at their own cluster,
+/// database, registry credentials or configuration; [`isolate`] removes them, together
+/// with every `STOKE_*` variable. A test that needs one sets it on the command.
+pub const LEAKY_ENV: &[&str] = &[
+    "KUBECONFIG",
+    "KUBERNETES_SERVICE_HOST",
+    "KUBERNETES_SERVICE_PORT",
+    "HELM_CONFIG_HOME",
+    "HELM_CACHE_HOME",
+    "HELM_DATA_HOME",
+    "HELM_REGISTRY_CONFIG",
+    "HELM_REPOSITORY_CONFIG",
+    "HELM_REPOSITORY_CACHE",
+    "DOCKER_CONFIG",
+    "REGISTRY_AUTH_FILE",
+    "PGHOST",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+    "PGSERVICE",
+    "PGPASSFILE",
+    "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_DATA_HOME",
+    "CLICOLOR_FORCE",
+];
+
+/// A HOME of this test process's own (empty, deleted with /tmp), so no `~/.kube/config`,
+/// `~/.config` or `~/.local/share/stoke` of the developer is ever read.
+pub fn scratch_home() -> &'static Path {
+    static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
+    HOME.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix("stoke-test-home-")
+            .tempdir()
+            .expect("a temporary HOME")
+    })
+    .path()
+}
+
+/// Scrubs `cmd`'s environment: every `STOKE_*` variable and [`LEAKY_ENV`] removed, HOME
+/// set to [`scratch_home`], colour off. Variables set on `cmd` afterwards win.
+pub fn isolate(cmd: &mut Command) -> &mut Command {
+    for (key, _) in std::env::vars_os() {
+        if let Some(k) = key.to_str()
+            && (k.starts_with("STOKE_") || LEAKY_ENV.contains(&k))
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HOME", scratch_home()).env("NO_COLOR", "1")
+}
+
+/// The built binary, run in `cwd` with an [`isolate`]d environment and no stdin; the
+/// caller adds arguments and whatever environment the test is about.
+pub fn stoke_command(cwd: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stoke"));
+    isolate(&mut cmd);
+    cmd.current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Runs `stoke` with `args` in `cwd`: a store, configuration, cache and data folder under
+/// `cwd`, the scratch HOME, no colour, nothing of the developer's environment.
 pub fn stoke_in(cwd: &Path, args: &[&str]) -> Run {
-    Command::new(env!("CARGO_BIN_EXE_stoke"))
+    stoke_command(cwd)
         .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
         .env("STOKE_STORE", cwd.join(".stoke-store"))
         .env("XDG_CONFIG_HOME", cwd.join(".config"))
         .env("XDG_CACHE_HOME", cwd.join(".cache"))
         .env("XDG_DATA_HOME", cwd.join(".data"))
-        .stdin(Stdio::null())
         .output()
         .expect("the stoke binary runs")
         .into()
