@@ -1,9 +1,9 @@
 //! `stoke fleet template|diff|apply|status`: parsing and printing only; the work is in
-//! [`crate::fleet`]. Results print release by release as they finish (in file order); a
-//! progress bar shows on stderr when it is a terminal; a summary ends every run and the
-//! exit status is 1 when any release failed.
+//! [`crate::fleet`]. Results print release by release as they finish (in file order); the
+//! library's progress (one item per release) is shown by [`super::progress`]; a summary
+//! ends every run and the exit status is 1 when any release failed.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anstyle::AnsiColor;
@@ -13,8 +13,10 @@ use serde::Serialize;
 
 use super::Cli;
 use super::chart_cmds::ClusterFlags;
+use super::kube_args::{self, DryRun};
 use super::output::{self, OutputFormat, print_error, print_warning, styled};
-use super::release::parse_duration;
+use super::progress::suspend;
+use super::release::WriteFlags;
 use crate::fleet::apply::{Action, ApplyOptions};
 use crate::fleet::diff::State;
 use crate::fleet::{self, ChartSet, Fleet, FleetEnv, FleetOptions, Selector};
@@ -41,10 +43,14 @@ pub enum FleetCommand {
     #[command(after_help = "Example:\n  stoke fleet diff -f fleet.yaml -l region=eu")]
     Diff(DiffArgs),
     /// Install new releases and upgrade changed ones; --prune uninstalls those that left.
-    #[command(after_help = "Example:\n  stoke fleet apply -f fleet.yaml --prune")]
+    #[command(
+        after_help = "Examples:\n  stoke fleet apply -f fleet.yaml --prune\n  stoke fleet apply -f fleet.yaml --kubeconfig ~/.kube/plant.yaml --wait --timeout 10m\n  stoke fleet apply -f fleet.yaml --dry-run=server"
+    )]
     Apply(ApplyArgs),
-    /// One line per release: revision, status, chart version.
-    #[command(after_help = "Example:\n  stoke fleet status -f fleet.yaml -o json")]
+    /// One line per release: revision, status, chart version, drift from the cluster.
+    #[command(
+        after_help = "Examples:\n  stoke fleet status -f fleet.yaml\n  stoke fleet status -f fleet.yaml --kubeconfig ~/.kube/plant.yaml -o json"
+    )]
     Status(StatusArgs),
 }
 
@@ -94,12 +100,9 @@ pub struct ApplyArgs {
     /// Uninstall releases recorded as part of this fleet that the file no longer lists.
     #[arg(long)]
     pub prune: bool,
-    /// Also keep DIR/<namespace>/<release>/ in step, for a GitOps tool to apply.
-    #[arg(long, value_name = "DIR")]
-    pub output_dir: Option<PathBuf>,
-    /// Wait up to DURATION for another operation on a release to finish.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub wait_lock: Option<std::time::Duration>,
+    /// The options of `stoke upgrade --install`, applied to every release.
+    #[command(flatten)]
+    pub write: WriteFlags,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -138,20 +141,6 @@ fn options(cluster: &ClusterFlags) -> Result<FleetOptions> {
     })
 }
 
-/// A progress bar on stderr when it is a terminal; hidden (and free) otherwise.
-fn progress(len: usize, verb: &str) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
-        "{{spinner}} {verb} [{{bar:30}}] {{pos}}/{{len}} {{msg}}"
-    )) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
-}
-
 /// Counts per outcome, printed at the end.
 #[derive(Default)]
 struct Tally {
@@ -167,14 +156,14 @@ impl Tally {
         }
     }
 
-    fn fail(&mut self, bar: &indicatif::ProgressBar, e: &anyhow::Error) {
+    fn fail(&mut self, e: &anyhow::Error) {
         self.failed += 1;
-        bar.suspend(|| print_error(e));
+        suspend(|| print_error(e));
     }
 
     /// Prints the summary line to stderr and returns the exit status.
-    fn finish(&self, bar: &indicatif::ProgressBar, total: usize) -> i32 {
-        bar.finish_and_clear();
+    fn finish(&self, total: usize) -> i32 {
+        crate::progress::finished();
         let mut parts: Vec<String> = self
             .counts
             .iter()
@@ -196,11 +185,11 @@ impl Tally {
     }
 }
 
-fn warn_all(bar: &indicatif::ProgressBar, key: &impl std::fmt::Display, warnings: &[String]) {
+fn warn_all(key: &impl std::fmt::Display, warnings: &[String]) {
     if warnings.is_empty() {
         return;
     }
-    bar.suspend(|| {
+    suspend(|| {
         for w in warnings {
             print_warning(&format!("{key}: {w}"));
         }
@@ -212,7 +201,6 @@ fn template(cli: &Cli, args: &TemplateArgs) -> Result<i32> {
     let opts = options(&args.cluster)?;
     let releases = fleet.select(&selector);
     let charts = ChartSet::load(&releases);
-    let bar = progress(releases.len(), "rendering");
     let mut tally = Tally::default();
     let mut out = std::io::stdout().lock();
     let mut write_error: Option<std::io::Error> = None;
@@ -221,65 +209,93 @@ fn template(cli: &Cli, args: &TemplateArgs) -> Result<i32> {
         &charts,
         &opts,
         args.output_dir.as_deref(),
-        |r, result| {
-            bar.inc(1);
-            match result {
-                Ok(t) => {
-                    warn_all(&bar, &r.key, &t.warnings);
-                    tally.add("rendered");
-                    let written = bar.suspend(|| match (&t.text, &t.dir) {
-                        (Some(text), _) => out
-                            .write_all(format!("# Release: {}\n", r.key).as_bytes())
-                            .and_then(|_| out.write_all(text.as_bytes())),
-                        (None, Some(dir)) => {
-                            writeln!(out, "wrote {} ({} resources)", dir.display(), t.resources)
-                        }
-                        (None, None) => Ok(()),
-                    });
-                    if let Err(e) = written
-                        && write_error.is_none()
-                    {
-                        write_error = Some(e);
+        |r, result| match result {
+            Ok(t) => {
+                warn_all(&r.key, &t.warnings);
+                tally.add("rendered");
+                let written = suspend(|| match (&t.text, &t.dir) {
+                    (Some(text), _) => out
+                        .write_all(format!("# Release: {}\n", r.key).as_bytes())
+                        .and_then(|_| out.write_all(text.as_bytes())),
+                    (None, Some(dir)) => {
+                        writeln!(out, "wrote {} ({} resources)", dir.display(), t.resources)
                     }
+                    (None, None) => Ok(()),
+                });
+                if let Err(e) = written
+                    && write_error.is_none()
+                {
+                    write_error = Some(e);
                 }
-                Err(e) => tally.fail(&bar, &e),
             }
+            Err(e) => tally.fail(&e),
         },
     );
     if let Some(e) = write_error {
         return Err(e.into());
     }
     out.flush()?;
-    Ok(tally.finish(&bar, releases.len()))
+    Ok(tally.finish(releases.len()))
 }
 
+/// The store and the target of a fleet run, chosen as `stoke install` chooses them.
 struct Session {
     store: Box<dyn crate::storage::Store>,
-    target: Option<DirTarget>,
+    target: Option<Box<dyn Target + Sync>>,
     wait: LockWait,
 }
 
 impl Session {
-    fn open(
-        cli: &Cli,
-        output_dir: Option<&std::path::Path>,
-        wait: Option<std::time::Duration>,
-    ) -> Result<Session> {
+    /// Opens the store and, for `write`, the target: the folder of `--output-dir`, else
+    /// the configured cluster (none for a client-side dry run), else nothing.
+    fn open(cli: &Cli, write: Option<&WriteFlags>) -> Result<Session> {
+        let target: Option<Box<dyn Target + Sync>> = match write {
+            None => None,
+            Some(w) => match (&w.output_dir, w.dry_run) {
+                (Some(dir), _) => Some(Box::new(DirTarget::new(dir))),
+                (None, Some(DryRun::Client)) => None,
+                (None, _) => kube_args::connect(cli, Some(&w.lifecycle))?
+                    .map(|t| Box::new(t) as Box<dyn Target + Sync>),
+            },
+        };
+        if write.is_some_and(|w| w.dry_run == Some(DryRun::Server)) && target.is_none() {
+            anyhow::bail!(
+                "--dry-run=server needs a cluster, and none is configured (give --kubeconfig, set KUBECONFIG, or use --dry-run=client)"
+            );
+        }
         Ok(Session {
             store: crate::storage::location::open(
                 cli.store.as_deref(),
-                &super::kube_args::kube_options(cli),
+                &kube_args::kube_options(cli),
             )?,
-            target: output_dir.map(DirTarget::new),
-            wait: wait.map_or(LockWait::FailFast, LockWait::Up),
+            target,
+            wait: match write.and_then(|w| w.wait_lock) {
+                Some(d) => LockWait::Up(d),
+                None => LockWait::FailFast,
+            },
         })
     }
 
     fn env(&self) -> FleetEnv<'_> {
         FleetEnv {
             store: self.store.as_ref(),
-            target: self.target.as_ref().map(|t| t as &(dyn Target + Sync)),
+            target: self.target.as_deref(),
             wait: self.wait,
+        }
+    }
+
+    /// Where the changes went, for the line after the summary.
+    fn delivered(&self) -> String {
+        match &self.target {
+            Some(t) => format!(
+                "recorded in {} and applied to {}",
+                self.store.describe(),
+                t.describe()
+            ),
+            None => format!(
+                "recorded in {}; no cluster configured",
+                self.store.describe()
+            ),
         }
     }
 }
@@ -311,8 +327,7 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<i32> {
     let opts = options(&args.cluster)?;
     let releases = fleet.select(&selector);
     let charts = ChartSet::load(&releases);
-    let session = Session::open(cli, None, None)?;
-    let bar = progress(releases.len(), "comparing");
+    let session = Session::open(cli, None)?;
     let mut tally = Tally::default();
     let mut report = Report {
         releases: Vec::new(),
@@ -327,14 +342,13 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<i32> {
         &charts,
         &opts,
         |key, result| {
-            bar.inc(1);
             total += 1;
             match result {
                 Ok(d) => {
-                    warn_all(&bar, key, &d.warnings);
+                    warn_all(key, &d.warnings);
                     tally.add(d.state.as_str());
                     if table {
-                        bar.suspend(|| print_release_diff(&d));
+                        suspend(|| print_release_diff(&d));
                     } else {
                         report.releases.push(d);
                     }
@@ -343,7 +357,7 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<i32> {
                     if !table {
                         report.failed.push(failure(key, &e));
                     }
-                    tally.fail(&bar, &e);
+                    tally.fail(&e);
                 }
             }
         },
@@ -351,7 +365,7 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<i32> {
     if !table {
         output::print_structured(&report, args.output)?;
     }
-    Ok(tally.finish(&bar, total))
+    Ok(tally.finish(total))
 }
 
 fn print_release_diff(d: &fleet::diff::ReleaseDiff) {
@@ -410,15 +424,18 @@ fn apply(cli: &Cli, args: &ApplyArgs) -> Result<i32> {
     let opts = options(&args.cluster)?;
     let releases = fleet.select(&selector);
     let charts = ChartSet::load(&releases);
-    let session = Session::open(cli, args.output_dir.as_deref(), args.wait_lock)?;
-    let bar = progress(releases.len(), "applying");
+    let session = Session::open(cli, Some(&args.write))?;
     let mut tally = Tally::default();
     let mut report = Report {
         releases: Vec::new(),
         failed: Vec::new(),
     };
     let table = args.output == OutputFormat::Table;
-    let aopts = ApplyOptions { prune: args.prune };
+    let aopts = ApplyOptions {
+        prune: args.prune,
+        dry_run: args.write.dry_run.is_some(),
+        description: args.write.description.clone(),
+    };
     let mut total = 0;
     fleet::apply::apply(
         &session.env(),
@@ -428,11 +445,10 @@ fn apply(cli: &Cli, args: &ApplyArgs) -> Result<i32> {
         &opts,
         &aopts,
         |key, result| {
-            bar.inc(1);
             total += 1;
             match result {
                 Ok(a) => {
-                    warn_all(&bar, key, &a.warnings);
+                    warn_all(key, &a.warnings);
                     tally.add(a.action.as_str());
                     if table {
                         let why = if a.reasons.is_empty() {
@@ -446,10 +462,11 @@ fn apply(cli: &Cli, args: &ApplyArgs) -> Result<i32> {
                             Action::Unchanged => AnsiColor::White,
                             Action::Uninstalled => AnsiColor::Red,
                         };
-                        bar.suspend(|| {
+                        let dry = if a.dry_run { ", dry run" } else { "" };
+                        suspend(|| {
                             let _ = writeln!(
                                 anstream::stdout(),
-                                "{key}: {} (revision {}){why}",
+                                "{key}: {} (revision {}{dry}){why}",
                                 styled(a.action.as_str(), color),
                                 a.revision
                             );
@@ -462,7 +479,7 @@ fn apply(cli: &Cli, args: &ApplyArgs) -> Result<i32> {
                     if !table {
                         report.failed.push(failure(key, &e));
                     }
-                    tally.fail(&bar, &e);
+                    tally.fail(&e);
                 }
             }
         },
@@ -470,33 +487,45 @@ fn apply(cli: &Cli, args: &ApplyArgs) -> Result<i32> {
     if !table {
         output::print_structured(&report, args.output)?;
     }
-    Ok(tally.finish(&bar, total))
+    let code = tally.finish(total);
+    let _ = writeln!(
+        anstream::stderr(),
+        "fleet: {}",
+        if aopts.dry_run {
+            "dry run, nothing written".to_string()
+        } else {
+            session.delivered()
+        }
+    );
+    Ok(code)
 }
 
 fn status(cli: &Cli, args: &StatusArgs) -> Result<i32> {
     let (fleet, selector) = load(cli, &args.fleet)?;
-    let store = crate::storage::open(cli.store.as_deref())?;
+    let session = Session::open(cli, None)?;
+    // Drift is judged against the configured cluster; without one it is not reported.
+    let cluster = kube_args::connect(cli, None)?;
+    let drift = cluster
+        .as_ref()
+        .map(|t| t as &dyn fleet::status::DriftCheck);
     let mut rows = Vec::new();
     let mut failed = Vec::new();
     let mut tally = Tally::default();
-    let bar = indicatif::ProgressBar::hidden();
-    // Drift needs the cluster target; with none configured it is not reported.
-    let drift: Option<&dyn fleet::status::DriftCheck> = None;
-    let threads = fleet::run::default_threads();
     fleet::status::status(
-        store.as_ref(),
+        session.store.as_ref(),
         &fleet,
         &selector,
         drift,
-        threads,
+        fleet::run::default_threads(),
         |r, result| match result {
             Ok(s) => rows.push(s),
             Err(e) => {
                 failed.push(failure(&r.key, &e));
-                tally.fail(&bar, &e);
+                tally.fail(&e);
             }
         },
     );
+    crate::progress::finished();
     if args.output != OutputFormat::Table {
         output::print_structured(
             &Report {
@@ -507,6 +536,11 @@ fn status(cli: &Cli, args: &StatusArgs) -> Result<i32> {
         )?;
         return Ok(i32::from(tally.failed > 0));
     }
+    let no_drift = if cluster.is_some() {
+        "-"
+    } else {
+        "n/a (no cluster)"
+    };
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|s| {
@@ -516,7 +550,7 @@ fn status(cli: &Cli, args: &StatusArgs) -> Result<i32> {
                 s.revision.map(|r| r.to_string()).unwrap_or("-".into()),
                 s.status.clone(),
                 s.chart.clone().unwrap_or("-".into()),
-                s.drift.clone().unwrap_or("n/a (no cluster)".into()),
+                s.drift.clone().unwrap_or(no_drift.into()),
             ]
         })
         .collect();

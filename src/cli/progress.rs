@@ -44,11 +44,32 @@ impl Mode {
 /// Installs the renderer for `mode` as the process's progress sink.
 pub fn install(mode: Mode) {
     let sink: Arc<dyn Progress> = match mode {
-        Mode::Live => Arc::new(Live::default()),
+        Mode::Live => {
+            let live = Live::default();
+            *active().lock().unwrap_or_else(|p| p.into_inner()) = Some(live.multi.clone());
+            Arc::new(live)
+        }
         Mode::Plain => Arc::new(Plain::default()),
         Mode::Off => Arc::new(crate::progress::Silent),
     };
     crate::progress::install(sink);
+}
+
+/// The live lines on screen, when the live renderer is installed.
+fn active() -> &'static Mutex<Option<MultiProgress>> {
+    static ACTIVE: Mutex<Option<MultiProgress>> = Mutex::new(None);
+    &ACTIVE
+}
+
+/// Runs `print` with the live lines taken off the screen and draws them again afterwards,
+/// so output written while work is under way (a fleet's results, an error) is not torn by
+/// a redraw. Without live lines it just runs `print`.
+pub fn suspend<R>(print: impl FnOnce() -> R) -> R {
+    let multi = active().lock().unwrap_or_else(|p| p.into_inner()).clone();
+    match multi {
+        Some(m) => m.suspend(print),
+        None => print(),
+    }
 }
 
 fn mark(state: State) -> &'static str {
@@ -155,12 +176,23 @@ impl Progress for Live {
                 let _ = self.multi.println(text);
             }
             Event::Item { id, state, detail } => {
-                let bar = self.bar(&id, spinner);
                 let text = format!("{} {}", mark(state), line(&id, state, &detail));
                 if state.is_final() {
-                    bar.finish_with_message(text);
+                    // A finished item leaves the live area for a line above it, so the area
+                    // holds only what is under way: with a fleet of hundreds it would
+                    // otherwise outgrow the terminal and hide the items still working.
+                    let bar = self
+                        .bars
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&id);
+                    if let Some(bar) = bar {
+                        bar.finish_and_clear();
+                        self.multi.remove(&bar);
+                    }
+                    let _ = self.multi.println(text);
                 } else {
-                    bar.set_message(text);
+                    self.bar(&id, spinner).set_message(text);
                 }
             }
             Event::Transfer { what, done, total } => {

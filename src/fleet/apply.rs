@@ -7,7 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::diff::{State, plan_release, removed, upgrade_options};
-use super::{ChartSet, Fleet, FleetEnv, FleetOptions, FleetRelease, Selector, run};
+use super::{ChartSet, Fleet, FleetEnv, FleetOptions, FleetRelease, Selector, run, track};
 use crate::release::ChartInput;
 use crate::release::record::Status;
 use crate::release::uninstall::UninstallOptions;
@@ -52,6 +52,8 @@ pub struct Applied {
     pub revision: u64,
     /// Why it was upgraded.
     pub reasons: Vec<String>,
+    /// Nothing was written (`--dry-run`): the action is what would have been done.
+    pub dry_run: bool,
     /// Warnings from the render.
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -62,6 +64,17 @@ pub struct Applied {
 pub struct ApplyOptions {
     /// Uninstall releases recorded with the fleet's label that left the file.
     pub prune: bool,
+    /// Work out and report every action without writing (`--dry-run`); with a cluster
+    /// target for `--dry-run=server`, the API server checks each changed release.
+    pub dry_run: bool,
+    /// Recorded with every revision written, instead of the lifecycle's own words.
+    pub description: Option<String>,
+}
+
+/// What a release's progress line says once it is done.
+fn detail(a: &Applied) -> String {
+    let dry = if a.dry_run { ", dry run" } else { "" };
+    format!("{}, revision {}{dry}", a.action.as_str(), a.revision)
 }
 
 /// Applies the selected releases in parallel (results to `sink` in file order), then
@@ -79,24 +92,32 @@ pub fn apply(
     run::for_each_ordered(
         &releases,
         opts.threads,
-        |r| one(fenv, fleet, r, charts, opts).map_err(|e| super::at(r, e)),
+        |r| {
+            let result = one(fenv, fleet, r, charts, opts, aopts).map_err(|e| super::at(r, e));
+            track::done(&r.key, &result, detail);
+            result
+        },
         |i, result| sink(&releases[i].key, result),
     );
     if aopts.prune {
+        let uopts = UninstallOptions {
+            dry_run: aopts.dry_run,
+            description: aopts.description.clone(),
+            ..UninstallOptions::default()
+        };
         for (key, rev) in removed(fenv.store, fleet, selector)? {
-            let result = crate::release::uninstall::uninstall(
-                &fenv.env(),
-                &key,
-                &UninstallOptions::default(),
-            )
-            .map(|_| Applied {
-                name: key.name.clone(),
-                namespace: key.namespace.clone(),
-                action: Action::Uninstalled,
-                revision: rev.revision,
-                reasons: Vec::new(),
-                warnings: Vec::new(),
-            });
+            track::working(&key, "uninstalling");
+            let result =
+                crate::release::uninstall::uninstall(&fenv.env(), &key, &uopts).map(|_| Applied {
+                    name: key.name.clone(),
+                    namespace: key.namespace.clone(),
+                    action: Action::Uninstalled,
+                    revision: rev.revision,
+                    reasons: Vec::new(),
+                    dry_run: aopts.dry_run,
+                    warnings: Vec::new(),
+                });
+            track::done(&key, &result, detail);
             sink(&key, result);
         }
     }
@@ -109,6 +130,7 @@ fn one(
     release: &FleetRelease,
     charts: &ChartSet,
     opts: &FleetOptions,
+    aopts: &ApplyOptions,
 ) -> Result<Applied> {
     let chart = charts.get(release)?;
     let env = fenv.env();
@@ -116,6 +138,7 @@ fn one(
     let exists = latest.is_some_and(|l| l.status != Status::Uninstalled);
     let mut reasons = Vec::new();
     if exists {
+        track::working(&release.key, "comparing");
         // Only an existing release needs the comparison; a new one is installed at once
         // and rendered only once.
         let plan = plan_release(fenv, fleet, release, charts, opts)?;
@@ -126,6 +149,7 @@ fn one(
                 action: Action::Unchanged,
                 revision: plan.current_revision.unwrap_or_default(),
                 reasons: Vec::new(),
+                dry_run: aopts.dry_run,
                 warnings: plan.warnings,
             });
         }
@@ -136,12 +160,14 @@ fn one(
         values: charts.user_values(release)?,
         capabilities: opts.capabilities.clone(),
     };
-    let done = crate::release::upgrade::upgrade(
-        &env,
+    let mut uopts = upgrade_options(fleet, release);
+    uopts.dry_run = aopts.dry_run;
+    uopts.description = aopts.description.clone();
+    track::working(
         &release.key,
-        &input,
-        &upgrade_options(fleet, release),
-    )?;
+        if exists { "upgrading" } else { "installing" },
+    );
+    let done = crate::release::upgrade::upgrade(&env, &release.key, &input, &uopts)?;
     Ok(Applied {
         name: release.key.name.clone(),
         namespace: release.key.namespace.clone(),
@@ -152,6 +178,7 @@ fn one(
         },
         revision: done.revision.revision,
         reasons,
+        dry_run: done.dry_run,
         warnings: done.warnings,
     })
 }

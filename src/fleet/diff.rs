@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{ChartSet, Fleet, FleetEnv, FleetOptions, FleetRelease, Selector, run};
+use super::{ChartSet, Fleet, FleetEnv, FleetOptions, FleetRelease, Selector, run, track};
 use crate::release::ChartInput;
 use crate::release::diff::{ResourceDiff, diff_manifests};
 use crate::release::record::{Revision, Status};
@@ -177,14 +177,18 @@ pub fn removed(
     let listed: BTreeSet<&ReleaseKey> = fleet.releases.iter().map(|r| &r.key).collect();
     let mut out = Vec::new();
     for head in store.list(None)? {
-        if listed.contains(&head.key) || head.summary.status == Status::Uninstalled {
+        let labels = &head.summary.labels;
+        // The head carries the latest revision's labels: only the fleet's own releases are
+        // read in full (a store shared with other teams may hold many more).
+        if listed.contains(&head.key)
+            || head.summary.status == Status::Uninstalled
+            || labels.get(super::FLEET_LABEL) != Some(&fleet.name)
+            || !selector.matches(labels)
+        {
             continue;
         }
         let rev = crate::release::load(store, &head.key, head.latest)?;
-        if rev.labels.get(super::FLEET_LABEL) == Some(&fleet.name) && selector.matches(&rev.labels)
-        {
-            out.push((head.key, rev));
-        }
+        out.push((head.key, rev));
     }
     Ok(out)
 }
@@ -203,7 +207,12 @@ pub fn diff(
     run::for_each_ordered(
         &releases,
         opts.threads,
-        |r| plan_release(fenv, fleet, r, charts, opts).map_err(|e| super::at(r, e)),
+        |r| {
+            track::working(&r.key, "comparing");
+            let result = plan_release(fenv, fleet, r, charts, opts).map_err(|e| super::at(r, e));
+            track::done(&r.key, &result, |d| d.state.as_str().to_string());
+            result
+        },
         |i, result| sink(&releases[i].key, result),
     );
     for (key, rev) in removed(fenv.store, fleet, selector)? {

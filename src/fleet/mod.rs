@@ -18,6 +18,7 @@ pub mod run;
 pub mod spec;
 pub mod status;
 pub mod template;
+mod track;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

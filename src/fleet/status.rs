@@ -5,15 +5,54 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{Fleet, FleetRelease, Selector, run};
+use super::{Fleet, FleetRelease, Selector, run, track};
+use crate::release::live::LiveResource;
 use crate::release::record::Revision;
 use crate::storage::Store;
+use crate::target::cluster::ClusterTarget;
 
 /// Compares a deployed revision with what is live. The cluster target implements it; with
 /// no cluster configured there is nothing to compare against and drift is not reported.
 pub trait DriftCheck: Sync {
-    /// A short description of the drift (`none`, `2 objects changed`, ...).
-    fn drift(&self, revision: &Revision) -> Result<String>;
+    /// The resources of `revision` that are missing from the cluster or whose applied
+    /// fields changed there; empty when the cluster holds the revision as recorded.
+    fn drift(&self, revision: &Revision) -> Result<Vec<LiveResource>>;
+}
+
+/// Drift as `stoke diff live` judges it.
+impl DriftCheck for ClusterTarget {
+    fn drift(&self, revision: &Revision) -> Result<Vec<LiveResource>> {
+        crate::release::live::drifted(self, revision)
+    }
+}
+
+/// The drift column: `none`, or how many resources drifted and the first few of them.
+pub fn drift_summary(drifted: &[LiveResource]) -> String {
+    const SHOWN: usize = 3;
+    if drifted.is_empty() {
+        return "none".into();
+    }
+    let mut names: Vec<String> = drifted
+        .iter()
+        .take(SHOWN)
+        .map(|r| {
+            if r.state == "missing" {
+                format!("{} {} missing", r.kind, r.name)
+            } else {
+                let n = r.drift.len();
+                format!(
+                    "{} {} {n} field{}",
+                    r.kind,
+                    r.name,
+                    if n == 1 { "" } else { "s" }
+                )
+            }
+        })
+        .collect();
+    if drifted.len() > SHOWN {
+        names.push(format!("{} more", drifted.len() - SHOWN));
+    }
+    format!("{} drifted: {}", drifted.len(), names.join(", "))
 }
 
 /// One release's line.
@@ -31,8 +70,12 @@ pub struct ReleaseStatus {
     pub chart: Option<String>,
     /// When the latest revision was written (RFC 3339).
     pub updated: Option<String>,
-    /// Drift from the live objects; `None` when no cluster is configured.
+    /// Drift from the live objects ([`drift_summary`]); `None` when no cluster is
+    /// configured or nothing is deployed.
     pub drift: Option<String>,
+    /// The drifted resources with their differing fields.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drifted: Vec<LiveResource>,
 }
 
 /// The status of every selected release, in file order, to `sink`.
@@ -48,7 +91,17 @@ pub fn status(
     run::for_each_ordered(
         &releases,
         threads,
-        |r| one(store, r, drift).map_err(|e| super::at(r, e)),
+        |r| {
+            let result = one(store, r, drift).map_err(|e| super::at(r, e));
+            // Reading the store alone is instant; only reading the cluster is worth a line.
+            if drift.is_some() {
+                track::done(&r.key, &result, |s| match &s.drift {
+                    Some(d) => format!("{}, drift {d}", s.status),
+                    None => s.status.clone(),
+                });
+            }
+            result
+        },
         |i, result| sink(releases[i], result),
     );
 }
@@ -67,6 +120,7 @@ fn one(
         chart: None,
         updated: None,
         drift: None,
+        drifted: Vec::new(),
     };
     let (Some(head), Some(latest)) = (head, latest) else {
         return Ok(s);
@@ -83,7 +137,9 @@ fn one(
         } else {
             crate::release::load(store, &release.key, d)?
         };
-        s.drift = Some(check.drift(&deployed)?);
+        track::working(&release.key, "reading the live objects");
+        s.drifted = check.drift(&deployed)?;
+        s.drift = Some(drift_summary(&s.drifted));
     }
     Ok(s)
 }

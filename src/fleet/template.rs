@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::{ChartSet, FleetOptions, FleetRelease, run};
+use super::{ChartSet, FleetOptions, FleetRelease, run, track};
 use crate::target::Target;
 use crate::target::dir::DirTarget;
 
@@ -37,7 +37,13 @@ pub fn template(
     run::for_each_ordered(
         releases,
         opts.threads,
-        |r| one(r, charts, opts, target.as_ref()).map_err(|e| super::at(r, e)),
+        |r| {
+            let result = one(r, charts, opts, target.as_ref()).map_err(|e| super::at(r, e));
+            track::done(&r.key, &result, |t| {
+                format!("rendered, {} resources", t.resources)
+            });
+            result
+        },
         |i, result| sink(releases[i], result),
     );
 }

@@ -88,6 +88,15 @@ pub fn resources(target: &ClusterTarget, rev: &Revision) -> Result<Vec<LiveResou
     Ok(out)
 }
 
+/// The resources of `rev` that the cluster no longer holds as recorded: missing ones and
+/// those whose applied fields changed (drift, as `stoke diff live` reports it).
+pub fn drifted(target: &ClusterTarget, rev: &Revision) -> Result<Vec<LiveResource>> {
+    Ok(resources(target, rev)?
+        .into_iter()
+        .filter(|r| r.state == "missing" || !r.drift.is_empty())
+        .collect())
+}
+
 /// Runs the test hooks of the deployed revision.
 pub fn test(
     store: &dyn Store,
