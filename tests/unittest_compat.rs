@@ -76,10 +76,10 @@ fn under_strict_unknown_suite_fields_fail_the_suite() {
     assert!(all.contains("unknown field `futureSetting`"), "{all}");
 }
 
-/// helm-unittest's lengthEqual finds nothing to measure on a path that leads nowhere: the
-/// assertion fails (even with `count: 0`) and its negation passes.
+/// lengthEqual measures an absent path as 0, as a null one: `count: 0` holds and any other
+/// count fails, showing the 0 it measured.
 #[test]
-fn length_equal_on_an_absent_path_fails_and_its_negation_passes() {
+fn length_equal_on_an_absent_path_counts_zero() {
     let dir = tempfile::tempdir().unwrap();
     let chart = common::chart(
         dir.path(),
@@ -88,17 +88,12 @@ fn length_equal_on_an_absent_path_fails_and_its_negation_passes() {
             ("templates/cm.yaml", TEMPLATE),
             (
                 "tests/len_test.yaml",
-                "suite: len\ntemplates: [templates/cm.yaml]\ntests:\n  - it: absent is not 0\n    asserts:\n      - lengthEqual:\n          path: spec.items\n          count: 0\n  - it: absent is not 2 either\n    asserts:\n      - notLengthEqual:\n          path: spec.items\n          count: 2\n      - notLengthEqual:\n          paths: [spec.items, data]\n",
+                "suite: len\ntemplates: [templates/cm.yaml]\ntests:\n  - it: absent is 0\n    asserts:\n      - lengthEqual:\n          path: spec.items\n          count: 0\n      - notLengthEqual:\n          path: spec.items\n          count: 2\n  - it: absent is 0, not 2\n    asserts:\n      - lengthEqual:\n          path: spec.items\n          count: 2\n",
             ),
         ],
     );
     let run = stoke_in(dir.path(), &["unittest", chart.to_str().unwrap()]).expect(1);
-    assert!(
-        run.stdout
-            .contains("unknown path `spec.items`: it leads to no value"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("spec.items: 0"), "{}", run.stdout);
     assert!(
         run.stdout.contains("Tests: 1 passed, 1 failed"),
         "{}",
