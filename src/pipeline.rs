@@ -18,6 +18,17 @@ pub struct Outcome {
     pub rendered: Rendered,
 }
 
+impl Outcome {
+    /// Everything a person should be warned about for this render, in order: notes on the
+    /// computed values, values keys the chart does not define, then the render's own.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = self.computed.warnings.clone();
+        w.extend(self.computed.unknown.iter().map(|u| u.to_string()));
+        w.extend(self.rendered.warnings.iter().cloned());
+        w
+    }
+}
+
 /// Computes values and renders `chart`. With `strict`, keys the chart does not define are
 /// errors rather than warnings.
 pub fn render_chart(

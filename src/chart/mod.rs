@@ -60,6 +60,17 @@ impl Chart {
         &self.metadata.name
     }
 
+    /// The chart's README (`README.md` or `README`, any case), as `stoke show readme`
+    /// prints it; lossy where the file is not UTF-8.
+    pub fn readme(&self) -> Option<String> {
+        self.files
+            .iter()
+            .find(|f| {
+                f.name.eq_ignore_ascii_case("README.md") || f.name.eq_ignore_ascii_case("README")
+            })
+            .map(|f| String::from_utf8_lossy(&f.data).into_owned())
+    }
+
     /// The subchart that serves dependency `dep` (matched by chart name).
     pub fn subchart(&self, name: &str) -> Option<&Chart> {
         self.subcharts.iter().find(|c| c.name() == name)

@@ -163,10 +163,7 @@ pub fn create(args: &CreateArgs) -> Result<i32> {
 pub fn lint(cli: &Cli, args: &LintArgs, m: Option<&ArgMatches>) -> Result<i32> {
     let values = options(&args.values, m);
     let opts = RenderOptions {
-        release: ReleaseInfo {
-            namespace: cli.namespace.clone(),
-            ..ReleaseInfo::default()
-        },
+        release: ReleaseInfo::for_lint(cli.namespace.clone()),
         capabilities: args.cluster.capabilities()?,
         deployed: Vec::new(),
     };
@@ -242,26 +239,13 @@ pub fn template(cli: &Cli, args: &TemplateArgs, m: Option<&ArgMatches>) -> Resul
     let name = args.naming.name(given, chart.name())?;
     let user = crate::values::read_user_values(&options(&args.values, m))?;
     let opts = RenderOptions {
-        release: ReleaseInfo {
-            name,
-            namespace: cli.namespace.clone(),
-            revision: 1,
-            is_install: !args.is_upgrade,
-            is_upgrade: args.is_upgrade,
-            ..ReleaseInfo::default()
-        },
+        release: ReleaseInfo::first_revision(name, cli.namespace.clone(), args.is_upgrade),
         capabilities: args.cluster.capabilities()?,
         deployed: Vec::new(),
     };
     let mut outcome = crate::pipeline::render_chart(&chart, &user, &opts, args.strict)?;
-    for w in &outcome.computed.warnings {
-        print_warning(w);
-    }
-    for u in &outcome.computed.unknown {
-        print_warning(&u.to_string());
-    }
-    for w in &outcome.rendered.warnings {
-        print_warning(w);
+    for w in outcome.warnings() {
+        print_warning(&w);
     }
     crate::pipeline::show_only(&mut outcome.rendered, &chart, &args.show_only)?;
     if let Some(dir) = &args.output_dir {
@@ -313,11 +297,7 @@ pub fn values(args: &ValuesArgs, m: Option<&ArgMatches>) -> Result<i32> {
 pub fn show(args: &ShowArgs) -> Result<i32> {
     let chart =
         crate::chart::load::load(&super::package::resolve_chart(&args.chart, &args.source)?)?;
-    let readme = chart
-        .files
-        .iter()
-        .find(|f| f.name.eq_ignore_ascii_case("README.md") || f.name.eq_ignore_ascii_case("README"))
-        .map(|f| String::from_utf8_lossy(&f.data).into_owned());
+    let readme = chart.readme();
     let chart_yaml = crate::yaml::to_string(&chart.metadata)?;
     let mut out = std::io::stdout().lock();
     match args.what {

@@ -278,23 +278,21 @@ pub fn package(args: &PackageArgs) -> Result<i32> {
 pub fn repo(args: &RepoArgs) -> Result<i32> {
     match &args.command {
         RepoCommand::Index { dir, url, merge } => {
-            let (index, warnings) = crate::package::index::index_directory(
+            let written = crate::package::index::write_index(
                 dir,
                 &crate::package::index::IndexOptions {
                     url: url.clone(),
                     merge: merge.clone(),
                 },
             )?;
-            for w in &warnings {
+            for w in &written.warnings {
                 print_warning(w);
             }
-            let path = dir.join("index.yaml");
-            crate::fsutil::AtomicWrite::PUBLIC.write(&path, index.to_yaml()?.as_bytes())?;
-            let versions: usize = index.entries.values().map(Vec::len).sum();
             println!(
-                "Wrote {} ({} charts, {versions} versions)",
-                path.display(),
-                index.entries.len()
+                "Wrote {} ({} charts, {} versions)",
+                written.path.display(),
+                written.charts,
+                written.versions
             );
         }
         RepoCommand::Add {

@@ -39,6 +39,29 @@ impl Default for ReleaseInfo {
     }
 }
 
+impl ReleaseInfo {
+    /// Revision 1 of release `name` in `namespace`, rendered as an install or, with
+    /// `as_upgrade`, as an upgrade (what `stoke template` renders; Helm's `--is-upgrade`).
+    pub fn first_revision(name: String, namespace: String, as_upgrade: bool) -> ReleaseInfo {
+        ReleaseInfo {
+            name,
+            namespace,
+            revision: 1,
+            is_install: !as_upgrade,
+            is_upgrade: as_upgrade,
+            ..ReleaseInfo::default()
+        }
+    }
+
+    /// The release lint renders with: the default name in `namespace`.
+    pub fn for_lint(namespace: String) -> ReleaseInfo {
+        ReleaseInfo {
+            namespace,
+            ..ReleaseInfo::default()
+        }
+    }
+}
+
 /// What the target cluster offers.
 #[derive(Debug, Clone)]
 pub struct Capabilities {

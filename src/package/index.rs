@@ -307,6 +307,35 @@ pub struct IndexOptions {
     pub merge: Option<PathBuf>,
 }
 
+/// What [`write_index`] wrote.
+#[derive(Debug)]
+pub struct WrittenIndex {
+    /// `dir/index.yaml`.
+    pub path: PathBuf,
+    /// Chart names in it.
+    pub charts: usize,
+    /// Chart versions in it, all charts together.
+    pub versions: usize,
+    /// Problems with single packages, which were left out (see [`index_directory`]).
+    pub warnings: Vec<String>,
+}
+
+/// `stoke repo index`: indexes `dir` ([`index_directory`]) and replaces `dir/index.yaml`
+/// atomically, so a server never hands out half an index.
+pub fn write_index(dir: &Path, opts: &IndexOptions) -> Result<WrittenIndex> {
+    let (index, warnings) = index_directory(dir, opts)?;
+    let path = dir.join("index.yaml");
+    crate::fsutil::AtomicWrite::PUBLIC
+        .write(&path, index.to_yaml()?.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(WrittenIndex {
+        path,
+        charts: index.entries.len(),
+        versions: index.entries.values().map(Vec::len).sum(),
+        warnings,
+    })
+}
+
 /// Indexes every `*.tgz` in `dir` and in its immediate subfolders. `created` is taken from
 /// `dir/index.yaml` when it lists the same package with the same digest, else from the
 /// archive's modification time, so an unchanged folder re-indexes identically.

@@ -302,10 +302,7 @@ pub(crate) fn new_revision(
 
 /// Collects warnings of a render for the user.
 pub(crate) fn warnings_of(outcome: &crate::pipeline::Outcome) -> Vec<String> {
-    let mut w = outcome.computed.warnings.clone();
-    w.extend(outcome.computed.unknown.iter().map(|u| u.to_string()));
-    w.extend(outcome.rendered.warnings.iter().cloned());
-    w
+    outcome.warnings()
 }
 
 /// Refuses a revision whose record would be larger than [`crate::limits::RECORD_BYTES`],
