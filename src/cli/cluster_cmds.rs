@@ -64,7 +64,8 @@ struct TestRow {
 /// `stoke test`: exit 1 when a test failed.
 pub fn test(cli: &Cli, args: &TestArgs) -> Result<i32> {
     let key = ReleaseKey::new(&cli.namespace, &args.release)?;
-    let store = crate::storage::open(cli.store.as_deref())?;
+    let store =
+        crate::storage::location::open(cli.store.as_deref(), &super::kube_args::kube_options(cli))?;
     let mut flags = crate::target::cluster::ClusterOptions {
         timeout: args.timeout,
         ..Default::default()
@@ -111,7 +112,8 @@ pub fn test(cli: &Cli, args: &TestArgs) -> Result<i32> {
 /// `stoke diff live`: exit 2 when the cluster drifted from the deployed revision.
 pub fn diff_live(cli: &Cli, args: &DiffLiveArgs) -> Result<i32> {
     let key = ReleaseKey::new(&cli.namespace, &args.release)?;
-    let store = crate::storage::open(cli.store.as_deref())?;
+    let store =
+        crate::storage::location::open(cli.store.as_deref(), &super::kube_args::kube_options(cli))?;
     let target = require_cluster(cli, None, "stoke diff live")?;
     let rev = live::deployed(store.as_ref(), &key)?;
     let resources: Vec<LiveResource> = live::resources(&target, &rev)?

@@ -475,7 +475,8 @@ fn apply(cli: &Cli, args: &ApplyArgs) -> Result<i32> {
 
 fn status(cli: &Cli, args: &StatusArgs) -> Result<i32> {
     let (fleet, selector) = load(cli, &args.fleet)?;
-    let store = crate::storage::open(cli.store.as_deref())?;
+    let store =
+        crate::storage::location::open(cli.store.as_deref(), &super::kube_args::kube_options(cli))?;
     let mut rows = Vec::new();
     let mut failed = Vec::new();
     let mut tally = Tally::default();

@@ -1,7 +1,13 @@
 //! The backends the store conformance suite runs against, behind one face: a [`Site`] is
 //! a fresh, empty store of one backend plus the lifecycle chart, and [`Machine`]s are
 //! separate "computers" (own HOME and configuration) sharing that store.
+//!
+//! File, PostgreSQL and Kubernetes are driven through the built binary; the in-memory
+//! store, which cannot outlive one process, through the library in this process (see
+//! [`inproc`] for why and for what stands in for kills there).
 #![allow(dead_code)]
+
+pub mod inproc;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -23,17 +29,16 @@ pub enum Backend {
     Postgres,
     /// Secrets and Leases on a real API server of its own (.ci/kube-up).
     Kubernetes,
+    /// The in-memory store, driven in this process.
+    Memory,
 }
 
 impl Backend {
-    /// Processes the random-kill test kills for this backend: 100 each for file and
-    /// PostgreSQL, 30 for Kubernetes (each kill leaves a lease that must run out, 3 s in
-    /// the tests), 230 in all.
+    /// Operations the random-kill case kills mid-way on this backend (issue 12 asks for at
+    /// least 200 each). On Kubernetes a killed holder's lease is taken over at once because
+    /// the holder ran on this machine and is seen gone, so kills cost no lease expiry.
     pub fn kills(self) -> usize {
-        match self {
-            Backend::File | Backend::Postgres => 100,
-            Backend::Kubernetes => 30,
-        }
+        200
     }
 }
 
@@ -47,6 +52,10 @@ pub struct Site {
     pub database: Option<String>,
     /// The API server, for the Kubernetes backend.
     pub cluster: Option<common::kube::TestCluster>,
+    /// A PostgreSQL server of this site's own (for stopping it), instead of the shared one.
+    pub own_postgres: Option<postgres::Postgres>,
+    /// The store and its driver, for the in-memory backend.
+    pub memory: Option<inproc::InProcess>,
 }
 
 /// One computer: its own HOME and configuration folders, the shared store.
@@ -58,9 +67,28 @@ pub struct Machine<'a> {
 impl Site {
     /// A fresh store of `backend`.
     pub fn new(backend: Backend) -> Site {
+        Self::build(backend, false)
+    }
+
+    /// A fresh store of `backend` on a server of its own, which [`Site::stop_server`] and
+    /// [`Site::start_server`] may stop and start without disturbing other tests.
+    pub fn with_own_server(backend: Backend) -> Site {
+        Self::build(backend, true)
+    }
+
+    fn build(backend: Backend, own_server: bool) -> Site {
         let world = World::new();
+        let mut own_postgres = None;
         let (location, database, cluster) = match backend {
             Backend::File => (world.store().display().to_string(), None, None),
+            Backend::Memory => ("(in-memory)".to_string(), None, None),
+            Backend::Postgres if own_server => {
+                let pg = postgres::Postgres::start_crash_safe();
+                let db = pg.create_database();
+                let url = pg.url(&db);
+                own_postgres = Some(pg);
+                (url, Some(db), None)
+            }
             Backend::Postgres => {
                 let pg = postgres::shared();
                 let db = pg.create_database();
@@ -82,7 +110,72 @@ impl Site {
             location,
             database,
             cluster,
+            own_postgres,
+            memory: (backend == Backend::Memory).then(inproc::InProcess::new),
         }
+    }
+
+    /// The PostgreSQL server holding this site's database.
+    pub fn postgres(&self) -> &postgres::Postgres {
+        self.own_postgres
+            .as_ref()
+            .unwrap_or_else(|| postgres::shared())
+    }
+
+    /// Stops the site's server at once (PostgreSQL `pg_ctl stop -m immediate`; the
+    /// API server killed, etcd left running), as a crash or a failover would.
+    pub fn stop_server(&self) {
+        match self.backend {
+            Backend::Postgres => self
+                .own_postgres
+                .as_ref()
+                .expect("a site of its own server (Site::with_own_server)")
+                .stop(),
+            Backend::Kubernetes => self.cluster.as_ref().unwrap().stop_apiserver(),
+            Backend::File | Backend::Memory => panic!("{:?} has no server", self.backend),
+        }
+    }
+
+    /// Starts the site's server again on the same data (and, for Kubernetes, the same etcd
+    /// and port), waiting until it serves.
+    pub fn start_server(&self) {
+        match self.backend {
+            Backend::Postgres => self.own_postgres.as_ref().unwrap().restart(),
+            Backend::Kubernetes => self.cluster.as_ref().unwrap().start_apiserver(),
+            Backend::File | Backend::Memory => panic!("{:?} has no server", self.backend),
+        }
+    }
+
+    /// Runs `args` so that it stops at failpoint `point` as if killed there, and checks
+    /// that it did.
+    pub fn crash_at(&self, point: &str, args: &[&str]) {
+        let r = match &self.memory {
+            Some(m) => m.run(args, Some(point)),
+            None => self
+                .command(args)
+                .env("STOKE_FAILPOINT", point)
+                .output()
+                .unwrap()
+                .into_run(),
+        };
+        assert_eq!(r.code, inproc::FAILPOINT_EXIT, "{point}: {}", r.stderr);
+    }
+
+    /// Runs `args` and kills it at a random moment drawn from `rng`, within about `span`
+    /// microseconds of its start (binary) or `writes` writes (in memory); says whether it
+    /// was killed before it finished.
+    pub fn run_killed(&self, args: &[&str], rng: &mut Lcg, span: u64, writes: usize) -> bool {
+        if let Some(m) = &self.memory {
+            return m.run_killed_at_write(args, 1 + rng.next(writes as u64 + 1) as usize);
+        }
+        let mut child = self.command(args).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(rng.next(span * 3 / 4)));
+        let killed = child.try_wait().unwrap().is_none();
+        if killed {
+            child.kill().unwrap();
+        }
+        child.wait().unwrap();
+        killed
     }
 
     /// Machine number `n` (0 is the one [`Site::run`] uses).
@@ -126,8 +219,12 @@ impl Site {
             .collect()
     }
 
-    /// The store, opened through the library as the binary opens it.
+    /// The store, opened through the library as the binary opens it (the in-memory one
+    /// shared with its driver).
     pub fn open(&self) -> Box<dyn stoke::storage::Store> {
+        if let Some(m) = &self.memory {
+            return Box::new(m.store.clone());
+        }
         let kube = stoke::kube::KubeOptions {
             kubeconfig: self.cluster.as_ref().map(|c| c.kubeconfig().to_path_buf()),
             context: None,
@@ -147,8 +244,12 @@ impl Site {
                 assert!(path.exists(), "{}", path.display());
                 std::fs::write(path, "{\"format\": 1, \"name\": tru").unwrap();
             }
+            Backend::Memory => {
+                let key = stoke::record::ReleaseKey::new("default", release).unwrap();
+                self.memory.as_ref().unwrap().store.damage(&key, revision);
+            }
             Backend::Postgres => {
-                let pg = postgres::shared();
+                let pg = self.postgres();
                 pg.sql(
                     self.database.as_deref().unwrap(),
                     &format!(
@@ -218,6 +319,10 @@ impl Machine<'_> {
     /// lease expires (3 s here), so writes there wait for the lock unless the test says
     /// otherwise with its own `--wait-lock`.
     pub fn command(&self, args: &[&str]) -> Command {
+        assert!(
+            self.site.memory.is_none(),
+            "the in-memory store has no process to run: use Site::run, crash_at or run_killed"
+        );
         let writes = matches!(
             args.first().copied(),
             Some("install" | "upgrade" | "rollback" | "uninstall")
@@ -243,11 +348,29 @@ impl Machine<'_> {
 
     /// Runs stoke on this machine.
     pub fn run(&self, args: &[&str]) -> Run {
-        let o = self.command(args).output().expect("stoke runs");
+        if let Some(m) = &self.site.memory {
+            return m.run(args, None);
+        }
+        self.command(args).output().expect("stoke runs").into_run()
+    }
+}
+
+/// The outcome of a finished process as a [`Run`].
+pub trait IntoRun {
+    fn into_run(self) -> Run;
+}
+
+impl IntoRun for std::process::Output {
+    fn into_run(self) -> Run {
+        use std::os::unix::process::ExitStatusExt;
+        let mut stderr = String::from_utf8_lossy(&self.stderr).into_owned();
+        if let Some(signal) = self.status.signal() {
+            stderr.push_str(&format!("(stoke was killed by signal {signal})\n"));
+        }
         Run {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            code: self.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&self.stdout).into_owned(),
+            stderr,
         }
     }
 }
