@@ -1,5 +1,5 @@
 //! PostgreSQL store speed, on a throwaway local server (tests/common/postgres.rs): list with
-//! 10,000 releases (target under 1 s), upgrade with 10 and 10,000 revisions of history (must
+//! 10,000 releases (target under 1 s), upgrade with 100 and 10,000 revisions of history (must
 //! stay flat), and status. The server runs with fsync off, so the numbers are the store's
 //! and the protocol's own cost, not a disk's.
 
@@ -100,7 +100,7 @@ fn benches(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(4))
         .warm_up_time(Duration::from_millis(500));
     let mut kept = Vec::new();
-    for n in [10u64, 10_000] {
+    for n in [100u64, 10_000] {
         let store = fresh_store(&pg);
         let key = ReleaseKey::new("default", "gw").unwrap();
         release_with_history(&store, &chart, &key, n);

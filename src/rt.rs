@@ -21,10 +21,28 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("stoke-io")
+            .on_thread_start(ignore_sigpipe_in_this_thread)
             .enable_all()
             .build()
             .expect("cannot start the async runtime (out of threads or file descriptors?)")
     })
+}
+
+/// The binary puts SIGPIPE back to its default (so `stoke ... | head` just stops), which
+/// also kills the process when a socket's peer is gone: a TLS write to an API server or
+/// PostgreSQL server that crashed would end stoke silently instead of with an error.
+/// Network I/O runs on the runtime's threads, so they block the signal: the write then
+/// fails with EPIPE, which becomes the operation's error.
+fn ignore_sigpipe_in_this_thread() {
+    #[cfg(unix)]
+    // SAFETY: the set is initialised by sigemptyset before use, and pthread_sigmask only
+    // changes the calling thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
 }
 
 #[cfg(test)]

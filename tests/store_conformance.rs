@@ -1,12 +1,18 @@
-//! The store conformance suite: one body of tests, run through the built binary against
-//! every backend (file, PostgreSQL), so each keeps the guarantees the file store proves:
+//! The store conformance suite: one body of tests, run against every backend (file,
+//! memory, PostgreSQL, Kubernetes), so each keeps the guarantees the file store proves:
 //! Helm's statuses through the lifecycle, history-max pruning, repair of interrupted
 //! operations, damaged records isolated, concurrent writers from two machines serialised,
-//! and no corruption under kill -9 at random moments.
+//! no corruption under kill -9 at 200 random moments, and nothing lost when the server
+//! (PostgreSQL, the API server) stops and restarts in the middle of operations.
+//!
+//! File, PostgreSQL and Kubernetes run through the built binary. The in-memory store lives
+//! in one process, so it runs the same cases through the library in this process
+//! (tests/store_support/inproc.rs says how crashes and kills are reproduced there).
 
 mod store_support;
 
-use std::sync::{Arc, Barrier};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use store_support::{Backend, Lcg, Site};
@@ -116,12 +122,10 @@ fn history_max_prunes_only_superseded_revisions(backend: Backend) {
     );
     assert_eq!(s.check("gw"), [6, 7, 8]);
     // A failed revision is kept: it is evidence, and pruning only removes superseded ones.
-    let crashed = s
-        .command(&["upgrade", "gw", &chart, "--history-max", "3"])
-        .env("STOKE_FAILPOINT", "after-pending")
-        .output()
-        .unwrap();
-    assert_eq!(crashed.status.code(), Some(86));
+    s.crash_at(
+        "after-pending",
+        &["upgrade", "gw", &chart, "--history-max", "3"],
+    );
     for _ in 0..4 {
         s.run(&["upgrade", "gw", &chart, "--history-max", "3"]).ok();
     }
@@ -131,17 +135,7 @@ fn history_max_prunes_only_superseded_revisions(backend: Backend) {
 }
 
 fn crash(s: &Site, point: &str, args: &[&str]) {
-    let o = s
-        .command(args)
-        .env("STOKE_FAILPOINT", point)
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(86),
-        "{point}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    s.crash_at(point, args);
 }
 
 fn pending_states_are_visible_and_repaired(backend: Backend) {
@@ -291,13 +285,22 @@ fn random_kills_never_corrupt_the_store(backend: Backend) {
         .unwrap()
         .as_nanos() as u64;
     let mut rng = Lcg(seed);
-    let t = Instant::now();
     s.run(&["upgrade", "gw", &chart, "--install"]).ok();
+    // How long (binary) or how many writes (in memory) one upgrade takes bounds where the
+    // kills land, so they fall anywhere in an operation, and some just after it.
+    let writes_before = s.memory.as_ref().map_or(0, |m| m.store.writes());
+    let t = Instant::now();
+    s.run(&["upgrade", "gw", &chart, "--history-max", "5"]).ok();
     let span = (t.elapsed().as_micros() as u64).max(5_000);
+    let writes = s
+        .memory
+        .as_ref()
+        .map_or(0, |m| m.store.writes() - writes_before)
+        + 1;
     let mut kills = 0;
     let mut i = 0;
-    // Every backend's kills add up to 230 across the suite (see Backend::kills);
-    // tests/release_faults.rs adds 200 more against the file store.
+    // 200 kills per backend (Backend::kills); tests/release_faults.rs adds 200 more at the
+    // file store's own failpoints.
     let target = backend.kills();
     while kills < target && i < target * 6 {
         i += 1;
@@ -308,16 +311,13 @@ fn random_kills_never_corrupt_the_store(backend: Backend) {
         } else {
             vec!["upgrade", "gw", &chart, "--set", &set, "--history-max", "5"]
         };
-        let mut child = s.command(&args).spawn().unwrap();
-        std::thread::sleep(Duration::from_micros(rng.next(span * 3 / 4)));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap();
+        if s.run_killed(&args, &mut rng, span, writes) {
             kills += 1;
         }
-        child.wait().unwrap();
         s.check("gw");
-        // A killed holder's lock is released by the OS (file) or the server (PostgreSQL) at
-        // once, and by lease expiry (Kubernetes) within seconds.
+        // A killed holder's lock is released by the OS (file), the server (PostgreSQL), its
+        // guard (memory) at once, and on Kubernetes taken over at once because the lease
+        // names a holder process of this machine that is gone.
         s.run(&[
             "upgrade",
             "gw",
@@ -388,11 +388,133 @@ fn hooks_are_recorded_apart_and_read_back(backend: Backend) {
     assert!(!manifest.contains("gw-smoke"), "{manifest}");
 }
 
-/// Runs every conformance test against one backend, as `BACKEND::TEST`.
+/// Applies to the backends with a server (PostgreSQL, Kubernetes); the file and memory
+/// stores have none to lose.
+fn a_server_restarted_mid_operation_loses_nothing(backend: Backend) {
+    let s = Arc::new(Site::with_own_server(backend));
+    s.run(&["install", "gw", &s.chart()]).ok();
+    // Revisions whose upgrade reported success: each must survive, deployed or superseded.
+    let recorded = Arc::new(Mutex::new(Vec::<u64>::new()));
+    for round in 0..2 {
+        let stop = Arc::new(AtomicBool::new(false));
+        let writers: Vec<_> = (0..2)
+            .map(|w| {
+                let (s, stop, recorded) = (s.clone(), stop.clone(), recorded.clone());
+                std::thread::spawn(move || {
+                    let set = format!("replicas={w}");
+                    let mut failures = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let r = s.machine(w).run(&[
+                            "upgrade",
+                            "gw",
+                            &s.chart(),
+                            "--set",
+                            &set,
+                            "--history-max",
+                            "0",
+                            "--wait-lock",
+                            "30s",
+                            "-o",
+                            "json",
+                        ]);
+                        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+                        match r.code {
+                            0 => recorded
+                                .lock()
+                                .unwrap()
+                                .push(r.json()["revision"].as_u64().unwrap()),
+                            1 => failures.push(r.stderr),
+                            _ => panic!("a lost server is an error, not a crash: {}", r.stderr),
+                        }
+                    }
+                    failures
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(1500 + 300 * round));
+        s.stop_server();
+        std::thread::sleep(Duration::from_millis(500));
+        s.start_server();
+        std::thread::sleep(Duration::from_millis(800));
+        stop.store(true, Ordering::Relaxed);
+        let failures: Vec<String> = writers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect();
+        assert!(
+            !failures.is_empty(),
+            "round {round}: some operation met the stopped server"
+        );
+        eprintln!(
+            "round {round}: {} operations met the stopped server, e.g.\n{}",
+            failures.len(),
+            failures[0]
+        );
+        for f in &failures {
+            // One clean error line naming the server (its address), then the causes;
+            // progress lines may come before it.
+            let line = f.lines().find(|l| l.starts_with("error: "));
+            assert!(
+                line.is_some_and(|l| l.contains("127.0.0.1")),
+                "an error line naming the server: {f}"
+            );
+        }
+        // The next operation repairs whatever the lost connections interrupted.
+        s.run(&[
+            "upgrade",
+            "gw",
+            &s.chart(),
+            "--history-max",
+            "0",
+            "--wait-lock",
+            "30s",
+        ])
+        .ok();
+        let numbers = s.check_settled("gw");
+        assert_eq!(
+            numbers,
+            (1..=*numbers.last().unwrap()).collect::<Vec<_>>(),
+            "revisions stay contiguous"
+        );
+        let h = s.history("gw");
+        assert_eq!(h.iter().filter(|r| r.1 == "deployed").count(), 1, "{h:?}");
+        assert!(
+            h.iter()
+                .all(|r| matches!(r.1.as_str(), "deployed" | "superseded" | "failed")),
+            "{h:?}"
+        );
+        for n in recorded.lock().unwrap().iter() {
+            let r = h.iter().find(|r| r.0 == *n);
+            assert!(
+                r.is_some_and(|r| r.1 == "deployed" || r.1 == "superseded"),
+                "revision {n} was reported upgraded and must be kept: {h:?}"
+            );
+        }
+    }
+    assert!(
+        !recorded.lock().unwrap().is_empty(),
+        "some upgrades succeeded around the restarts"
+    );
+}
+
+/// Runs every conformance test against one backend, as `BACKEND::TEST`; `server` adds
+/// the cases for backends with a server.
 macro_rules! conformance {
+    ($module:ident, $backend:expr, server) => {
+        conformance!($module, $backend, {
+            #[test]
+            fn a_server_restarted_mid_operation_loses_nothing() {
+                super::a_server_restarted_mid_operation_loses_nothing($backend);
+            }
+        });
+    };
     ($module:ident, $backend:expr) => {
+        conformance!($module, $backend, {});
+    };
+    ($module:ident, $backend:expr, { $($extra:tt)* }) => {
         mod $module {
             use super::*;
+            $($extra)*
 
             #[test]
             fn lifecycle_and_history_statuses() {
@@ -433,5 +555,6 @@ macro_rules! conformance {
 }
 
 conformance!(file, Backend::File);
-conformance!(postgres, Backend::Postgres);
-conformance!(kubernetes, Backend::Kubernetes);
+conformance!(memory, Backend::Memory);
+conformance!(postgres, Backend::Postgres, server);
+conformance!(kubernetes, Backend::Kubernetes, server);

@@ -1,11 +1,7 @@
 //! What only the PostgreSQL store has: its schema (created, versioned, a newer one
-//! refused), TLS per sslmode, and a server that goes away in the middle of operations.
+//! refused), TLS per sslmode, and an unreachable server.
 
 mod store_support;
-
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use store_support::postgres::{Postgres, shared};
 use store_support::{Backend, Site};
@@ -119,84 +115,5 @@ fn tls_is_used_and_verified_per_sslmode() {
     assert!(err.contains("unknown sslmode `sometimes`"), "{err}");
 }
 
-#[test]
-fn a_server_stopped_and_restarted_mid_operation_leaves_no_partial_revision() {
-    // A server of its own: stopping the shared one would disturb the other tests.
-    let pg = Arc::new(Postgres::start());
-    let db = pg.create_database();
-    let mut s = Site::new(Backend::File);
-    s.location = pg.url(&db);
-    s.backend = Backend::Postgres;
-    let s = Arc::new(s);
-    s.run(&["install", "gw", &s.chart()]).ok();
-
-    for round in 0..3 {
-        let stop = Arc::new(AtomicBool::new(false));
-        let writers: Vec<_> = (0..2)
-            .map(|w| {
-                let s = s.clone();
-                let stop = stop.clone();
-                std::thread::spawn(move || {
-                    let mut outcomes = (0, 0);
-                    let set = format!("replicas={w}");
-                    while !stop.load(Ordering::Relaxed) {
-                        let r = s.machine(w).run(&[
-                            "upgrade",
-                            "gw",
-                            &s.chart(),
-                            "--set",
-                            &set,
-                            "--history-max",
-                            "0",
-                            "--wait-lock",
-                            "30s",
-                        ]);
-                        assert!(
-                            r.code == 0 || r.code == 1,
-                            "a lost server is an error, not a crash: {}",
-                            r.stderr
-                        );
-                        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-                        if r.code == 0 {
-                            outcomes.0 += 1;
-                        } else {
-                            assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
-                            outcomes.1 += 1;
-                        }
-                    }
-                    outcomes
-                })
-            })
-            .collect();
-        std::thread::sleep(Duration::from_millis(400 + 150 * round));
-        pg.stop();
-        std::thread::sleep(Duration::from_millis(300));
-        pg.restart();
-        std::thread::sleep(Duration::from_millis(400));
-        stop.store(true, Ordering::Relaxed);
-        let mut failed = 0;
-        for w in writers {
-            failed += w.join().unwrap().1;
-        }
-        assert!(
-            failed > 0,
-            "round {round}: some operation met the stopped server"
-        );
-        // The next operation repairs whatever the lost connections interrupted.
-        s.run(&["upgrade", "gw", &s.chart(), "--history-max", "0"])
-            .ok();
-        let numbers = s.check_settled("gw");
-        assert_eq!(
-            numbers,
-            (1..=*numbers.last().unwrap()).collect::<Vec<_>>(),
-            "revisions stay contiguous"
-        );
-        let h = s.history("gw");
-        assert_eq!(h.iter().filter(|r| r.1 == "deployed").count(), 1, "{h:?}");
-        assert!(
-            h.iter()
-                .all(|r| matches!(r.1.as_str(), "deployed" | "superseded" | "failed")),
-            "{h:?}"
-        );
-    }
-}
+// A server stopped and restarted mid-operation is a case of the conformance suite
+// (tests/store_conformance.rs, `postgres::a_server_restarted_mid_operation_loses_nothing`).

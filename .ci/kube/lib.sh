@@ -1,4 +1,4 @@
-# Shared by .ci/kube-up, .ci/kube-down and .ci/kube-user (sourced, not run).
+# Shared by .ci/kube-up, .ci/kube-down, .ci/kube-user and .ci/kube-apiserver (sourced, not run).
 # Expects $src to be this folder (.ci/kube).
 : "${src:?lib.sh needs \$src, the .ci/kube folder}"
 
@@ -206,6 +206,16 @@ kube_start() {
     sleep 0.2
   done
 
+  kube_start_apiserver "$dir" "$etcd_port" "$api_port"
+}
+
+# Starts kube-apiserver for DIR on the etcd at ETCD_PORT, serving on API_PORT, and waits
+# until it is ready. Run by kube_start, and by .ci/kube-apiserver to start it again on the
+# same etcd after a test stopped it. The ports are kept in DIR/ports for that.
+kube_start_apiserver() {
+  local dir="$1" etcd_port="$2" api_port="$3"
+  local timeout="${STOKE_KUBE_TIMEOUT:-120}" deadline
+  echo "$etcd_port $api_port" > "$dir/ports"
   # Admission: ServiceAccount is off because it rejects every Pod whose service account
   # does not exist, and without kube-controller-manager nothing creates "default" in a new
   # namespace. Every other default plugin stays on. The endpoint reconciler is off because

@@ -64,7 +64,8 @@ pub struct EnvArgs {
 
 /// `stoke env`.
 pub fn env(cli: &Cli, args: &EnvArgs) -> Result<i32> {
-    let vars = crate::environment::variables(cli.store.as_deref().map(std::path::Path::new))?;
+    let vars =
+        crate::environment::variables(cli.store.as_deref(), &super::kube_args::kube_options(cli))?;
     let mut out = std::io::stdout().lock();
     if let Some(name) = &args.name {
         return match vars.iter().find(|(k, _)| k == name) {

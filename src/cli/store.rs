@@ -72,7 +72,8 @@ pub fn run(cli: &Cli, args: &StoreArgs) -> Result<i32> {
 }
 
 fn check_or_repair(cli: &Cli, opts: &StoreOpts, repairing: bool) -> Result<i32> {
-    let store = crate::storage::open_file(cli.store.as_deref())?;
+    let store =
+        crate::storage::open_file(cli.store.as_deref(), &super::kube_args::kube_options(cli))?;
     let problems = if repairing {
         crate::storage::check::repair(&store)?
     } else {

@@ -10,7 +10,9 @@
 //!   data `head` = the [`Head`] as JSON (`list`, `status` and `upgrade` start from it);
 //! - one coordination.k8s.io Lease per release, `stoke.v1.<release>`, as the lock: taken
 //!   by compare-and-swap on its resourceVersion, renewed while held, and taken over once
-//!   it has expired, so a killed holder blocks others only until the lease runs out.
+//!   it has expired, so a killed holder blocks others only until the lease runs out (or
+//!   at once, when the holder ran on the same machine and is seen gone: the lease names
+//!   its process, see [`super::process`]).
 //!
 //! Writes are fenced by the lease: each one first renews it (a compare-and-swap), so a
 //! process whose lease was taken over (it stalled past the expiry) fails instead of
@@ -43,6 +45,9 @@ pub const INDEX_TYPE: &str = "stoke.io/index.v1";
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024 - 16 * 1024;
 const SUMMARY_ANNOTATION: &str = "stoke.io/summary";
 const KIND_LABEL: &str = "stoke.io/kind";
+/// Lease annotation naming the holding process (see [`super::process`]), so a contender on
+/// the same machine can tell that the holder was killed and take the lease at once.
+const HOLDER_PROCESS_ANNOTATION: &str = "stoke.io/holder-process";
 
 /// How long a lock lease lasts without renewal. `STOKE_KUBE_LEASE_SECONDS` overrides it
 /// (tests shorten it so killed holders expire quickly).
@@ -113,6 +118,22 @@ fn expired(lease: &Lease) -> bool {
     };
     let age = k8s_openapi::jiff::Timestamp::now().duration_since(renewed.0);
     age.as_secs() >= i64::from(secs)
+}
+
+/// Whether the lease's holder ran on this machine and has exited (killed before it could
+/// delete the lease): its lock is then free without waiting for the expiry.
+fn holder_gone(lease: &Lease) -> bool {
+    lease
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(HOLDER_PROCESS_ANNOTATION))
+        .is_some_and(|p| super::process::is_gone(p))
+}
+
+/// The annotations a lease carries while this process holds it.
+fn holder_annotations() -> Option<BTreeMap<String, String>> {
+    super::process::current().map(|p| BTreeMap::from([(HOLDER_PROCESS_ANNOTATION.to_string(), p)]))
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -265,9 +286,10 @@ impl KubeStore {
         let name = held.name.clone();
         crate::rt::block_on(renew(&api, &name, &state)).map_err(|e| {
             anyhow::anyhow!(
-                "lost the lock on release {} (Lease {name} in namespace {}): {e}; nothing more was written, run the operation again",
+                "lost the lock on release {} (Lease {name} in namespace {}, on {}): {e}; nothing more was written: run the operation again once the API server answers (it repairs the release first)",
                 lock.key().name,
-                lock.key().namespace
+                lock.key().namespace,
+                self.cluster.at()
             )
         })
     }
@@ -342,7 +364,8 @@ async fn renew(api: &Api<Lease>, name: &str, state: &Mutex<Lease>) -> Result<()>
     bail!("the lease keeps changing under this process")
 }
 
-/// One attempt to take `name`: creates the lease, or takes over an expired one, by
+/// One attempt to take `name`: creates the lease, or takes over an expired one (or one
+/// whose holder on this machine has exited), by
 /// compare-and-swap. `Ok(None)` when someone else holds it.
 async fn try_take(api: &Api<Lease>, name: &str, holder: &str) -> kube::Result<Option<Lease>> {
     let secs = lease_seconds();
@@ -359,6 +382,7 @@ async fn try_take(api: &Api<Lease>, name: &str, holder: &str) -> kube::Result<Op
                 metadata: ObjectMeta {
                     name: Some(name.to_string()),
                     labels: Some(BTreeMap::from([("owner".to_string(), "stoke".to_string())])),
+                    annotations: holder_annotations(),
                     ..ObjectMeta::default()
                 },
                 spec: Some(spec),
@@ -369,8 +393,9 @@ async fn try_take(api: &Api<Lease>, name: &str, holder: &str) -> kube::Result<Op
                 Err(e) => Err(e),
             }
         }
-        Some(old) if expired(&old) => {
+        Some(old) if expired(&old) || holder_gone(&old) => {
             let mut lease = old.clone();
+            lease.metadata.annotations = holder_annotations();
             let transitions = old
                 .spec
                 .as_ref()

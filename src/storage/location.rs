@@ -94,14 +94,34 @@ pub fn redact_password(url: &str) -> String {
     }
 }
 
-/// Opens the store at `location` (text as given to `--store`), or the default file store;
-/// `kube` says which cluster `kubernetes` means.
+/// The store stoke uses: `location` (text as given to `--store` / `STOKE_STORE`) when
+/// there is one; otherwise the Kubernetes store when a cluster is configured (`kube`, as
+/// the cluster target finds one: --kubeconfig, KUBECONFIG, ~/.kube/config or the pod's
+/// service account), so the record travels with the cluster as Helm's does; otherwise the
+/// default file store. Only configuration is read here, nothing is contacted.
+pub fn choose(location: Option<&str>, kube: &crate::kube::KubeOptions) -> Result<Location> {
+    choose_with(
+        location,
+        || Ok(crate::kube::config::locate(kube)?.is_some()),
+    )
+}
+
+/// [`choose`] with the question "is a cluster configured?" passed in, so the rule can be
+/// tested without touching the environment.
+pub fn choose_with(
+    location: Option<&str>,
+    cluster_configured: impl FnOnce() -> Result<bool>,
+) -> Result<Location> {
+    match location {
+        Some(text) => Location::parse(text),
+        None if cluster_configured()? => Ok(Location::Kubernetes),
+        None => Ok(Location::File(super::default_location()?)),
+    }
+}
+
+/// Opens the store [`choose`] picks; `kube` says which cluster `kubernetes` means.
 pub fn open(location: Option<&str>, kube: &crate::kube::KubeOptions) -> Result<Box<dyn Store>> {
-    let location = match location {
-        Some(text) => Location::parse(text)?,
-        None => Location::File(super::default_location()?),
-    };
-    open_location(&location, kube)
+    open_location(&choose(location, kube)?, kube)
 }
 
 /// Opens a parsed location.
@@ -171,6 +191,27 @@ mod tests {
         assert!(Location::parse("").is_err());
         assert!(Location::parse("file://").is_err());
         assert!(Location::parse("kubernetes://x").is_err());
+    }
+
+    #[test]
+    fn kubernetes_is_the_default_only_when_a_cluster_is_configured() {
+        let with_cluster = choose_with(None, || Ok(true)).unwrap();
+        assert_eq!(with_cluster, Location::Kubernetes);
+        let Location::File(_) = choose_with(None, || Ok(false)).unwrap() else {
+            panic!("without a cluster the default is the file store");
+        };
+        // An explicit location wins, and the cluster question is then never asked.
+        let asked = std::cell::Cell::new(false);
+        let given = choose_with(Some("/srv/store"), || {
+            asked.set(true);
+            Ok(true)
+        })
+        .unwrap();
+        assert_eq!(given, Location::File(PathBuf::from("/srv/store")));
+        assert!(!asked.get());
+        // A broken kubeconfig setting is reported, not silently replaced by the file store.
+        let err = choose_with(None, || anyhow::bail!("--kubeconfig `x` does not exist"));
+        assert!(err.is_err());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! An in-memory [`Store`] with fault injection, for specifications of the lifecycle
-//! actions: a write can be made to fail (the Nth write from now, or the Nth call of a named
-//! operation), which is what a crash looks like to the next operation. Nothing is kept
+//! actions and for the store conformance suite: a write can be made to fail (the Nth write
+//! from now, or the Nth call of a named operation), the "process" can be killed at a write
+//! (that write and every later one fail until [`MemoryStore::revive`], which is what
+//! kill -9 between two writes leaves), and a revision can be damaged. Nothing is kept
 //! after the store is dropped.
 //!
 //! It keeps the guarantees of the file store that the actions rely on: each write is
@@ -13,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use super::{LockWait, ReleaseLock, Store};
+use super::{Damaged, LockWait, ReleaseLock, Store};
 use crate::record::{Head, ReleaseKey, Revision, Summary};
 
 /// The store operations a fault can be attached to.
@@ -47,6 +49,8 @@ enum Fault {
     NthWrite(usize),
     /// The Nth call of one operation from now.
     NthOf(Op, usize),
+    /// The Nth write of any kind from now, and every write after it until revived.
+    KillAt(usize),
 }
 
 #[derive(Default)]
@@ -58,7 +62,11 @@ struct Release {
 #[derive(Default)]
 struct State {
     releases: BTreeMap<ReleaseKey, Release>,
+    /// Revisions whose record reads as damaged (see [`MemoryStore::damage`]).
+    damaged: BTreeSet<(ReleaseKey, u64)>,
     fault: Option<Fault>,
+    /// A [`Fault::KillAt`] fired: every write fails until revived.
+    dead: bool,
     writes: usize,
 }
 
@@ -79,6 +87,13 @@ impl Drop for Guard {
 
 fn lock_ignoring_poison<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What reading a damaged revision says, in the words the other backends use.
+fn damaged(key: &ReleaseKey, revision: u64) -> anyhow::Error {
+    anyhow::anyhow!(
+        "release record {key} revision {revision} in the in-memory store is damaged (it does not parse): write the revision again or delete it; no other record was changed"
+    )
 }
 
 /// The in-memory store.
@@ -106,6 +121,31 @@ impl MemoryStore {
         self.state().fault = Some(Fault::NthOf(op, n));
     }
 
+    /// Kills the writer at the `n`th write from now (1 = the next): that write and every
+    /// later one fail, as if the process had died between two writes, until
+    /// [`MemoryStore::revive`]. Reads keep working, so the operation runs on to its error
+    /// without changing anything more, leaving what kill -9 at that moment leaves.
+    pub fn kill_at_write(&self, n: usize) {
+        assert!(n >= 1, "writes are counted from 1");
+        let mut st = self.state();
+        st.fault = Some(Fault::KillAt(n));
+        st.dead = false;
+    }
+
+    /// Ends a kill (and any fault still waiting); says whether the kill had fired.
+    pub fn revive(&self) -> bool {
+        let mut st = self.state();
+        st.fault = None;
+        std::mem::take(&mut st.dead)
+    }
+
+    /// Makes revision `revision` of `key` unreadable, as a disk fault or a careless hand
+    /// edit would: reading it fails naming the record, and the lenient readers report it
+    /// in its place. Writing the revision again heals it.
+    pub fn damage(&self, key: &ReleaseKey, revision: u64) {
+        self.state().damaged.insert((key.clone(), revision));
+    }
+
     /// Whether an injected fault is still waiting to fire.
     pub fn fault_pending(&self) -> bool {
         self.state().fault.is_some()
@@ -124,6 +164,18 @@ impl MemoryStore {
     /// by a failed write, as by a crash before an atomic rename.
     fn write(&self, op: Op, apply: impl FnOnce(&mut State)) -> Result<()> {
         let mut st = self.state();
+        if st.dead {
+            bail!("the writer was killed (simulated): {} not done", op.name());
+        }
+        if let Some(Fault::KillAt(n)) = st.fault {
+            if n > 1 {
+                st.fault = Some(Fault::KillAt(n - 1));
+            } else {
+                st.fault = None;
+                st.dead = true;
+                bail!("the writer was killed (simulated): {} not done", op.name());
+            }
+        }
         let fire = match st.fault {
             Some(Fault::NthWrite(1)) => true,
             Some(Fault::NthWrite(n)) => {
@@ -206,17 +258,22 @@ impl Store for MemoryStore {
     }
 
     fn revision(&self, key: &ReleaseKey, revision: u64) -> Result<Option<Revision>> {
-        Ok(self
-            .state()
+        let st = self.state();
+        let found = st
             .releases
             .get(key)
-            .and_then(|r| r.revisions.get(&revision).cloned()))
+            .and_then(|r| r.revisions.get(&revision).cloned());
+        if found.is_some() && st.damaged.contains(&(key.clone(), revision)) {
+            return Err(damaged(key, revision));
+        }
+        Ok(found)
     }
 
     fn write_revision(&self, lock: &ReleaseLock, revision: &Revision) -> Result<()> {
         let key = revision.key();
         lock.check(&key)?;
         self.write(Op::WriteRevision, |st| {
+            st.damaged.remove(&(key.clone(), revision.revision));
             st.releases
                 .entry(key)
                 .or_default()
@@ -226,12 +283,34 @@ impl Store for MemoryStore {
     }
 
     fn history(&self, key: &ReleaseKey) -> Result<Vec<Summary>> {
-        Ok(self
-            .state()
-            .releases
-            .get(key)
-            .map(|r| r.revisions.values().map(Revision::summary).collect())
-            .unwrap_or_default())
+        self.history_lenient(key)?
+            .into_iter()
+            .map(|r| r.map_err(|d| damaged(&d.key, d.revision.unwrap_or(0))))
+            .collect()
+    }
+
+    fn history_lenient(
+        &self,
+        key: &ReleaseKey,
+    ) -> Result<Vec<std::result::Result<Summary, Damaged>>> {
+        let st = self.state();
+        let Some(r) = st.releases.get(key) else {
+            return Ok(Vec::new());
+        };
+        Ok(r.revisions
+            .iter()
+            .map(|(&n, rev)| {
+                if st.damaged.contains(&(key.clone(), n)) {
+                    Err(Damaged {
+                        key: key.clone(),
+                        revision: Some(n),
+                        problem: damaged(key, n).to_string(),
+                    })
+                } else {
+                    Ok(rev.summary())
+                }
+            })
+            .collect())
     }
 
     fn revision_numbers(&self, key: &ReleaseKey) -> Result<Vec<u64>> {
@@ -246,6 +325,7 @@ impl Store for MemoryStore {
     fn delete_revision(&self, lock: &ReleaseLock, revision: u64) -> Result<()> {
         let key = lock.key().clone();
         self.write(Op::DeleteRevision, |st| {
+            st.damaged.remove(&(key.clone(), revision));
             if let Some(r) = st.releases.get_mut(&key) {
                 r.revisions.remove(&revision);
             }
@@ -255,8 +335,13 @@ impl Store for MemoryStore {
     fn delete_release(&self, lock: &ReleaseLock) -> Result<()> {
         let key = lock.key().clone();
         self.write(Op::DeleteRelease, |st| {
+            st.damaged.retain(|(k, _)| k != &key);
             st.releases.remove(&key);
         })
+    }
+
+    fn describe(&self) -> String {
+        "the in-memory store".to_string()
     }
 
     fn list(&self, namespace: Option<&str>) -> Result<Vec<Head>> {
@@ -307,6 +392,23 @@ mod tests {
         );
         drop(held);
         assert!(s.lock(&key(), LockWait::FailFast).is_ok());
+    }
+
+    #[test]
+    fn a_kill_stops_every_write_from_that_one_on_until_revived() {
+        let s = MemoryStore::new();
+        let lock = s.lock(&key(), LockWait::FailFast).unwrap();
+        s.kill_at_write(2);
+        s.delete_release(&lock).unwrap();
+        for _ in 0..3 {
+            let err = s.delete_release(&lock).unwrap_err().to_string();
+            assert!(err.contains("killed"), "{err}");
+        }
+        assert_eq!(s.writes(), 1);
+        assert!(s.revive(), "the kill fired");
+        s.delete_release(&lock).unwrap();
+        s.kill_at_write(5);
+        assert!(!s.revive(), "a kill that never fired is reported as such");
     }
 
     #[test]

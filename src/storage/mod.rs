@@ -14,6 +14,7 @@ pub mod location;
 pub mod memory;
 pub mod migrate;
 pub mod postgres;
+pub mod process;
 mod tls;
 
 /// The atomic writer moved to [`crate::fsutil`]; this path stays for code written against it.
@@ -149,6 +150,56 @@ pub trait Store: Send + Sync {
     }
 }
 
+/// A shared store is a store: several holders (threads of one process, a test and the
+/// code it drives) use one backend through `Arc`.
+impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
+    fn lock(&self, key: &ReleaseKey, wait: LockWait) -> Result<ReleaseLock> {
+        (**self).lock(key, wait)
+    }
+    fn head(&self, key: &ReleaseKey) -> Result<Option<Head>> {
+        (**self).head(key)
+    }
+    fn write_head(&self, lock: &ReleaseLock, head: &Head) -> Result<()> {
+        (**self).write_head(lock, head)
+    }
+    fn revision(&self, key: &ReleaseKey, revision: u64) -> Result<Option<Revision>> {
+        (**self).revision(key, revision)
+    }
+    fn write_revision(&self, lock: &ReleaseLock, revision: &Revision) -> Result<()> {
+        (**self).write_revision(lock, revision)
+    }
+    fn history(&self, key: &ReleaseKey) -> Result<Vec<Summary>> {
+        (**self).history(key)
+    }
+    fn revision_numbers(&self, key: &ReleaseKey) -> Result<Vec<u64>> {
+        (**self).revision_numbers(key)
+    }
+    fn delete_revision(&self, lock: &ReleaseLock, revision: u64) -> Result<()> {
+        (**self).delete_revision(lock, revision)
+    }
+    fn delete_release(&self, lock: &ReleaseLock) -> Result<()> {
+        (**self).delete_release(lock)
+    }
+    fn sweep(&self, lock: &ReleaseLock) -> Result<()> {
+        (**self).sweep(lock)
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+    fn list(&self, namespace: Option<&str>) -> Result<Vec<Head>> {
+        (**self).list(namespace)
+    }
+    fn list_lenient(&self, namespace: Option<&str>) -> Result<(Vec<Head>, Vec<Damaged>)> {
+        (**self).list_lenient(namespace)
+    }
+    fn history_lenient(
+        &self,
+        key: &ReleaseKey,
+    ) -> Result<Vec<std::result::Result<Summary, Damaged>>> {
+        (**self).history_lenient(key)
+    }
+}
+
 /// Where the store lives when neither `--store` nor `STOKE_STORE` says:
 /// `$XDG_DATA_HOME/stoke`, else `~/.local/share/stoke`.
 pub(crate) fn default_location() -> Result<PathBuf> {
@@ -164,20 +215,33 @@ pub(crate) fn default_location() -> Result<PathBuf> {
 }
 
 /// Opens the store at `location` (text as `--store` takes it; see [`location`]), or the
-/// default file store.
+/// default one ([`location::choose`]: the Kubernetes store when KUBECONFIG or
+/// `~/.kube/config` configures a cluster, else the file store). Commands that take
+/// `--kubeconfig` call [`location::open`] with their cluster options instead.
 pub fn open(location: Option<&str>) -> Result<Box<dyn Store>> {
     location::open(location, &crate::kube::KubeOptions::default())
 }
 
 /// Opens the file store at `location` (a path or `file://PATH`), or the default one, for the
-/// commands that work on files themselves (`store check`, `store repair`).
-pub fn open_file(location: Option<&str>) -> Result<file::FileStore> {
-    match location.map(location::Location::parse).transpose()? {
-        None => file::FileStore::open(&default_location()?),
-        Some(location::Location::File(p)) => file::FileStore::open(&p),
-        Some(other) => bail!(
-            "--store {}: `store check` and `store repair` work on the file store; for this backend the server keeps records whole (see docs/store.md)",
-            other.display()
-        ),
+/// commands that work on files themselves (`store check`, `store repair`). When the store
+/// in use is another backend (given, or the Kubernetes store chosen because `kube`
+/// configures a cluster) it is refused rather than checking a file store nobody uses.
+pub fn open_file(
+    location: Option<&str>,
+    kube: &crate::kube::KubeOptions,
+) -> Result<file::FileStore> {
+    match location::choose(location, kube)? {
+        location::Location::File(p) => file::FileStore::open(&p),
+        other => {
+            let why = if location.is_none() {
+                " (chosen because a cluster is configured; pass --store DIR for a file store)"
+            } else {
+                ""
+            };
+            bail!(
+                "--store {}{why}: `store check` and `store repair` work on the file store; for this backend the server keeps records whole (see docs/store.md)",
+                other.display()
+            )
+        }
     }
 }

@@ -122,8 +122,17 @@ impl PostgresStore {
         fut: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
     ) -> Result<T> {
         crate::rt::block_on(fut).map_err(|e| {
+            // A lost server (crash, restart, failover, network) is worth a word on what
+            // to do; a refused statement speaks for itself.
+            let lost = e.is_closed()
+                || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+            let advice = if lost {
+                ": the connection to the server was lost and the server rolled back the write in progress; run the operation again once the server is back (it repairs the release first)"
+            } else {
+                ""
+            };
             anyhow::Error::new(e).context(format!(
-                "{} in the PostgreSQL store {}",
+                "{} in the PostgreSQL store {}{advice}",
                 what(),
                 self.shown
             ))

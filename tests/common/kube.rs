@@ -133,6 +133,40 @@ impl TestCluster {
         PathBuf::from(run_script("kube-user", &args).unwrap_or_else(|e| panic!("{e}")))
     }
 
+    /// Kills the API server at once (etcd keeps running, with every object), as a crash
+    /// of the control plane would. Only for a cluster of the test's own
+    /// ([`TestCluster::start`]): the shared one serves other tests.
+    pub fn stop_apiserver(&self) {
+        assert!(
+            self.owned,
+            "stop the API server of a cluster of your own (TestCluster::start)"
+        );
+        run_script("kube-apiserver", &["stop", self.dir.to_str().unwrap()])
+            .map(|_| ())
+            .or_else(|e| {
+                if e.contains("printed nothing") {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Starts the API server again on the same etcd and port, returning once it is ready.
+    pub fn start_apiserver(&self) {
+        run_script("kube-apiserver", &["start", self.dir.to_str().unwrap()])
+            .map(|_| ())
+            .or_else(|e| {
+                if e.contains("printed nothing") {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
     /// A namespace no other test uses, created now; `prefix` says which test owns it.
     pub fn namespace(&self, prefix: &str) -> String {
         static NEXT: AtomicUsize = AtomicUsize::new(0);

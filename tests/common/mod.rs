@@ -15,7 +15,6 @@ pub mod kube;
 pub mod package;
 pub mod postgres;
 pub mod release;
-pub mod store;
 pub mod tools;
 
 pub use tools::require_tool;

@@ -86,6 +86,20 @@ impl Postgres {
     /// Starts a new server; with `tls_only`, it has a self-signed certificate for
     /// 127.0.0.1 and refuses unencrypted connections.
     pub fn start_with(tls_only: bool) -> Postgres {
+        Self::start_inner(tls_only, false)
+    }
+
+    /// Starts a new server for tests that crash it ([`Postgres::stop`] is an immediate
+    /// stop): commits are acknowledged only once in the WAL (`synchronous_commit = on`),
+    /// so a crash loses no commit a client was told of. The other servers skip that wait,
+    /// for speed, and may lose the last commits to a crash. fsync stays off: the test
+    /// crashes the server process, never the machine, so the OS still holds what was
+    /// written.
+    pub fn start_crash_safe() -> Postgres {
+        Self::start_inner(false, true)
+    }
+
+    fn start_inner(tls_only: bool, crash_safe: bool) -> Postgres {
         let dir = tempfile::Builder::new()
             .prefix("stoke-pg-")
             .tempdir()
@@ -140,8 +154,9 @@ impl Postgres {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let mut conf = String::from(
-            "listen_addresses = '127.0.0.1'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n",
+        let mut conf = format!(
+            "listen_addresses = '127.0.0.1'\nfsync = off\nsynchronous_commit = {}\nfull_page_writes = off\nmax_connections = 200\n",
+            if crash_safe { "on" } else { "off" }
         );
         conf.push_str(&format!(
             "unix_socket_directories = '{}'\n",
