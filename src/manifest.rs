@@ -88,9 +88,15 @@ pub(crate) fn sort_for_install(manifests: &mut [Manifest]) {
 
 /// Whether the document carries a `helm.sh/hook` annotation.
 pub fn is_hook(manifest: &Manifest) -> bool {
-    // Most documents never mention it; only those are parsed.
+    // Most documents never mention it; only those are read, from the parser's events when
+    // they tell (a full parse of a large hook Job cost more than rendering it).
     if !manifest.body.contains("helm.sh/hook") {
         return false;
+    }
+    if let Some(found) =
+        crate::yaml::has_key_path(&manifest.body, &["metadata", "annotations", "helm.sh/hook"])
+    {
+        return found;
     }
     crate::yaml::try_from_str::<serde_json::Value>(&manifest.body)
         .is_ok_and(|doc| doc["metadata"]["annotations"].get("helm.sh/hook").is_some())

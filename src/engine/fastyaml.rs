@@ -105,6 +105,27 @@ fn single_quoted(s: &str) -> Option<&str> {
     Some(inner)
 }
 
+/// A one-line flow sequence of simple items, as charts write `accessModes: [ "ReadWriteOnce" ]`:
+/// each item a double-quoted string without escapes, commas or quotes inside, or a word of
+/// letters, digits and `._/` (not starting with `-`), with no empty item. Anything else in
+/// brackets is left to the parser.
+fn simple_flow_sequence(t: &str) -> bool {
+    let Some(inner) = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) else {
+        return false;
+    };
+    inner.split(',').all(|item| {
+        let item = item.trim_matches(' ');
+        if let Some(q) = item.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+            return !q.contains(['"', '\\', ',', '\t']);
+        }
+        !item.is_empty()
+            && !item.starts_with('-')
+            && item
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))
+    })
+}
+
 /// Checks the text after `key:` or `- `.
 fn value(text: &str) -> Option<Value<'_>> {
     let t = text.trim_matches(' ');
@@ -114,7 +135,7 @@ fn value(text: &str) -> Option<Value<'_>> {
     if matches!(t, "|" | "|-" | "|+" | ">" | ">-" | ">+") {
         return Some(Value::Block);
     }
-    if t == "{}" || t == "[]" {
+    if t == "{}" || t == "[]" || simple_flow_sequence(t) {
         return Some(Value::Scalar(None));
     }
     if t.starts_with('"') {

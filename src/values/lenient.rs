@@ -25,17 +25,20 @@ struct Reading {
 /// Rewrites, in place, the values of `chart` and of each subchart (in its section) that are
 /// loose spellings of what the schema asks for, and adds one warning per rewrite to
 /// `warnings`. `origin_of` names where a dotted path was set (`file:line`), when known.
+/// Returns whether the values already matched every schema, untouched: the schema check
+/// that follows then has nothing to find and need not validate them again.
 pub fn relax_tree(
     chart: &Chart,
     values: &mut Map<String, Value>,
     warnings: &mut Vec<String>,
     origin_of: &dyn Fn(&str) -> Option<String>,
-) -> Result<()> {
+) -> Result<bool> {
     // The usual case, values that match, costs one (cached) validation and nothing more.
     if super::schema::check_tree(chart, values)?.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
-    relax_into(chart, values, "", warnings, origin_of)
+    relax_into(chart, values, "", warnings, origin_of)?;
+    Ok(false)
 }
 
 fn relax_into(

@@ -179,11 +179,11 @@ pub(crate) fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Comput
         let mut seen = std::collections::HashSet::new();
         unknown.retain(|u| seen.insert((u.origin.clone(), u.path.clone())));
     }
-    lenient::relax_tree(tree, &mut values, &mut warnings, &|path| {
+    let matched = lenient::relax_tree(tree, &mut values, &mut warnings, &|path| {
         user.origin_of(path)
     })?;
     // A schema refusal often comes from a typo; name the likely culprits with it.
-    if !user.skip_schema_validation {
+    if !user.skip_schema_validation && !matched {
         schema::enforce(tree, &values, &|path| user.origin_of(path)).map_err(|e| {
             if unknown.is_empty() {
                 return e;

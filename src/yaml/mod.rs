@@ -190,6 +190,124 @@ fn nesting_depth(text: &str) -> std::result::Result<usize, Error> {
     Ok(deepest)
 }
 
+/// An upper bound on the nesting of `text` (as [`nesting_depth`] counts it), from its bytes
+/// alone. A block collection starts where a line's run of spaces and indicators (`-`, `?`,
+/// `:`) ends, and a nested block collection starts further right than its parent, except
+/// a sequence under a mapping key, which may share the key's column; so block nesting is
+/// at most two levels per column of the widest such run. Each flow collection adds at most
+/// one level and opens with `[` or `{`; an empty one (`[]`, `{}`) is a leaf, and a path
+/// holds one leaf. Every bracket counts, even inside quotes: the bound only ever errs high.
+fn nesting_bound(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut run, mut widest, mut flow) = (0usize, 0usize, 0usize);
+    let mut line_start = true;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            // YAML breaks lines at CR as well as LF.
+            b'\n' | b'\r' => {
+                line_start = true;
+                run = 0;
+                continue;
+            }
+            b' ' | b'\t' | b'-' | b'?' | b':' if line_start => {
+                run += 1;
+                widest = widest.max(run);
+                continue;
+            }
+            b'[' if bytes.get(i + 1) != Some(&b']') => flow += 1,
+            b'{' if bytes.get(i + 1) != Some(&b'}') => flow += 1,
+            _ => {}
+        }
+        line_start = false;
+    }
+    2 * (widest + 1) + flow + 2
+}
+
+/// Whether the single document `text` is a mapping with a key at `path` (each step a
+/// mapping key below the one before, e.g. `metadata`, `annotations`, `helm.sh/hook`), read
+/// from the parser's events without building a tree. `None` when the events alone cannot
+/// tell as a full parse would (an alias, a key that is a collection, more than one
+/// document) or the text is not valid YAML; callers then parse it fully.
+pub fn has_key_path(text: &str, path: &[&str]) -> Option<bool> {
+    use saphyr_parser::{Event, Parser};
+    struct Frame {
+        is_map: bool,
+        /// For a mapping: the next scalar is a key.
+        at_key: bool,
+        /// How many steps of `path` lead to this collection, when it is on the path.
+        on_path: Option<usize>,
+        /// For a mapping on the path: the steps that lead to the value being read.
+        value_on_path: Option<usize>,
+    }
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut found = false;
+    let mut documents = 0;
+    for item in Parser::new_from_str(text) {
+        let (event, _) = item.ok()?;
+        match event {
+            Event::DocumentStart(..) => {
+                documents += 1;
+                if documents > 1 {
+                    return None;
+                }
+            }
+            Event::Alias(..) => return None,
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let on_path = match frames.last_mut() {
+                    None => Some(0),
+                    Some(parent) if parent.is_map => {
+                        if parent.at_key {
+                            return None;
+                        }
+                        parent.value_on_path.take()
+                    }
+                    Some(_) => None,
+                };
+                frames.push(Frame {
+                    is_map: matches!(event, Event::MappingStart(..)),
+                    at_key: true,
+                    on_path,
+                    value_on_path: None,
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                frames.pop();
+                if let Some(parent) = frames.last_mut()
+                    && parent.is_map
+                {
+                    parent.at_key = true;
+                }
+            }
+            Event::Scalar(value, ..) => {
+                let Some(top) = frames.last_mut() else {
+                    continue;
+                };
+                if !top.is_map {
+                    continue;
+                }
+                if top.at_key {
+                    top.value_on_path = None;
+                    if let Some(k) = top.on_path
+                        && path.get(k) == Some(&value.as_ref())
+                    {
+                        if k + 1 == path.len() {
+                            found = true;
+                        } else {
+                            top.value_on_path = Some(k + 1);
+                        }
+                    }
+                    top.at_key = false;
+                } else {
+                    top.value_on_path = None;
+                    top.at_key = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(found)
+}
+
 /// Parses one YAML document into `T`, keeping the error's position apart for callers that
 /// word their own message (most call [`from_str`]). An empty text is an empty document.
 /// Time is linear in the size of the text; nesting deeper than [`max_depth`] is refused
@@ -206,6 +324,11 @@ pub fn try_from_str_as<T: DeserializeOwned + Send>(
     let read = || {
         serde_saphyr::from_str_with_options(text, options_for(dialect)).map_err(Error::from_backend)
     };
+    // Most texts are provably shallow from their bytes alone, which costs a small fraction
+    // of the event pass that measures the nesting exactly.
+    if nesting_bound(text) <= INLINE_DEPTH.min(max_depth()) {
+        return read();
+    }
     let depth = nesting_depth(text)?;
     if depth <= INLINE_DEPTH {
         return read();
@@ -350,5 +473,91 @@ pub fn kind_name(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "a mapping",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nesting_bound_is_never_below_the_nesting() {
+        let cases = [
+            "a: 1\n",
+            "a:\n- b:\n  - c:\n    - d\n",
+            "- - - - a\n",
+            "? - a\n  - b\n: x\n",
+            "a: [[[[1]]]]\n",
+            "a: {b: {c: [{}, []]}}\n",
+            "a:\r  b:\r    c:\r      d: 1\r",
+            "x:\n  y: \"[not a list\"\n  z: [\n    [\n      1\n    ]\n  ]\n",
+            "k: |\n        deep text\n",
+        ];
+        for text in cases {
+            let depth = nesting_depth(text).unwrap();
+            assert!(
+                nesting_bound(text) >= depth,
+                "bound {} < depth {depth} for {text:?}",
+                nesting_bound(text)
+            );
+        }
+        let deep = "a: ".to_string() + &"[".repeat(70) + &"]".repeat(70) + "\n";
+        assert!(nesting_bound(&deep) > INLINE_DEPTH);
+    }
+
+    const HOOK: [&str; 3] = ["metadata", "annotations", "helm.sh/hook"];
+
+    #[test]
+    fn key_paths_are_read_from_events_as_a_full_parse_reads_them() {
+        let cases = [
+            (
+                "metadata:\n  annotations:\n    helm.sh/hook: test\n",
+                Some(true),
+            ),
+            (
+                "metadata:\n  annotations:\n    \"helm.sh/hook\": test\n",
+                Some(true),
+            ),
+            ("metadata:\n  annotations:\n    helm.sh/hook:\n", Some(true)),
+            (
+                "metadata:\n  annotations:\n    helm.sh/hook-weight: \"1\"\n",
+                Some(false),
+            ),
+            ("metadata:\n  labels:\n    helm.sh/hook: x\n", Some(false)),
+            ("spec:\n  annotations:\n    helm.sh/hook: x\n", Some(false)),
+            (
+                "data:\n  x: |\n    metadata:\n      helm.sh/hook: x\n",
+                Some(false),
+            ),
+            (
+                "metadata:\n  name: a\n  annotations: {x: 1, helm.sh/hook: post-install}\n",
+                Some(true),
+            ),
+            (
+                "metadata:\n  annotations:\n    a: [1, {helm.sh/hook: x}]\n    b: c\n",
+                Some(false),
+            ),
+            (
+                "- metadata:\n    annotations:\n      helm.sh/hook: x\n",
+                Some(false),
+            ),
+            ("a: &x 1\nmetadata: *x\n", None),
+            ("? [a]\n: b\n", None),
+            ("a: 1\n---\nb: 2\n", None),
+            ("a: [\n", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(has_key_path(text, &HOOK), want, "{text:?}");
+            if let Some(found) = want {
+                let full = try_from_str::<Value>(text).unwrap();
+                assert_eq!(
+                    full["metadata"]["annotations"]
+                        .get("helm.sh/hook")
+                        .is_some(),
+                    found,
+                    "{text:?}"
+                );
+            }
+        }
     }
 }
