@@ -241,6 +241,18 @@ impl InProcess {
                 let rev = stoke::release::get::revision(store, &key(2)?, w.revision)?;
                 json(&rev.user_values)
             }
+            (Some("get"), Some("all")) => {
+                let rev = stoke::release::get::revision(store, &key(2)?, w.revision)?;
+                Ok(serde_json::to_string(&rev)?)
+            }
+            (Some("get"), Some("hooks")) => {
+                let rev = stoke::release::get::revision(store, &key(2)?, w.revision)?;
+                Ok(rev.hooks_text())
+            }
+            (Some("get"), Some("manifest")) => {
+                let rev = stoke::release::get::revision(store, &key(2)?, w.revision)?;
+                Ok(rev.manifest_text())
+            }
             (Some("list"), _) => {
                 let opts = stoke::release::list::ListOptions {
                     all: w.all,

@@ -14,11 +14,9 @@ use std::process::Command;
 
 #[path = "../common/mod.rs"]
 pub mod common;
+pub use common::Run;
 pub use common::postgres;
-#[path = "../release_support/mod.rs"]
-pub mod release_support;
-
-pub use release_support::{Run, World};
+pub use common::release::World;
 
 /// A store backend under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
