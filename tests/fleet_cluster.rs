@@ -86,8 +86,10 @@ fn write_fleet(root: &Path, sites: &[Site]) -> PathBuf {
     path
 }
 
-/// Runs stoke in `cwd` against the test cluster (with `Some` kubeconfig); the store is the
-/// default file store under `cwd` unless `args` name another.
+/// Runs stoke in `cwd` against the test cluster (with `Some` kubeconfig); the store is a
+/// file store under `cwd` unless `args` name another. With a cluster configured the
+/// default store would be the cluster's, shared by every test of this binary, and one
+/// test's `--prune` would uninstall another's releases (they carry the same fleet label).
 fn kstoke(cwd: &Path, kubeconfig: Option<&Path>, args: &[&str]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stoke"));
     cmd.args(args);
@@ -99,7 +101,7 @@ fn kstoke(cwd: &Path, kubeconfig: Option<&Path>, args: &[&str]) -> Run {
         .env("HOME", cwd)
         .env("STOKE_PROGRESS", "plain")
         .env_remove("KUBECONFIG")
-        .env_remove("STOKE_STORE")
+        .env("STOKE_STORE", cwd.join(".data/stoke"))
         .env("XDG_CONFIG_HOME", cwd.join(".config"))
         .env("XDG_CACHE_HOME", cwd.join(".cache"))
         .env("XDG_DATA_HOME", cwd.join(".data"))
