@@ -106,7 +106,12 @@ fn explain(
     }
     let lower = chain.to_lowercase();
     let host = &r.registry;
-    let hint = if lower.contains("401")
+    // A TLS alert about the client certificate can surface inside an authentication error
+    // (oci-client's first request is the auth probe), so it is recognised before the
+    // credential checks.
+    let hint = if crate::transport::refused_client_certificate(&lower) {
+        crate::transport::client_certificate_hint(host, opts)
+    } else if lower.contains("401")
         || lower.contains("unauthorized")
         || lower.contains("not authorized")
         || lower.contains("authentication")
@@ -124,10 +129,6 @@ fn explain(
         || lower.contains("404")
     {
         format!("{} does not exist in registry {host}", r.display(None))
-    } else if matches!(e, OciDistributionError::RequestError(_))
-        && crate::transport::refused_client_certificate(&lower)
-    {
-        crate::transport::client_certificate_hint(host, opts)
     } else if matches!(e, OciDistributionError::RequestError(_)) {
         let tls =
             lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake");
