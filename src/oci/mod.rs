@@ -137,13 +137,17 @@ fn explain(
                 "cannot talk TLS to registry {host}: pass its CA with --ca-file (or --insecure-skip-tls-verify for a test registry; --plain-http if it speaks plain HTTP)"
             )
         } else {
+            // A registry that demands a client certificate may close the connection before
+            // its TLS alert is read, so a dropped connection over TLS without one names it.
+            let tls_hints = if opts.plain_http {
+                String::new()
+            } else if opts.cert_file.is_none() {
+                " a plain-HTTP registry needs --plain-http; one that demands a TLS client certificate needs --cert-file and --key-file".to_string()
+            } else {
+                " a plain-HTTP registry needs --plain-http".to_string()
+            };
             format!(
-                "cannot reach registry {host} (is it running and is the address right?{})",
-                if opts.plain_http {
-                    ""
-                } else {
-                    " a plain-HTTP registry needs --plain-http"
-                }
+                "cannot reach registry {host} (is it running and is the address right?{tls_hints})"
             )
         }
     } else {
