@@ -1,6 +1,5 @@
-//! Store speed of the in-memory and Kubernetes backends, the same cases as
-//! benches/store_postgres.rs: list with 10,000 releases, upgrade with 100 and 10,000
-//! revisions of history (must stay flat), and status at 10,000 revisions. The Kubernetes
+//! Store speed of the in-memory, PostgreSQL and Kubernetes backends, one set of cases:
+//! list with 10,000 releases, upgrade with 100 and 10,000 revisions of history (must stay flat), and status at 10,000 revisions. The Kubernetes
 //! store runs against a real kube-apiserver and etcd from .ci/kube-up (each fresh store is
 //! a cluster of its own, so the cases do not see each other's Secrets).
 
@@ -16,6 +15,9 @@ use stoke::release::{ChartInput, Env};
 use stoke::storage::kubernetes::KubeStore;
 use stoke::storage::memory::MemoryStore;
 use stoke::storage::{LockWait, Store};
+
+#[path = "../tests/common/postgres.rs"]
+mod postgres;
 
 #[path = "../tests/common/kube.rs"]
 #[allow(dead_code)]
@@ -185,6 +187,12 @@ fn bench_backend(c: &mut Criterion, name: &str, fresh: &dyn Fn() -> Box<dyn Stor
 
 fn benches(c: &mut Criterion) {
     bench_backend(c, "memory", &|| Box::new(MemoryStore::new()));
+    // The server runs with fsync off: the numbers are the store's and the protocol's cost.
+    let pg = postgres::Postgres::start();
+    bench_backend(c, "postgres", &|| {
+        let db = pg.create_database();
+        Box::new(stoke::storage::postgres::PostgresStore::open(&pg.url(&db)).unwrap())
+    });
     // One API server for the whole bench; every fresh store is a namespace of its own
     // (the Kubernetes store keeps a release's records in the release's namespace, so the
     // bench's releases all live in `default` of a cluster started for this run).
