@@ -4,7 +4,6 @@
 //! per release) is shown by [`super::print::progress`]; a summary ends every run and the
 //! exit status is 1 when any release failed.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -119,7 +118,6 @@ pub fn template(o: &Template) -> Result<i32> {
     let releases = fleet.select(&o.fleet.selector);
     let charts = ChartSet::load(&releases);
     let mut tally = Tally::default();
-    let mut out = std::io::stdout().lock();
     let mut write_error: Option<std::io::Error> = None;
     fleet::template::template(
         &releases,
@@ -130,7 +128,7 @@ pub fn template(o: &Template) -> Result<i32> {
             Ok(t) => {
                 print::fleet::warnings(&r.key, &t.warnings);
                 tally.add("rendered");
-                if let Err(e) = print::fleet::templated(&mut out, &r.key, &t)
+                if let Err(e) = print::fleet::templated(&r.key, &t)
                     && write_error.is_none()
                 {
                     write_error = Some(e);
@@ -142,7 +140,7 @@ pub fn template(o: &Template) -> Result<i32> {
     if let Some(e) = write_error {
         return Err(e.into());
     }
-    out.flush()?;
+    print::flush()?;
     Ok(tally.finish(releases.len()))
 }
 

@@ -19,7 +19,6 @@ pub mod source;
 pub mod store;
 pub mod values;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -96,7 +95,7 @@ pub fn progress_mode() -> Mode {
         Ok("off") | Ok("none") => Mode::Off,
         _ => {
             let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-            if std::io::stderr().is_terminal() && !dumb {
+            if super::print::stderr_is_terminal() && !dumb {
                 Mode::Live
             } else {
                 Mode::Plain

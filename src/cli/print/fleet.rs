@@ -130,18 +130,19 @@ impl<T: Serialize> Report<T> {
 }
 
 /// One release of `fleet template`: its stream under a `# Release:` line, or the folder
-/// written.
-pub fn templated(
-    out: &mut impl Write,
-    key: &ReleaseKey,
-    t: &crate::fleet::template::Templated,
-) -> std::io::Result<()> {
-    suspend(|| match (&t.text, &t.dir) {
-        (Some(text), _) => out
-            .write_all(format!("# Release: {key}\n").as_bytes())
-            .and_then(|_| out.write_all(text.as_bytes())),
-        (None, Some(dir)) => writeln!(out, "wrote {} ({} resources)", dir.display(), t.resources),
-        (None, None) => Ok(()),
+/// written. An error writing stdout is returned for the caller to report once.
+pub fn templated(key: &ReleaseKey, t: &crate::fleet::template::Templated) -> std::io::Result<()> {
+    suspend(|| {
+        let mut out = std::io::stdout().lock();
+        match (&t.text, &t.dir) {
+            (Some(text), _) => out
+                .write_all(format!("# Release: {key}\n").as_bytes())
+                .and_then(|_| out.write_all(text.as_bytes())),
+            (None, Some(dir)) => {
+                writeln!(out, "wrote {} ({} resources)", dir.display(), t.resources)
+            }
+            (None, None) => Ok(()),
+        }
     })
 }
 

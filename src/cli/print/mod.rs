@@ -111,6 +111,17 @@ pub fn lines<S: AsRef<str>>(lines: &[S]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether stderr (where progress and warnings go) is a terminal.
+pub fn stderr_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}
+
+/// Flushes what was written to stdout, so an error writing it surfaces here.
+pub fn flush() -> std::io::Result<()> {
+    std::io::stdout().flush()
+}
+
 /// Writes `value` as JSON (pretty, with a trailing newline) or YAML to stdout.
 pub fn structured<T: Serialize>(value: &T, format: OutputFormat) -> anyhow::Result<()> {
     let mut stdout = anstream::stdout();
