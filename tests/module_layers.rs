@@ -219,10 +219,6 @@ const LIBRARY_MAY_PRINT: &[(&str, &str)] = &[
         "engine/budget.rs",
         "the render watchdog thread ends a runaway render with an error and exits",
     ),
-    (
-        "limits.rs",
-        "a malformed STOKE_MAX_* variable is reported once where it is read, deep in a render",
-    ),
 ];
 
 /// `path:line: text` for every line of `file`'s code (comments stripped) holding one of

@@ -200,6 +200,7 @@ pub fn main() -> i32 {
     };
     let sub = matches.subcommand().map(|(_, m)| m);
     progress::install(options::progress_mode());
+    print::warnings(&options::limit_warnings());
     let result = dispatch(&cli, sub);
     crate::progress::finished();
     match result {

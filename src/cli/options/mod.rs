@@ -104,6 +104,12 @@ pub fn progress_mode() -> Mode {
     }
 }
 
+/// Warnings about `STOKE_MAX_*` variables that are set but unreadable (their limits keep
+/// the defaults).
+pub fn limit_warnings() -> Vec<String> {
+    crate::limits::unreadable()
+}
+
 /// `~/FILE` under `HOME` (empty when HOME is unset, as Helm's defaults behave).
 fn in_home(file: &str) -> PathBuf {
     PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(file)
