@@ -131,3 +131,56 @@ fn the_helpers_configmap_renders_when_testing_is_set() {
     assert_eq!(docs[0]["metadata"]["name"], "site-ignition-helpers-test");
     assert_eq!(docs[0]["data"]["gateway.useMaxRAMPercentage"], true);
 }
+
+/// `.ci/official-unittest` runs a chart checkout's suites against charts/ignition, one line per
+/// suite, the failing tests under a failing one, and fails when any test does. CI cannot reach
+/// the official chart, so this drives the script with a stand-in checkout: two suites of our
+/// own chart and one that fails.
+#[test]
+fn the_official_unittest_script_reports_each_suite_and_fails_on_a_failed_test() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tests = tmp.path().join("ignition/tests");
+    std::fs::create_dir_all(&tests).unwrap();
+    for suite in ["helpers_test.yaml", "service_test.yaml"] {
+        std::fs::copy(
+            repo().join("charts/ignition/tests").join(suite),
+            tests.join(suite),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        tests.join("wrong_test.yaml"),
+        "suite: wrong\ntemplates: [serviceaccount.yaml]\ntests:\n  - it: expects another name\n    asserts:\n      - equal: {path: metadata.name, value: nobody}\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut cmd = std::process::Command::new("bash");
+        common::isolate(&mut cmd)
+            .arg(repo().join(".ci/official-unittest"))
+            .arg(tmp.path().join("ignition"))
+            .args(extra)
+            .env("STOKE", env!("CARGO_BIN_EXE_stoke"))
+            .output()
+            .expect("bash runs the script")
+    };
+    let out = run(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("PASS helpers_test.yaml"), "{stdout}");
+    assert!(stdout.contains("PASS service_test.yaml"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "FAIL wrong_test.yaml                0 passed, 1 failed\n    - expects another name"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Suites: 2 passed, 1 failed; Tests: "),
+        "{stdout}"
+    );
+    let verbose = run(&["-v"]);
+    let stdout = String::from_utf8_lossy(&verbose.stdout);
+    assert!(stdout.contains("Expected to equal"), "{stdout}");
+    let files: Vec<_> = std::fs::read_dir(&tests).unwrap().collect();
+    assert_eq!(files.len(), 3, "the script wrote into the checkout");
+}
