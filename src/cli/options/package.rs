@@ -433,6 +433,7 @@ impl Unittest {
                     update_snapshots: args.update_snapshot,
                     values: args.values.clone(),
                     strict: args.strict,
+                    release_service: Some(args.release_service.clone()),
                 })
                 .collect(),
             report_file: args.output_file.clone(),
