@@ -13,7 +13,6 @@ use super::options::parse_duration;
 use super::options::release::{DiffLive, Test};
 use super::{OutputFormat, print};
 use crate::release::live;
-use crate::target::cluster::ClusterOptions;
 
 /// Arguments of `stoke test`.
 #[derive(Debug, Args)]
@@ -54,7 +53,7 @@ pub fn test(g: &Globals, o: &Test) -> Result<i32> {
 /// `stoke diff live`: exit 2 when the cluster drifted from the deployed revision.
 pub fn diff_live(g: &Globals, o: &DiffLive) -> Result<i32> {
     let store = g.open_store()?;
-    let target = g.require_cluster(ClusterOptions::default(), "stoke diff live")?;
+    let target = g.require_cluster(o.cluster.clone(), "stoke diff live")?;
     let rev = live::deployed(store.as_ref(), &o.key)?;
     let resources = live::drifted(&target, &rev)?;
     print::cluster::drift(&o.key, &rev, &target.cluster().at(), &resources, o.format)?;

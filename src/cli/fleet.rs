@@ -242,7 +242,7 @@ pub fn apply(g: &Globals, o: &Apply) -> Result<i32> {
 pub fn status(g: &Globals, o: &Status) -> Result<i32> {
     let fleet = o.fleet.load()?;
     let session = Session::open(g, None)?;
-    let cluster = g.connect(Default::default())?;
+    let cluster = g.connect_to_read()?;
     let drift = cluster
         .as_ref()
         .map(|t| t as &dyn fleet::status::DriftCheck);

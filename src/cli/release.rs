@@ -388,7 +388,7 @@ pub fn status(g: &Globals, o: &StatusRequest) -> Result<i32> {
     let store = g.open_store()?;
     let rev = release::get::revision(store.as_ref(), &o.key, o.revision)?;
     let live = if release::live::shows_live(&rev) {
-        match g.connect(Default::default())? {
+        match g.connect_to_read()? {
             Some(t) => Some(release::live::resources(&t, &rev)?),
             None => None,
         }

@@ -75,6 +75,11 @@ impl Globals {
         Ok(cluster.map(|c| ClusterTarget::new(c, opts)))
     }
 
+    /// [`Globals::connect`] for a command that only reads the cluster (status, drift).
+    pub fn connect_to_read(&self) -> Result<Option<ClusterTarget>> {
+        self.connect(ClusterOptions::default())
+    }
+
     /// [`Globals::connect`] for a command that cannot work without a cluster (`what`).
     pub fn require_cluster(&self, opts: ClusterOptions, what: &str) -> Result<ClusterTarget> {
         match self.connect(opts)? {

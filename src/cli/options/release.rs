@@ -430,6 +430,8 @@ impl DiffUpgrade {
 pub struct DiffLive {
     /// The release.
     pub key: ReleaseKey,
+    /// The cluster target's options (it is only read).
+    pub cluster: ClusterOptions,
     /// `-o`.
     pub format: OutputFormat,
 }
@@ -439,6 +441,7 @@ impl DiffLive {
     pub fn from_args(g: &Globals, args: &DiffLiveArgs) -> Result<DiffLive> {
         Ok(DiffLive {
             key: g.key(&args.release)?,
+            cluster: ClusterOptions::default(),
             format: args.output,
         })
     }
