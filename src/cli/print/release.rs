@@ -16,6 +16,7 @@ use crate::cli::release::GetWhat;
 use crate::record::Head;
 use crate::record::{ReleaseKey, Revision, Summary};
 use crate::release::live::LiveResource;
+use crate::release::status::StatusReport;
 use crate::release::{self, Done};
 use crate::storage::Damaged;
 
@@ -162,7 +163,7 @@ pub fn list(heads: &[Head], damaged: &[Damaged], style: &ListStyle<'_>) -> Resul
 
 /// `stoke status`: the report, with the live states when a cluster gave them.
 pub fn status(
-    mut report: release::status::StatusReport,
+    mut report: StatusReport,
     live: Option<Vec<LiveResource>>,
     format: OutputFormat,
 ) -> Result<()> {
@@ -171,11 +172,45 @@ pub fn status(
         return structured(&report, format);
     }
     let mut out = std::io::stdout().lock();
-    write!(out, "{}", report.to_text())?;
+    write!(out, "{}", report_text(&report))?;
     if let Some(live) = &live {
         write!(out, "{}", super::cluster::live_text(live))?;
     }
     Ok(())
+}
+
+/// A status report as people read it (Helm's layout): the revision's facts, its resources
+/// by kind, its notes.
+fn report_text(report: &StatusReport) -> String {
+    let mut out = format!(
+        "NAME: {}\nLAST DEPLOYED: {}\nNAMESPACE: {}\nSTATUS: {}\nREVISION: {}\nCHART: {}\nAPP VERSION: {}\nDESCRIPTION: {}\n",
+        report.name,
+        crate::timestamp::human_time(&report.updated),
+        report.namespace,
+        report.status,
+        report.revision,
+        report.chart,
+        report.app_version.as_deref().unwrap_or(""),
+        report.description
+    );
+    if !report.resources.is_empty() {
+        out.push_str("RESOURCES:\n");
+        for (kind, names) in &report.resources {
+            out.push_str(&format!(
+                "  {kind} ({}): {}\n",
+                names.len(),
+                names.join(", ")
+            ));
+        }
+    }
+    if let Some(notes) = &report.notes
+        && !notes.trim().is_empty()
+    {
+        out.push_str("NOTES:\n");
+        out.push_str(notes.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 fn values_yaml(values: &serde_json::Map<String, serde_json::Value>) -> Result<String> {
@@ -220,7 +255,7 @@ pub fn get(rev: &Revision, what: GetWhat, all: bool, format: OutputFormat) -> Re
         }
         GetWhat::All => match format {
             OutputFormat::Table => {
-                write!(out, "{}", release::status::report(rev).to_text())?;
+                write!(out, "{}", report_text(&release::status::report(rev)))?;
                 write!(
                     out,
                     "USER-SUPPLIED VALUES:\n{}COMPUTED VALUES:\n{}HOOKS:\n{}MANIFEST:\n{}",
@@ -270,7 +305,7 @@ pub fn done(done: &Done, format: OutputFormat) -> Result<()> {
         return structured(&report, format);
     }
     let mut out = anstream::stdout();
-    write!(out, "{}", report.to_text())?;
+    write!(out, "{}", report_text(&report))?;
     if done.dry_run {
         write!(
             out,
