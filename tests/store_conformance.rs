@@ -7,15 +7,16 @@
 //!
 //! File, PostgreSQL and Kubernetes run through the built binary. The in-memory store lives
 //! in one process, so it runs the same cases through the library in this process
-//! (tests/store_support/inproc.rs says how crashes and kills are reproduced there).
+//! (tests/common/store/inproc.rs says how crashes and kills are reproduced there).
 
-mod store_support;
+mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
-use store_support::{Backend, Lcg, Site};
+use common::Lcg;
+use common::store::{Backend, Site};
 
 fn statuses(site: &Site, release: &str) -> Vec<String> {
     site.history(release).into_iter().map(|r| r.1).collect()
