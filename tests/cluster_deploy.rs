@@ -261,6 +261,20 @@ spec:
         image: {{ values.image | default(value='ignition:8.1') }}
 ";
 
+/// The StatefulSet chart, plus a ConfigMap `extra` when the value `extra` is true: what a
+/// failed change creates.
+fn statefulset_chart(root: &Path) -> PathBuf {
+    let extra = "{% if values.extra | default(value=false) %}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata: {}\n{% endif %}";
+    chart(
+        root,
+        "sts",
+        &[
+            ("templates/sts.yaml", STATEFULSET),
+            ("templates/extra.yaml", extra),
+        ],
+    )
+}
+
 #[test]
 fn wait_holds_the_release_until_the_statefulset_is_ready_and_a_timeout_marks_it_failed() {
     let c = TestCluster::shared();
@@ -328,17 +342,7 @@ fn atomic_returns_cluster_and_record_to_the_last_deployed_revision() {
     let c = TestCluster::shared();
     let ns = c.namespace("atomic");
     let tmp = tempfile::tempdir().unwrap();
-    let ch = chart(
-        tmp.path(),
-        "sts",
-        &[
-            ("templates/sts.yaml", STATEFULSET),
-            (
-                "templates/extra.yaml",
-                "{% if values.extra | default(value=false) %}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata: {}\n{% endif %}",
-            ),
-        ],
-    );
+    let ch = statefulset_chart(tmp.path());
     let chs = ch.to_str().unwrap();
     let kc = c.kubeconfig();
     kstoke(tmp.path(), kc, &ns, &["install", "gw", chs]).expect(0);
@@ -410,17 +414,7 @@ fn cleanup_on_fail_deletes_what_the_failed_change_created() {
     let c = TestCluster::shared();
     let ns = c.namespace("cleanup");
     let tmp = tempfile::tempdir().unwrap();
-    let ch = chart(
-        tmp.path(),
-        "sts",
-        &[
-            ("templates/sts.yaml", STATEFULSET),
-            (
-                "templates/extra.yaml",
-                "{% if values.extra | default(value=false) %}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata: {}\n{% endif %}",
-            ),
-        ],
-    );
+    let ch = statefulset_chart(tmp.path());
     let chs = ch.to_str().unwrap();
     let kc = c.kubeconfig();
     kstoke(tmp.path(), kc, &ns, &["install", "gw", chs]).expect(0);

@@ -197,21 +197,7 @@ impl Site {
 
     /// (revision, status, description) of every revision.
     pub fn history(&self, release: &str) -> Vec<(u64, String, String)> {
-        let h = self
-            .run(&["history", release, "-o", "json", "--max", "0"])
-            .ok()
-            .json();
-        h.as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                (
-                    r["revision"].as_u64().unwrap(),
-                    r["status"].as_str().unwrap().to_string(),
-                    r["description"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
+        super::release::history_rows(&self.run(&["history", release, "-o", "json", "--max", "0"]))
     }
 
     /// The store, opened through the library as the binary opens it (the in-memory one
