@@ -662,18 +662,9 @@ impl Target for ClusterTarget {
                     "an interrupted operation left release {} half-applied; restoring revision {n} in the cluster",
                     release.name
                 ));
-                crate::rt::block_on(self.deliver(
-                    &Change {
-                        release,
-                        action: Action::Rollback,
-                        manifests,
-                        previous: interrupted,
-                        stale: &[],
-                        previous_revision: Some(n),
-                        crds: &[],
-                    },
-                    true,
-                ))
+                crate::rt::block_on(
+                    self.deliver(&Change::restoring(release, n, manifests, interrupted), true),
+                )
                 .map_err(|e| anyhow!("{e:#}"))
             }
             None => {
