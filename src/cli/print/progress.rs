@@ -78,7 +78,7 @@ struct WarningsOnly;
 impl Progress for WarningsOnly {
     fn report(&self, event: Event) {
         if let Event::Warning(text) = event {
-            super::output::print_warning(&text);
+            super::warning(&text);
         }
     }
 }
@@ -94,7 +94,7 @@ impl Progress for Plain {
         let text = match event {
             Event::Phase(text) => text,
             Event::Warning(text) => {
-                super::output::print_warning(&text);
+                super::warning(&text);
                 return;
             }
             Event::Item { id, state, detail } => {
@@ -174,7 +174,7 @@ impl Progress for Live {
                 let _ = self.multi.println(text);
             }
             Event::Warning(text) => {
-                self.multi.suspend(|| super::output::print_warning(&text));
+                self.multi.suspend(|| super::warning(&text));
             }
             Event::Item { id, state, detail } => {
                 let text = format!("{} {}", mark(state), line(&id, state, &detail));
