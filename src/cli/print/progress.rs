@@ -32,7 +32,7 @@ pub fn install(mode: Mode) {
             Arc::new(live)
         }
         Mode::Plain => Arc::new(Plain::default()),
-        Mode::Off => Arc::new(crate::progress::Silent),
+        Mode::Off => Arc::new(WarningsOnly),
     };
     crate::progress::install(sink);
 }
@@ -71,6 +71,18 @@ fn line(id: &str, state: State, detail: &str) -> String {
     }
 }
 
+/// Shows warnings and nothing else: with progress off, a warning still says how the outcome
+/// differs from what the user asked for.
+struct WarningsOnly;
+
+impl Progress for WarningsOnly {
+    fn report(&self, event: Event) {
+        if let Event::Warning(text) = event {
+            super::warning(&text);
+        }
+    }
+}
+
 /// Prints a line whenever an item's state or detail changes; transfers are not shown.
 #[derive(Default)]
 struct Plain {
@@ -81,6 +93,10 @@ impl Progress for Plain {
     fn report(&self, event: Event) {
         let text = match event {
             Event::Phase(text) => text,
+            Event::Warning(text) => {
+                super::warning(&text);
+                return;
+            }
             Event::Item { id, state, detail } => {
                 let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
                 let now = (state, detail);
@@ -156,6 +172,9 @@ impl Progress for Live {
         match event {
             Event::Phase(text) => {
                 let _ = self.multi.println(text);
+            }
+            Event::Warning(text) => {
+                self.multi.suspend(|| super::warning(&text));
             }
             Event::Item { id, state, detail } => {
                 let text = format!("{} {}", mark(state), line(&id, state, &detail));
