@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Result, bail};
 use k8s_openapi::ByteString;
@@ -31,7 +31,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, PostParams, Preconditions};
 
-use super::{FORMAT_VERSION, Head, LockWait, ReleaseKey, ReleaseLock, Store};
+use super::{FORMAT_VERSION, Head, LockRetry, LockWait, ReleaseKey, ReleaseLock, Store};
 use crate::kube::Cluster;
 use crate::kube::error::{Op, is_conflict, is_not_found};
 use crate::record::{Revision, Summary};
@@ -524,11 +524,7 @@ impl Store for KubeStore {
         let api = self.leases(&key.namespace);
         let name = object_name(key);
         let holder = holder_id();
-        let deadline = match wait {
-            LockWait::FailFast => None,
-            LockWait::Up(d) => Some(Instant::now() + d),
-        };
-        let mut pause = Duration::from_millis(20);
+        let mut retry = LockRetry::new(wait, Duration::from_millis(20), Duration::from_millis(250));
         loop {
             let got = crate::rt::block_on(try_take(&api, &name, &holder)).map_err(|e| {
                 self.cluster.explain(
@@ -558,25 +554,7 @@ impl Store for KubeStore {
                 };
                 return Ok(ReleaseLock::new(key.clone(), Box::new(inner)));
             }
-            match deadline {
-                Some(d) if Instant::now() < d => {
-                    std::thread::sleep(pause.min(d.saturating_duration_since(Instant::now())));
-                    pause = (pause * 2).min(Duration::from_millis(250));
-                }
-                Some(_) => bail!(
-                    "another operation on {} is in progress (still locked after waiting {:?}; try a longer --wait-lock)",
-                    key.name,
-                    match wait {
-                        LockWait::Up(d) => d,
-                        LockWait::FailFast => Duration::ZERO,
-                    }
-                ),
-                None => bail!(
-                    "another operation on {} is in progress (in namespace {}; Lease {name}); wait for it with --wait-lock 60s",
-                    key.name,
-                    key.namespace
-                ),
-            }
+            retry.before_next_try(key, Some(&format!("Lease {name}")))?;
         }
     }
 
@@ -611,19 +589,7 @@ impl Store for KubeStore {
         while let Some(s) = self.get_secret(&key.namespace, &revision_name(key, next))? {
             let what = format!("{key} revision {next}");
             let summary = self.summary_of(&what, &s)?;
-            head = Some(match head {
-                Some(mut h) => {
-                    h.latest = next;
-                    h.summary = summary;
-                    h
-                }
-                None => Head {
-                    key: key.clone(),
-                    latest: next,
-                    deployed: None,
-                    summary,
-                },
-            });
+            head = Some(Head::advanced(head, key, next, summary));
             next += 1;
         }
         Ok(head)
