@@ -216,3 +216,46 @@ impl Show {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naming(generate: bool, template: Option<&str>) -> NamingFlags {
+        NamingFlags {
+            generate_name: generate,
+            name_template: template.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn one_positional_is_the_chart_and_renders_as_helms_placeholder() {
+        let (n, chart) =
+            Naming::from_positionals("charts/ignition", None, &naming(false, None)).unwrap();
+        assert_eq!(chart, PathBuf::from("charts/ignition"));
+        assert_eq!(
+            n.name("ignition").unwrap(),
+            crate::release::names::PLACEHOLDER
+        );
+    }
+
+    #[test]
+    fn a_given_name_is_kept_and_cannot_be_combined_with_making_one() {
+        let (n, chart) =
+            Naming::from_positionals("gw", Some(Path::new("c")), &naming(false, None)).unwrap();
+        assert_eq!(
+            (n.name("c").unwrap(), chart),
+            ("gw".into(), PathBuf::from("c"))
+        );
+        let e = Naming::from_positionals("gw", Some(Path::new("c")), &naming(true, None))
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("both a release name (`gw`)"), "{e}");
+    }
+
+    #[test]
+    fn a_made_name_starts_with_the_chart_name() {
+        let (n, _) = Naming::from_positionals("ignition", None, &naming(true, None)).unwrap();
+        assert!(n.name("ignition").unwrap().starts_with("ignition-"));
+    }
+}

@@ -118,3 +118,40 @@ impl Session {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        write: WriteFlags,
+    }
+
+    fn delivery(args: &[&str]) -> Delivery {
+        let cmd = Cmd::try_parse_from(std::iter::once("x").chain(args.iter().copied())).unwrap();
+        Delivery::from_flags(&cmd.write)
+    }
+
+    #[test]
+    fn atomic_implies_waiting_as_in_helm() {
+        let d = delivery(&["--atomic"]);
+        assert!(d.cluster.wait && d.cluster.atomic);
+        assert!(!delivery(&[]).cluster.wait);
+    }
+
+    #[test]
+    fn a_bare_dry_run_is_client_side_and_wait_lock_sets_how_long_to_wait() {
+        let d = delivery(&["--dry-run", "--wait-lock", "2m"]);
+        assert_eq!(d.dry_run, Some(DryRun::Client));
+        assert!(d.dry_run());
+        assert_eq!(d.wait, LockWait::Up(std::time::Duration::from_secs(120)));
+        assert_eq!(delivery(&[]).wait, LockWait::FailFast);
+        assert_eq!(
+            delivery(&["--dry-run=server"]).dry_run,
+            Some(DryRun::Server)
+        );
+    }
+}
