@@ -120,8 +120,8 @@ pub struct NamingFlags {
     #[arg(short = 'g', long)]
     pub generate_name: bool,
     /// Make the release name from a Tera template, e.g. 'gw-{{ rand_alpha(length=5) | lower }}';
-    /// give only the chart.
-    #[arg(long, value_name = "TEMPLATE", conflicts_with = "generate_name")]
+    /// give only the chart. With --generate-name too, the template wins (as in Helm).
+    #[arg(long, value_name = "TEMPLATE")]
     pub name_template: Option<String>,
 }
 

@@ -323,7 +323,7 @@ pub fn install(g: &Globals, o: &Install) -> Result<i32> {
         let key = g.key(&o.naming.name(chart.name())?)?;
         let session = Session::open(g, Some(&o.delivery))?;
         let done = release::install::install(&session.env(), &key, &input, &o.opts)?;
-        print::release::done(&done, o.format)?;
+        print::release::done(&done, o.format, session.target.is_some())?;
         print::release::delivery(&session, o.format, done.dry_run);
         Ok(0)
     })
@@ -335,7 +335,7 @@ pub fn upgrade(g: &Globals, o: &Upgrade) -> Result<i32> {
         let session = Session::open(g, Some(&o.delivery))?;
         let done = release::upgrade::upgrade(&session.env(), &o.key, &input, &o.opts)?;
         print::release::upgraded(&o.key, &done, o.format);
-        print::release::done(&done, o.format)?;
+        print::release::done(&done, o.format, session.target.is_some())?;
         print::release::delivery(&session, o.format, done.dry_run);
         Ok(0)
     })
@@ -345,7 +345,7 @@ pub fn upgrade(g: &Globals, o: &Upgrade) -> Result<i32> {
 pub fn rollback(g: &Globals, o: &Rollback) -> Result<i32> {
     let session = Session::open(g, Some(&o.delivery))?;
     let done = release::rollback::rollback(&session.env(), &o.key, &o.opts)?;
-    print::release::rolled_back(&o.key, &done, o.format)?;
+    print::release::rolled_back(&o.key, &done, o.format, session.target.is_some())?;
     if o.format == OutputFormat::Table {
         print::release::delivery(&session, o.format, done.dry_run);
     }

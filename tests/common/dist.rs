@@ -276,26 +276,20 @@ pub struct Registry {
 impl Registry {
     /// None (skipped) when docker-registry or htpasswd is missing outside CI.
     pub fn start(with_tls: bool) -> Option<Registry> {
-        if !require_tool("docker-registry") || !require_tool("htpasswd") {
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let out = Command::new("htpasswd")
-            .args(["-Bbn", USER, PASSWORD])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "htpasswd failed");
-        std::fs::write(dir.path().join("htpasswd"), &out.stdout).unwrap();
-        let auth = format!(
-            "auth:\n  htpasswd:\n    realm: stoke-test\n    path: {}\n",
-            dir.path().join("htpasswd").display()
-        );
+        let (dir, auth) = Self::htpasswd()?;
         Some(Registry::serve(dir, with_tls, &auth))
     }
 
     /// A TLS registry with htpasswd auth that also demands a client certificate signed by
     /// its CA (`http.tls.clientcas`); `tls.client_cert` / `tls.client_key` is one.
     pub fn start_with_client_certs() -> Option<Registry> {
+        let (dir, auth) = Self::htpasswd()?;
+        Some(Registry::serve_with(dir, true, true, &auth))
+    }
+
+    /// A folder holding an htpasswd file for [`USER`] and the `auth:` configuration naming
+    /// it; None (skipped) when docker-registry or htpasswd is missing outside CI.
+    fn htpasswd() -> Option<(tempfile::TempDir, String)> {
         if !require_tool("docker-registry") || !require_tool("htpasswd") {
             return None;
         }
@@ -310,7 +304,7 @@ impl Registry {
             "auth:\n  htpasswd:\n    realm: stoke-test\n    path: {}\n",
             dir.path().join("htpasswd").display()
         );
-        Some(Registry::serve_with(dir, true, true, &auth))
+        Some((dir, auth))
     }
 
     /// A registry that sends clients to `token`'s service (`WWW-Authenticate: Bearer`).

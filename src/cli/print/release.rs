@@ -297,15 +297,22 @@ pub fn get(rev: &Revision, what: GetWhat, all: bool, format: OutputFormat) -> Re
 }
 
 /// The result of install or upgrade: warnings, the status report and, for a dry run, the
-/// manifest that would be applied (Secret values masked).
-pub fn done(done: &Done, format: OutputFormat) -> Result<()> {
+/// manifest that would be applied (Secret values masked). When the write reached no cluster
+/// and no folder (`applied` is false), the report says the revision was only recorded and
+/// leaves out the chart's notes: they tell people how to reach a running release, and there is
+/// none (`stoke get notes` still shows them).
+pub fn done(done: &Done, format: OutputFormat, applied: bool) -> Result<()> {
     warnings(&done.warnings);
     let report = release::status::report(&done.revision);
     if format != OutputFormat::Table {
         return structured(&report, format);
     }
     let mut out = anstream::stdout();
-    write!(out, "{}", report_text(&report))?;
+    if applied || done.dry_run {
+        write!(out, "{}", report_text(&report))?;
+    } else {
+        write!(out, "{}", recorded_text(&report))?;
+    }
     if done.dry_run {
         write!(
             out,
@@ -314,6 +321,39 @@ pub fn done(done: &Done, format: OutputFormat) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The report of a revision that was recorded but applied nowhere: no `deployed` status, no
+/// notes, and what to do to deploy it.
+fn recorded_text(report: &StatusReport) -> String {
+    let mut plain = report.clone();
+    plain.notes = None;
+    let text = report_text(&plain);
+    let mut out = String::with_capacity(text.len() + 256);
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("LAST DEPLOYED: ") {
+            out.push_str(&format!("RECORDED: {rest}\n"));
+        } else if line.starts_with("STATUS: ") {
+            out.push_str("STATUS: recorded only, not deployed (no cluster is configured)\n");
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    if report
+        .notes
+        .as_deref()
+        .is_some_and(|n| !n.trim().is_empty())
+    {
+        out.push_str(&format!(
+            "NOTES: not shown, as nothing runs yet (`stoke get notes {} -n {}` prints them)\n",
+            report.name, report.namespace
+        ));
+    }
+    out.push_str(
+        "To deploy, configure a cluster (--kubeconfig, --kube-context or KUBECONFIG) and upgrade the release, or write it to a folder with --output-dir.\n",
+    );
+    out
 }
 
 /// The line `stoke upgrade` starts its report with (not for a dry run or JSON/YAML).
@@ -333,7 +373,12 @@ pub fn upgraded(key: &ReleaseKey, done: &Done, format: OutputFormat) {
 }
 
 /// `stoke rollback`'s report.
-pub fn rolled_back(key: &ReleaseKey, done: &Done, format: OutputFormat) -> Result<()> {
+pub fn rolled_back(
+    key: &ReleaseKey,
+    done: &Done,
+    format: OutputFormat,
+    applied: bool,
+) -> Result<()> {
     if format != OutputFormat::Table {
         return structured(&release::status::report(&done.revision), format);
     }
@@ -344,8 +389,14 @@ pub fn rolled_back(key: &ReleaseKey, done: &Done, format: OutputFormat) -> Resul
         )
     } else {
         format!(
-            "Rollback was a success: revision {} of {} is deployed.",
-            done.revision.revision, key.name
+            "Rollback was a success: revision {} of {} is {}.",
+            done.revision.revision,
+            key.name,
+            if applied {
+                "deployed"
+            } else {
+                "the current revision (recorded only: no cluster is configured)"
+            }
         )
     };
     super::lines(&[line])
