@@ -297,9 +297,9 @@ impl KubeStore {
     /// A delete marks the index first and removes it last (see [`DELETING_ANNOTATION`]),
     /// so a listing taken while one and the same unmarked index existed before and after
     /// it is whole. A marked index means the release is going. With no index at all the
-    /// release is what a first install that died before writing its index left: revisions
-    /// 1 to N without a gap, as [`Store::head`] probes them; anything else (a delete by an
-    /// older stoke cut short) is leftovers that the next install sweeps, not a release.
+    /// release is what [`Store::head`] finds by probing: the revisions from 1 up to the
+    /// first gap (a first install that died before writing its index leaves revision 1);
+    /// without revision 1 there is none.
     fn readable_revisions(&self, key: &ReleaseKey) -> Result<Vec<(u64, Secret)>> {
         let before = self.index_state(key)?;
         if before == IndexState::Deleting {
@@ -310,8 +310,12 @@ impl KubeStore {
         match (&before, &after) {
             (IndexState::Live(a), IndexState::Live(b)) if a == b => Ok(listed),
             (_, IndexState::Deleting) => Ok(Vec::new()),
-            _ if listed.iter().zip(1u64..).all(|((n, _), want)| *n == want) => Ok(listed),
-            _ => Ok(Vec::new()),
+            _ => Ok(listed
+                .into_iter()
+                .zip(1u64..)
+                .take_while(|((n, _), want)| n == want)
+                .map(|(r, _)| r)
+                .collect()),
         }
     }
 
@@ -689,9 +693,9 @@ impl Store for KubeStore {
     }
 
     fn sweep(&self, lock: &ReleaseLock) -> Result<()> {
-        // Called under the lock when the release reads as absent. A marked index is a
-        // delete a crash cut short; revisions with no index that are not an unbroken run
-        // from 1 are what an older stoke's interrupted delete (index first) left.
+        // Called under the lock after every write and when the release reads as absent.
+        // A marked index is a delete a crash cut short; revisions with neither an index nor
+        // revision 1 are what an older stoke's interrupted delete (index first) left.
         let key = lock.key();
         match self.index_state(key)? {
             IndexState::Live(_) => Ok(()),
@@ -701,7 +705,7 @@ impl Store for KubeStore {
             }
             IndexState::Absent => {
                 let numbers = self.revision_numbers(key)?;
-                if numbers.iter().zip(1u64..).any(|(n, want)| *n != want) {
+                if numbers.first().is_some_and(|n| *n != 1) {
                     self.fence(lock)?;
                     for n in numbers {
                         self.delete_secret(&key.namespace, &revision_name(key, n))?;

@@ -1,10 +1,11 @@
 //! Shows the library's progress events: a live line per item on a terminal (indicatif), one
 //! plain line per change otherwise, so logs of CI jobs stay readable.
 //!
-//! `STOKE_PROGRESS=live|plain|off` overrides the choice made from whether stderr is a terminal.
+//! The mode is chosen by the options layer ([`crate::cli::options::progress_mode`]:
+//! `STOKE_PROGRESS=live|plain|off`, else from whether stderr is a terminal).
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -20,25 +21,6 @@ pub enum Mode {
     Plain,
     /// Nothing.
     Off,
-}
-
-impl Mode {
-    /// The mode for this process: `STOKE_PROGRESS` if set, else live on a terminal.
-    pub fn detect() -> Mode {
-        match std::env::var("STOKE_PROGRESS").as_deref() {
-            Ok("live") => Mode::Live,
-            Ok("plain") => Mode::Plain,
-            Ok("off") | Ok("none") => Mode::Off,
-            _ => {
-                let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-                if std::io::stderr().is_terminal() && !dumb {
-                    Mode::Live
-                } else {
-                    Mode::Plain
-                }
-            }
-        }
-    }
 }
 
 /// Installs the renderer for `mode` as the process's progress sink.
@@ -96,7 +78,7 @@ struct WarningsOnly;
 impl Progress for WarningsOnly {
     fn report(&self, event: Event) {
         if let Event::Warning(text) = event {
-            super::output::print_warning(&text);
+            super::warning(&text);
         }
     }
 }
@@ -112,7 +94,7 @@ impl Progress for Plain {
         let text = match event {
             Event::Phase(text) => text,
             Event::Warning(text) => {
-                super::output::print_warning(&text);
+                super::warning(&text);
                 return;
             }
             Event::Item { id, state, detail } => {
@@ -192,7 +174,7 @@ impl Progress for Live {
                 let _ = self.multi.println(text);
             }
             Event::Warning(text) => {
-                self.multi.suspend(|| super::output::print_warning(&text));
+                self.multi.suspend(|| super::warning(&text));
             }
             Event::Item { id, state, detail } => {
                 let text = format!("{} {}", mark(state), line(&id, state, &detail));
