@@ -631,7 +631,12 @@ fn without_any_kubeconfig_lifecycle_commands_record_only_and_say_so() {
         .unwrap()
         .into();
     let out = out.expect(0);
-    assert!(out.stdout.contains("STATUS: deployed"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("STATUS: recorded only, not deployed (no cluster is configured)"),
+        "{}",
+        out.stdout
+    );
     assert!(
         out.stdout.contains("; no cluster configured"),
         "{}",
