@@ -320,16 +320,28 @@ impl Store for FileStore {
 
     fn history(&self, key: &ReleaseKey) -> Result<Vec<Summary>> {
         let mut out = Vec::new();
+        let mut vanished = false;
         for n in self.revision_numbers(key)? {
             let path = self.revision_path(key, n);
             // Pruned between the listing and the read: skip it, as if listed a moment later.
             let Some(bytes) = read_optional(&path)? else {
+                vanished = true;
                 continue;
             };
             let view: SummaryView = parse_record(&path, &bytes)?;
             out.push(view.into_summary());
         }
+        if vanished && self.uninstalled_meanwhile(key) {
+            return Ok(Vec::new());
+        }
         Ok(out)
+    }
+
+    /// Whether the release's folder went away while its revisions were being read: an
+    /// uninstall moved it to the trash, so what was read is only part of a history that no
+    /// longer exists, and the reader must see none of it rather than a partial one.
+    fn uninstalled_meanwhile(&self, key: &ReleaseKey) -> bool {
+        !self.release_dir(key).exists()
     }
 
     fn revision_numbers(&self, key: &ReleaseKey) -> Result<Vec<u64>> {
@@ -452,9 +464,11 @@ impl Store for FileStore {
 
     fn history_lenient(&self, key: &ReleaseKey) -> Result<Vec<Result<Summary, Damaged>>> {
         let mut out = Vec::new();
+        let mut vanished = false;
         for n in self.revision_numbers(key)? {
             let path = self.revision_path(key, n);
             let Some(bytes) = read_optional(&path)? else {
+                vanished = true;
                 continue;
             };
             out.push(
@@ -466,6 +480,9 @@ impl Store for FileStore {
                         problem: format!("{e:#}"),
                     }),
             );
+        }
+        if vanished && self.uninstalled_meanwhile(key) {
+            return Ok(Vec::new());
         }
         Ok(out)
     }
