@@ -175,6 +175,13 @@ impl FileStore {
         Ok(keys)
     }
 
+    /// Whether the release's folder went away while its revisions were being read: an
+    /// uninstall moved it to the trash, so what was read is only part of a history that no
+    /// longer exists, and the reader must see none of it rather than a partial one.
+    fn uninstalled_meanwhile(&self, key: &ReleaseKey) -> bool {
+        !self.release_dir(key).exists()
+    }
+
     /// Deletes what uninstalls left in `trash/` (a crash between the rename and the delete,
     /// or an older stoke): whole release copies, Secrets included. Another process may be
     /// deleting its own entry at the same moment, so failures are ignored.
@@ -335,13 +342,6 @@ impl Store for FileStore {
             return Ok(Vec::new());
         }
         Ok(out)
-    }
-
-    /// Whether the release's folder went away while its revisions were being read: an
-    /// uninstall moved it to the trash, so what was read is only part of a history that no
-    /// longer exists, and the reader must see none of it rather than a partial one.
-    fn uninstalled_meanwhile(&self, key: &ReleaseKey) -> bool {
-        !self.release_dir(key).exists()
     }
 
     fn revision_numbers(&self, key: &ReleaseKey) -> Result<Vec<u64>> {
