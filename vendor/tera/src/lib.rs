@@ -66,6 +66,7 @@
 #![deny(missing_docs)]
 
 mod args;
+mod compiled;
 mod components;
 mod context;
 mod delimiters;
@@ -98,6 +99,8 @@ pub use utils::{Span, escape_html};
 pub use value::FunctionResult;
 pub use value::number::Number;
 pub use value::{Map, Value};
+// stoke patch: saving and loading compiled templates.
+pub use compiled::{COMPILED_FORMAT, CompiledTemplates, VERSION};
 pub use vm::state::State;
 
 #[cfg(feature = "glob_fs")]

@@ -8,7 +8,7 @@ use crate::tera::Tera;
 use crate::utils::Span;
 use std::collections::HashSet;
 
-#[derive(Debug, PartialEq, Clone)]
+#[derive(Debug, PartialEq, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Template {
     pub name: String,
     pub(crate) source: String,
@@ -31,7 +31,10 @@ pub struct Template {
     /// The exact `{% extends %}` target in the source
     pub(crate) extends: Option<String>,
     /// The full list of parent templates names
+    // Not saved (stoke patch): `finalize_templates` works it out again on load.
+    #[serde(skip)]
     pub(crate) parents: Vec<String>,
+    #[serde(skip)]
     pub(crate) block_lineage: HashMap<String, Vec<Chunk>>,
     /// Whether to auto-escape this template. It's set to `true` as default and will be updated
     /// when calling `Tera::autoescape_on` and when finalizing the templates
@@ -91,9 +94,11 @@ impl Template {
             .component_definitions
             .into_iter()
             .map(|c| {
+                let mut c = c;
                 let mut compiler = Compiler::new(tpl_name);
-                // We don't need the nodes again after it's compiled
-                compiler.compile(c.body.clone());
+                // We don't need the nodes again after it's compiled (stoke patch: so they
+                // are moved, not cloned, and not kept).
+                compiler.compile(std::mem::take(&mut c.body));
                 // Collect filter/test/function/include/component calls from component body
                 for (name, spans) in compiler.filter_calls {
                     filter_calls.entry(name).or_default().extend(spans);

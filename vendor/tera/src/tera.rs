@@ -81,7 +81,7 @@ pub struct Tera {
     pub(crate) functions: HashMap<Cow<'static, str>, StoredFunction>,
     pub(crate) components: HashMap<String, (ComponentDefinition, Chunk)>,
     /// Custom delimiters for template syntax
-    delimiters: Delimiters,
+    pub(crate) delimiters: Delimiters,
     /// Fallback prefixes to try when a template is not found by exact name.
     fallback_prefixes: Vec<Cow<'static, str>>,
 }
@@ -619,7 +619,7 @@ impl Tera {
 
     /// Optimizes the templates when possible and doing some light
     /// checks like whether blocks/macros/templates all exist when they are used
-    fn finalize_templates(&mut self) -> TeraResult<()> {
+    pub(crate) fn finalize_templates(&mut self) -> TeraResult<()> {
         let mut tpl_parents: HashMap<String, Vec<String>> =
             HashMap::with_capacity(self.templates.len());
         let mut tpl_size_hint: HashMap<String, usize> =

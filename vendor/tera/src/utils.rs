@@ -48,7 +48,7 @@ impl<T: fmt::Debug> fmt::Debug for Spanned<T> {
 }
 
 /// The position of a node in the template source
-#[derive(Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     /// Line the span starts on, 1-based
     pub start_line: usize,

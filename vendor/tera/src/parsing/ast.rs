@@ -638,7 +638,7 @@ pub struct FilterSection {
     pub body: Vec<Node>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Type {
     String,
     Bool,
@@ -720,8 +720,9 @@ impl Type {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ComponentArgument {
+    #[serde(with = "crate::compiled::opt_value")]
     pub default: Option<Value>,
     pub typ: Option<Type>,
     pub implicit: bool,
@@ -736,7 +737,7 @@ impl ComponentArgument {
 
 /// A component definition `{% component hello() %}...{% endcomponent %}`
 /// Not present in the AST, we extract them during parsing
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ComponentDefinition {
     pub name: String,
     /// The args for that component: name -> optional default value
@@ -746,7 +747,11 @@ pub struct ComponentDefinition {
     /// If None, unknown kwargs will error.
     pub rest_param_name: Option<String>,
     /// Component metadata that you might need at compile time
+    #[serde(with = "crate::compiled::value_map")]
     pub metadata: BTreeMap<String, Value>,
+    /// The parsed body; emptied once it is compiled (stoke patch: nothing reads it after
+    /// that, and keeping it cost a deep clone per component in `finalize_templates`).
+    #[serde(skip)]
     pub body: Vec<Node>,
 }
 

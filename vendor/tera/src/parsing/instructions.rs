@@ -5,10 +5,10 @@ use std::fmt;
 use std::fmt::Formatter;
 use std::ops::RangeInclusive;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Instruction {
     /// Pushing a value to the stack
-    LoadConst(Value),
+    LoadConst(#[serde(with = "crate::compiled::value")] Value),
     /// Reading a variable/function
     LoadName(String),
     /// Get the named field of the top stack value (`person.name`)
@@ -132,7 +132,7 @@ pub(crate) enum Instruction {
     WritePath(Vec<String>),
 }
 
-#[derive(Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Chunk {
     /// Instructions with their associated spans.
     /// Most instructions have 0 or 1 span, but fused instructions (LoadPath, WritePath)
