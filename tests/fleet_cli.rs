@@ -428,6 +428,111 @@ fn one_broken_release_fails_alone_and_is_named_with_its_line() {
     );
 }
 
+/// A chart with one resource and one hook; `hook_data` is what only the hook renders.
+fn hooked_chart(root: &Path, hook_data: &str) -> PathBuf {
+    let hook = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{{{ release.name }}}}-migrate\n  annotations:\n    helm.sh/hook: pre-upgrade\ndata:\n  step: {hook_data}\n"
+    );
+    common::chart(
+        root,
+        "hooked",
+        &[
+            (
+                "templates/config.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ release.name }}-config\ndata:\n  mode: {{ values.mode }}\n",
+            ),
+            ("templates/migrate.yaml", hook.as_str()),
+            ("values.yaml", "mode: edge\n"),
+        ],
+    )
+}
+
+#[test]
+fn a_change_to_a_hook_alone_is_a_change_diff_shows_and_apply_upgrades() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let chart = hooked_chart(dir, "v1");
+    std::fs::write(
+        dir.join("fleet.yaml"),
+        format!(
+            "name: plants\nreleases:\n  - name: gw\n    namespace: plant-1\n    chart: {}\n",
+            chart.display()
+        ),
+    )
+    .unwrap();
+    stoke(dir, &["fleet", "apply", "-f", "fleet.yaml"]).expect(0);
+    let diff = stoke(dir, &["fleet", "diff", "-f", "fleet.yaml"]).expect(0);
+    assert!(
+        diff.stdout.contains("plant-1/gw: unchanged"),
+        "{}",
+        diff.stdout
+    );
+
+    // The chart's hook changes; its resources, values and version do not.
+    hooked_chart(dir, "v2");
+    let diff = stoke(dir, &["fleet", "diff", "-f", "fleet.yaml"]).expect(0);
+    assert!(
+        diff.stdout.contains("plant-1/gw: changed (hooks)"),
+        "{}",
+        diff.stdout
+    );
+    // The same resource diff `stoke diff upgrade` shows for this release on its own.
+    let single = stoke(
+        dir,
+        &[
+            "diff",
+            "upgrade",
+            "gw",
+            &chart.display().to_string(),
+            "-n",
+            "plant-1",
+            "-o",
+            "json",
+        ],
+    )
+    .expect(0)
+    .json();
+    let fleet = stoke(dir, &["fleet", "diff", "-f", "fleet.yaml", "-o", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(fleet["releases"][0]["resources"], single, "{fleet}");
+    assert_eq!(single[0]["name"], "gw-migrate", "{single}");
+    assert!(
+        single[0]["diff"].as_str().unwrap().contains("+  step: v2"),
+        "{single}"
+    );
+
+    let applied = stoke(dir, &["fleet", "apply", "-f", "fleet.yaml"]).expect(0);
+    assert!(
+        applied
+            .stdout
+            .contains("plant-1/gw: upgraded (revision 2) (hooks)"),
+        "{}",
+        applied.stdout
+    );
+    let hooks = stoke(dir, &["get", "hooks", "gw", "-n", "plant-1"]).expect(0);
+    assert!(hooks.stdout.contains("step: v2"), "{}", hooks.stdout);
+    let again = stoke(dir, &["fleet", "diff", "-f", "fleet.yaml"]).expect(0);
+    assert!(
+        again.stdout.contains("plant-1/gw: unchanged"),
+        "{}",
+        again.stdout
+    );
+
+    // NOTES.txt describes the operation, not the release: a change to it alone is not
+    // worth an upgrade (charts word it by revision, which every upgrade changes).
+    common::write_files(
+        &chart,
+        &[("templates/NOTES.txt", "Gateway {{ release.name }} is up.\n")],
+    );
+    let diff = stoke(dir, &["fleet", "diff", "-f", "fleet.yaml"]).expect(0);
+    assert!(
+        diff.stdout.contains("plant-1/gw: unchanged"),
+        "{}",
+        diff.stdout
+    );
+}
+
 #[test]
 fn diff_never_shows_secret_values() {
     let tmp = tempfile::tempdir().unwrap();

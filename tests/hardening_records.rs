@@ -94,13 +94,6 @@ fn acceptable(args: &[&str], r: &Run) -> Result<(), String> {
 }
 
 fn readers_racing_an_uninstall_never_hear_of_pruned_revisions(backend: Backend, rounds: usize) {
-    // Known bug, not yet fixed: the Kubernetes store deletes a release's older revision
-    // Secrets before its head, so a `history` racing the uninstall can list only the
-    // uninstalling revision. Skipped there until the store deletes the head first.
-    if matches!(backend, Backend::Kubernetes) {
-        eprintln!("SKIPPED on the Kubernetes store: known partial-history race during uninstall");
-        return;
-    }
     let site = Site::new(backend);
     let chart = site.chart();
     let readers: [&[&str]; 5] = [

@@ -176,6 +176,64 @@ fn pending_states_are_visible_and_repaired(backend: Backend) {
     s.check_settled("gw");
 }
 
+/// An uninstall killed in the middle of deleting the release's records leaves a release
+/// that every reader sees whole or every reader sees gone (never some of its revisions),
+/// and the next operation on the name starts from a clean slate.
+fn an_uninstall_killed_part_way_reads_as_whole_or_gone(backend: Backend) {
+    let s = Site::new(backend);
+    let chart = s.chart();
+    s.run(&["install", "gw", &chart]).ok();
+    s.run(&["upgrade", "gw", &chart, "--set", "replicas=2"])
+        .ok();
+    s.run(&["upgrade", "gw", &chart, "--set", "replicas=3"])
+        .ok();
+    crash(&s, "delete-release-part-way", &["uninstall", "gw"]);
+
+    let listed = s.run(&["list", "-a", "-o", "json"]).ok().json();
+    let history = s.run(&["history", "gw", "-o", "json"]);
+    let status = s.run(&["status", "gw", "-o", "json"]);
+    if listed.as_array().unwrap().is_empty() {
+        for (what, r) in [("history", &history), ("status", &status)] {
+            assert_eq!(
+                r.code, 1,
+                "{what} of a release list calls gone: {}",
+                r.stdout
+            );
+            assert!(r.stderr.contains("not found"), "{what}: {}", r.stderr);
+        }
+    } else {
+        assert_eq!(
+            history.code, 0,
+            "history of a listed release: {}",
+            history.stderr
+        );
+        assert_eq!(
+            status.code, 0,
+            "status of a listed release: {}",
+            status.stderr
+        );
+        let revisions: Vec<u64> = history
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["revision"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            revisions,
+            [1, 2, 3],
+            "a listed release keeps its whole history"
+        );
+        assert_eq!(status.json()["revision"], 3);
+        s.run(&["uninstall", "gw"]).ok();
+    }
+
+    let out = s.run(&["install", "gw", &chart, "-o", "json"]).ok().json();
+    assert_eq!(out["revision"], 1, "the name starts afresh: {out}");
+    assert_eq!(statuses(&s, "gw"), ["deployed"]);
+    s.check_settled("gw");
+}
+
 fn a_damaged_record_is_reported_and_isolated(backend: Backend) {
     let s = Site::new(backend);
     let chart = s.chart();
@@ -529,6 +587,11 @@ macro_rules! conformance {
             #[test]
             fn pending_states_are_visible_and_repaired() {
                 super::pending_states_are_visible_and_repaired($backend);
+            }
+
+            #[test]
+            fn an_uninstall_killed_part_way_reads_as_whole_or_gone() {
+                super::an_uninstall_killed_part_way_reads_as_whole_or_gone($backend);
             }
 
             #[test]

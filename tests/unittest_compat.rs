@@ -100,3 +100,71 @@ fn length_equal_on_an_absent_path_counts_zero() {
         run.stdout
     );
 }
+
+const LABELLED: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  labels:\n    app.kubernetes.io/managed-by: {{ release.service }}\n{% if values.boom %}{{ fail(message=\"boom: \" ~ values.boom) }}{% endif %}\n";
+
+const MANAGED_BY_HELM: &str = "suite: service\ntemplates: [cm.yaml]\ntests:\n  - it: is managed by Helm\n    asserts:\n      - equal:\n          path: metadata.labels[\"app.kubernetes.io/managed-by\"]\n          value: Helm\n";
+
+/// helm-unittest renders through Helm, so `.Release.Service` is `Helm` and suites that check
+/// `app.kubernetes.io/managed-by: Helm` pass unchanged; `--release-service` renders as
+/// `stoke template` does instead.
+#[test]
+fn suites_see_helm_as_the_release_service_unless_told_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = common::chart(
+        dir.path(),
+        "demo",
+        &[
+            ("templates/cm.yaml", LABELLED),
+            ("tests/service_test.yaml", MANAGED_BY_HELM),
+        ],
+    );
+    let chart = chart.to_str().unwrap();
+    stoke_in(dir.path(), &["unittest", chart]).expect(0);
+    let run = stoke_in(
+        dir.path(),
+        &["unittest", chart, "--release-service", "stoke"],
+    )
+    .expect(1);
+    assert!(
+        run.stdout.contains("Actual:\n\t\t\t\tstoke"),
+        "{}",
+        run.stdout
+    );
+    let rendered = stoke_in(dir.path(), &["template", "gw", chart]).expect(0);
+    assert!(
+        rendered
+            .stdout
+            .contains("app.kubernetes.io/managed-by: stoke"),
+        "{}",
+        rendered.stdout
+    );
+}
+
+/// helm-unittest matches `errorPattern` against the error without Go's location frame, so a
+/// pattern anchored with `^` at the template's own message holds; one anchored elsewhere in
+/// the message does not.
+#[test]
+fn error_patterns_anchor_at_the_template_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = "suite: fails\ntemplates: [cm.yaml]\nset: {boom: loud}\ntests:\n  - it: anchors at the message\n    asserts:\n      - failedTemplate:\n          errorPattern: \"^boom: loud$\"\n  - it: still searches the whole error\n    asserts:\n      - failedTemplate:\n          errorPattern: \"cm.yaml\"\n  - it: does not anchor inside the message\n    asserts:\n      - failedTemplate:\n          errorPattern: \"^loud\"\n";
+    let chart = common::chart(
+        dir.path(),
+        "demo",
+        &[
+            ("templates/cm.yaml", LABELLED),
+            ("tests/fail_test.yaml", suite),
+        ],
+    );
+    let run = stoke_in(dir.path(), &["unittest", chart.to_str().unwrap()]).expect(1);
+    assert!(
+        run.stdout.contains("Tests: 2 passed, 1 failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("does not anchor inside the message"),
+        "{}",
+        run.stdout
+    );
+}

@@ -29,6 +29,11 @@ pub struct UnittestArgs {
     /// `x-...`, unknown assertion parameters) instead of warning.
     #[arg(long)]
     pub strict: bool,
+    /// What templates see as `release.service` (`.Release.Service`). `Helm`, as under
+    /// helm-unittest, so suites written for Helm run unchanged; `--release-service stoke`
+    /// checks what `stoke template` and `stoke install` render.
+    #[arg(long = "release-service", value_name = "NAME", default_value = unittest::runner::HELM_SERVICE)]
+    pub release_service: String,
     /// Format of the --output-file report.
     #[arg(
         short = 't',
@@ -69,6 +74,7 @@ pub fn run(args: &UnittestArgs) -> Result<i32> {
             update_snapshots: args.update_snapshot,
             values: args.values.clone(),
             strict: args.strict,
+            release_service: Some(args.release_service.clone()),
         })?;
         for w in &report.warnings {
             super::output::print_warning(w);

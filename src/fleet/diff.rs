@@ -21,8 +21,8 @@ use crate::storage::{ReleaseKey, Store};
 pub enum State {
     /// Not in the store (or uninstalled): it would be installed.
     New,
-    /// Its rendered manifest, values, labels or chart version differ, or its last
-    /// operation failed: it would be upgraded.
+    /// Its rendered manifest or hooks, its values, labels or chart version differ, or its
+    /// last operation failed: it would be upgraded.
     Changed,
     /// Nothing would change.
     Unchanged,
@@ -51,12 +51,13 @@ pub struct ReleaseDiff {
     pub namespace: String,
     /// What would happen.
     pub state: State,
-    /// Why it is changed (`manifest`, `values`, `labels`, `chart version`, `last
+    /// Why it is changed (`manifest`, `hooks`, `values`, `labels`, `chart version`, `last
     /// operation failed`); empty otherwise.
     pub reasons: Vec<String>,
     /// The revision it would change from, if it exists.
     pub current_revision: Option<u64>,
-    /// Per-resource changes (unchanged resources left out).
+    /// Per-resource changes, hooks included (unchanged ones left out), as `stoke diff
+    /// upgrade` shows them.
     pub resources: Vec<ResourceDiff>,
     /// Warnings from the render.
     #[serde(skip)]
@@ -106,7 +107,7 @@ pub(crate) fn plan_release(
             Plan::Install(rev, warnings) => base(
                 State::New,
                 None,
-                diff_manifests(&[], &rev.manifests, "(not installed)", "install"),
+                diff_manifests(&[], &rev.delivered(), "(not installed)", "install"),
                 warnings,
             ),
             Plan::Upgrade {
@@ -114,13 +115,15 @@ pub(crate) fn plan_release(
                 new,
                 warnings,
             } => {
+                // Resources and hooks, as `stoke diff upgrade` compares them: a change to
+                // a hook alone is a change to the release.
                 let resources = diff_manifests(
-                    &current.manifests,
-                    &new.manifests,
+                    &current.delivered(),
+                    &new.delivered(),
                     &format!("revision {}", current.revision),
                     "upgrade",
                 );
-                let reasons = reasons(&env, &current, &new, !resources.is_empty())?;
+                let reasons = reasons(&env, &current, &new)?;
                 let state = if reasons.is_empty() {
                     State::Unchanged
                 } else {
@@ -134,16 +137,24 @@ pub(crate) fn plan_release(
     )
 }
 
-fn reasons(
-    env: &crate::release::Env,
-    current: &Revision,
-    new: &Revision,
-    manifest_changed: bool,
-) -> Result<Vec<String>> {
+/// Why applying would upgrade `current` to `new`: each part of the release record that
+/// the upgrade would change, compared as recorded (so order counts, as it does for the
+/// order resources are applied and hooks run in).
+///
+/// Left out: the chart's digest, since a chart edited in a way that renders the same
+/// release (a comment, a helper nobody calls) changes nothing that is applied; and the
+/// notes, which describe the operation (charts commonly word them by `release.revision`
+/// or `release.is_upgrade`), so judging by them would upgrade every release once after
+/// its install, and again whenever they name the revision.
+fn reasons(env: &crate::release::Env, current: &Revision, new: &Revision) -> Result<Vec<String>> {
     let mut why = Vec::new();
-    // Resource-by-resource equality ignores order; the manifest as recorded does not.
-    if manifest_changed || current.manifests != new.manifests {
+    // Records written before hooks were kept apart hold them in `manifests`; comparing
+    // the split views judges such a record by what it holds, not by where.
+    if current.resources() != new.resources() {
         why.push("manifest".to_string());
+    }
+    if current.hook_manifests() != new.hook_manifests() {
+        why.push("hooks".to_string());
     }
     if current.user_values != new.user_values {
         why.push("values".to_string());
@@ -151,7 +162,10 @@ fn reasons(
     if current.labels != new.labels {
         why.push("labels".to_string());
     }
-    if current.chart.name != new.chart.name || current.chart.version != new.chart.version {
+    if current.chart.name != new.chart.name
+        || current.chart.version != new.chart.version
+        || current.chart.app_version != new.chart.app_version
+    {
         why.push("chart version".to_string());
     }
     // Anything but "the upgraded-from revision is the latest and deployed" means an
@@ -225,7 +239,7 @@ pub fn diff(
                 reasons: Vec::new(),
                 current_revision: Some(rev.revision),
                 resources: diff_manifests(
-                    &rev.manifests,
+                    &rev.delivered(),
                     &[],
                     &format!("revision {}", rev.revision),
                     "(uninstalled)",

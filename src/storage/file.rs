@@ -427,6 +427,7 @@ impl Store for FileStore {
         if self.durable {
             sync_dir(dir.parent().expect("release folders have a parent"))?;
         }
+        crate::failpoint::failpoint("delete-release-part-way");
         std::fs::remove_dir_all(&grave)
             .with_context(|| format!("cannot delete `{}`", grave.display()))?;
         self.empty_trash();

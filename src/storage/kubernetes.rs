@@ -45,6 +45,11 @@ pub const INDEX_TYPE: &str = "stoke.io/index.v1";
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024 - 16 * 1024;
 const SUMMARY_ANNOTATION: &str = "stoke.io/summary";
 const KIND_LABEL: &str = "stoke.io/kind";
+/// Index annotation set when a delete of the release begins (its value: when). Several
+/// Secrets cannot be deleted at once, so the index says first that the release is going
+/// and goes last: readers that see the mark read the release as gone, and the next
+/// operation under the lock finishes a delete a crash interrupted.
+const DELETING_ANNOTATION: &str = "stoke.io/deleting";
 /// Lease annotation naming the holding process (see [`super::process`]), so a contender on
 /// the same machine can tell that the holder was killed and take the lease at once.
 const HOLDER_PROCESS_ANNOTATION: &str = "stoke.io/holder-process";
@@ -276,6 +281,72 @@ impl KubeStore {
         Ok(out)
     }
 
+    /// What a reader learns from the release's index Secret alone.
+    fn index_state(&self, key: &ReleaseKey) -> Result<IndexState> {
+        Ok(match self.get_secret(&key.namespace, &object_name(key))? {
+            None => IndexState::Absent,
+            Some(s) if deleting(&s) => IndexState::Deleting,
+            // A deleted and recreated index gets a new uid; rewrites keep it.
+            Some(s) => IndexState::Live(s.metadata.uid.unwrap_or_default()),
+        })
+    }
+
+    /// The revision Secrets of one release as a reader may show them: the whole history
+    /// or none of it, never the part a delete racing the read has not reached yet.
+    ///
+    /// A delete marks the index first and removes it last (see [`DELETING_ANNOTATION`]),
+    /// so a listing taken while one and the same unmarked index existed before and after
+    /// it is whole. A marked index means the release is going. With no index at all the
+    /// release is what a first install that died before writing its index left: revisions
+    /// 1 to N without a gap, as [`Store::head`] probes them; anything else (a delete by an
+    /// older stoke cut short) is leftovers that the next install sweeps, not a release.
+    fn readable_revisions(&self, key: &ReleaseKey) -> Result<Vec<(u64, Secret)>> {
+        let before = self.index_state(key)?;
+        if before == IndexState::Deleting {
+            return Ok(Vec::new());
+        }
+        let listed = self.revision_secrets(key)?;
+        let after = self.index_state(key)?;
+        match (&before, &after) {
+            (IndexState::Live(a), IndexState::Live(b)) if a == b => Ok(listed),
+            (_, IndexState::Deleting) => Ok(Vec::new()),
+            _ if listed.iter().zip(1u64..).all(|((n, _), want)| *n == want) => Ok(listed),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Marks the release's index as being deleted (see [`DELETING_ANNOTATION`]), by
+    /// compare-and-swap; `false` when it has no index.
+    fn mark_deleting(&self, key: &ReleaseKey) -> Result<bool> {
+        let Some(mut index) = self.get_secret(&key.namespace, &object_name(key))? else {
+            return Ok(false);
+        };
+        if deleting(&index) {
+            return Ok(true);
+        }
+        index
+            .metadata
+            .annotations
+            .get_or_insert_with(BTreeMap::new)
+            .insert(
+                DELETING_ANNOTATION.to_string(),
+                k8s_openapi::jiff::Timestamp::now().to_string(),
+            );
+        self.put_secret(&key.namespace, index)?;
+        Ok(true)
+    }
+
+    /// Deletes the revisions oldest first, then the index.
+    fn delete_all(&self, key: &ReleaseKey) -> Result<()> {
+        for (i, n) in self.revision_numbers(key)?.into_iter().enumerate() {
+            self.delete_secret(&key.namespace, &revision_name(key, n))?;
+            if i == 0 {
+                crate::failpoint::failpoint("delete-release-part-way");
+            }
+        }
+        self.delete_secret(&key.namespace, &object_name(key))
+    }
+
     /// Fails unless the lease behind `lock` is still this process's, renewing it.
     fn fence(&self, lock: &ReleaseLock) -> Result<()> {
         let Some(held) = lock.inner::<LeaseLock>() else {
@@ -324,6 +395,25 @@ impl KubeStore {
         }
         Ok(rev)
     }
+}
+
+/// A release's index Secret as readers judge it.
+#[derive(Debug, PartialEq)]
+enum IndexState {
+    Absent,
+    /// Marked by a delete in progress: the release reads as gone.
+    Deleting,
+    /// Present, with this uid.
+    Live(String),
+}
+
+/// Whether an index Secret carries the mark of a delete in progress.
+fn deleting(index: &Secret) -> bool {
+    index
+        .metadata
+        .annotations
+        .as_ref()
+        .is_some_and(|a| a.contains_key(DELETING_ANNOTATION))
 }
 
 /// Renews the held lease by compare-and-swap; fails if it is no longer ours. The renewer
@@ -493,6 +583,8 @@ impl Store for KubeStore {
     fn head(&self, key: &ReleaseKey) -> Result<Option<Head>> {
         let index = self.get_secret(&key.namespace, &object_name(key))?;
         let mut head = match index {
+            // A delete in progress: the revisions it has not reached are not a release.
+            Some(s) if deleting(&s) => return Ok(None),
             Some(s) => {
                 let what = format!("{key} (index Secret {})", object_name(key));
                 let data = s
@@ -602,7 +694,7 @@ impl Store for KubeStore {
     }
 
     fn history(&self, key: &ReleaseKey) -> Result<Vec<Summary>> {
-        self.revision_secrets(key)?
+        self.readable_revisions(key)?
             .iter()
             .map(|(n, s)| self.summary_of(&format!("{key} revision {n}"), s))
             .collect()
@@ -624,40 +716,43 @@ impl Store for KubeStore {
     fn delete_release(&self, lock: &ReleaseLock) -> Result<()> {
         self.fence(lock)?;
         let key = lock.key();
-        // The index goes first, then the revisions oldest first: a crash part-way leaves
-        // no index and a gap at revision 1, which reads as "no release", and the next
-        // install's sweep removes the rest.
-        self.delete_secret(&key.namespace, &object_name(key))?;
-        for n in self.revision_numbers(key)? {
-            self.delete_secret(&key.namespace, &revision_name(key, n))?;
-        }
-        Ok(())
+        // From the mark on, readers see no release; a crash part-way leaves the marked
+        // index, and the next operation's sweep finishes the delete.
+        self.mark_deleting(key)?;
+        self.delete_all(key)
     }
 
     fn sweep(&self, lock: &ReleaseLock) -> Result<()> {
-        // Called under the lock; revisions with no index and no revision 1 are what an
-        // interrupted delete left.
+        // Called under the lock when the release reads as absent. A marked index is a
+        // delete a crash cut short; revisions with no index that are not an unbroken run
+        // from 1 are what an older stoke's interrupted delete (index first) left.
         let key = lock.key();
-        if self
-            .get_secret(&key.namespace, &object_name(key))?
-            .is_some()
-        {
-            return Ok(());
-        }
-        let numbers = self.revision_numbers(key)?;
-        if numbers.first().is_some_and(|n| *n != 1) {
-            self.fence(lock)?;
-            for n in numbers {
-                self.delete_secret(&key.namespace, &revision_name(key, n))?;
+        match self.index_state(key)? {
+            IndexState::Live(_) => Ok(()),
+            IndexState::Deleting => {
+                self.fence(lock)?;
+                self.delete_all(key)
+            }
+            IndexState::Absent => {
+                let numbers = self.revision_numbers(key)?;
+                if numbers.iter().zip(1u64..).any(|(n, want)| *n != want) {
+                    self.fence(lock)?;
+                    for n in numbers {
+                        self.delete_secret(&key.namespace, &revision_name(key, n))?;
+                    }
+                }
+                Ok(())
             }
         }
-        Ok(())
     }
 
     fn list(&self, namespace: Option<&str>) -> Result<Vec<Head>> {
         let selector = format!("owner=stoke,{KIND_LABEL}=index");
         let mut heads = Vec::new();
         for s in self.list_secrets(namespace, &selector)? {
+            if deleting(&s) {
+                continue;
+            }
             let ns = s.metadata.namespace.clone().unwrap_or_default();
             let name = s.metadata.name.clone().unwrap_or_default();
             let what = format!("index Secret {name} in namespace {ns}");

@@ -337,7 +337,10 @@ impl Store for MemoryStore {
         self.write(Op::DeleteRelease, |st| {
             st.damaged.retain(|(k, _)| k != &key);
             st.releases.remove(&key);
-        })
+        })?;
+        // One atomic write: there is no middle of it to stop in, only after.
+        crate::failpoint::failpoint("delete-release-part-way");
+        Ok(())
     }
 
     fn describe(&self) -> String {

@@ -573,6 +573,8 @@ impl Store for PostgresStore {
                     &[&ns, &name],
                 )
                 .await?;
+                // Killed here, the server rolls the transaction back: the release is whole.
+                crate::failpoint::failpoint("delete-release-part-way");
                 c.execute(
                     "DELETE FROM stoke_releases WHERE namespace = $1 AND name = $2",
                     &[&ns, &name],

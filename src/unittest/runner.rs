@@ -31,7 +31,14 @@ pub struct Options {
     pub strict: bool,
     /// Extra values files applied to every suite, after the suite's own.
     pub values: Vec<PathBuf>,
+    /// What templates see as `release.service` (Helm's `.Release.Service`); [`HELM_SERVICE`]
+    /// when `None`, as under helm-unittest, so suites written for Helm charts that label
+    /// `app.kubernetes.io/managed-by` from it run unchanged.
+    pub release_service: Option<String>,
 }
+
+/// The release service helm-unittest renders with (it runs Helm's engine).
+pub const HELM_SERVICE: &str = "Helm";
 
 /// Default suite files, as helm-unittest looks for them.
 pub(crate) const DEFAULT_SUITES: &str = "tests/*_test.yaml";
@@ -392,6 +399,10 @@ fn run_test(
         chart.metadata.app_version = Some(v.clone());
     }
     let mut render_opts = render_options(s, t);
+    render_opts.release.service = opts
+        .release_service
+        .clone()
+        .unwrap_or_else(|| HELM_SERVICE.to_string());
     render_opts.deployed = s
         .objects
         .iter()
