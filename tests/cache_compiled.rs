@@ -44,17 +44,17 @@ fn render(cwd: &Path, cache: &Path, chart: &Path, extra_env: &[(&str, &str)]) ->
 /// The compiled-template entries in `cache`, by path, with their inode (a rewrite renames a
 /// new file into place, so the inode tells a read from a rewrite).
 fn entries(cache: &Path) -> Vec<(PathBuf, u64)> {
+    entries_of(cache, "tera-")
+}
+
+/// The entries of one kind (`tera-`, `schema-`) in `cache`, with their inode.
+fn entries_of(cache: &Path, prefix: &str) -> Vec<(PathBuf, u64)> {
     let Ok(list) = std::fs::read_dir(cache) else {
         return Vec::new();
     };
     let mut out: Vec<(PathBuf, u64)> = list
         .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("tera-")
-        })
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
         .map(|p| {
             let ino = std::fs::metadata(&p).unwrap().ino();
             (p, ino)
@@ -329,4 +329,92 @@ fn a_render_error_points_at_the_same_line_and_column_from_a_saved_entry() {
     let warm = run(&[]);
     assert_eq!(cold.stderr, uncached.stderr);
     assert_eq!(warm.stderr, uncached.stderr);
+}
+
+/// A chart with a schema that requires `replicas` to be an integer of at least 1.
+fn schema_chart(root: &Path) -> PathBuf {
+    common::chart(
+        root,
+        "checked",
+        &[
+            (
+                "templates/a.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  n: \"{{ values.replicas }}\"\n",
+            ),
+            ("values.yaml", "replicas: 1\n"),
+            (
+                "values.schema.json",
+                r#"{"type": "object", "properties": {"replicas": {"type": "integer", "minimum": 1}}}"#,
+            ),
+        ],
+    )
+}
+
+#[test]
+fn a_saved_schema_verdict_is_only_ever_for_the_same_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = schema_chart(tmp.path());
+    let cache = tmp.path().join("cache");
+    let run = |set: &str, env: &[(&str, &str)]| {
+        let mut cmd = stoke_command(tmp.path());
+        cmd.args(["template", "rel"])
+            .arg(&chart)
+            .args(["--set", set])
+            .env("STOKE_CACHE_DIR", &cache);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().unwrap())
+    };
+
+    let valid = run("replicas=3", &[]).ok();
+    let saved = entries_of(&cache, "schema-");
+    assert_eq!(saved.len(), 1, "one verdict for valid values");
+    let again = run("replicas=3", &[]).ok();
+    assert_eq!(again.stdout, valid.stdout);
+    assert_eq!(
+        entries_of(&cache, "schema-"),
+        saved,
+        "read back, not rewritten"
+    );
+
+    // Other values are checked afresh, and the errors read exactly as without a cache.
+    let invalid = run("replicas=0", &[]).fails();
+    common::assert_contains(&invalid.stderr, "replicas");
+    let uncached = run("replicas=0", &[("STOKE_NO_CACHE", "1")]).fails();
+    assert_eq!(invalid.stderr, uncached.stderr);
+    assert_eq!(
+        entries_of(&cache, "schema-"),
+        saved,
+        "nothing saved for values that do not match"
+    );
+    assert_eq!(run("replicas=0", &[]).fails().stderr, uncached.stderr);
+
+    // A damaged verdict reads as none: the values are validated again.
+    let [(path, _)] = saved.try_into().unwrap();
+    std::fs::write(&path, b"garbage").unwrap();
+    assert_eq!(run("replicas=3", &[]).ok().stdout, valid.stdout);
+    assert_eq!(run("replicas=0", &[]).fails().stderr, uncached.stderr);
+}
+
+#[test]
+fn editing_the_schema_makes_saved_verdicts_stale() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = schema_chart(tmp.path());
+    let cache = tmp.path().join("cache");
+    let run = || {
+        let mut cmd = stoke_command(tmp.path());
+        cmd.args(["template", "rel"])
+            .arg(&chart)
+            .args(["--set", "replicas=3"])
+            .env("STOKE_CACHE_DIR", &cache);
+        Run::from(cmd.output().unwrap())
+    };
+    run().ok();
+    std::fs::write(
+        chart.join("values.schema.json"),
+        r#"{"type": "object", "properties": {"replicas": {"type": "integer", "maximum": 2}}}"#,
+    )
+    .unwrap();
+    run().fails().stderr_has(&["replicas", "2"]);
 }
