@@ -34,8 +34,13 @@ fn check_into(
     if let Some(schema) = &chart.schema {
         // A verdict saved by an earlier run for exactly this schema and these values spares
         // compiling the schema and validating (values/verdicts.rs). Only "valid" is ever
-        // saved, so every violation is always worked out, and worded, afresh.
-        let verdict = super::verdicts::Verdict::for_inputs(schema, values);
+        // saved, so every violation is always worked out, and worded, afresh. Once the
+        // schema is compiled in this process (a fleet's releases, unit tests), validating
+        // costs less than digesting the inputs, so the cache is left out.
+        let verdict = match SCHEMAS.get(&chart.schema_id) {
+            Some(_) => None,
+            None => super::verdicts::Verdict::for_inputs(schema, values),
+        };
         let violations = if verdict.as_ref().is_some_and(|v| v.known_valid()) {
             Vec::new()
         } else {
