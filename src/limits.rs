@@ -23,18 +23,13 @@ pub struct Limit {
 
 impl Limit {
     /// The value in force: the environment variable when it holds a number, else the
-    /// default (an unreadable value is reported once and ignored).
+    /// default (an unreadable value is ignored here; [`unreadable`] names it for the
+    /// command line to warn about).
     pub fn get(&self) -> u64 {
-        match std::env::var(self.env) {
-            Ok(v) => match v.replace('_', "").trim().parse::<u64>() {
-                Ok(n) => n,
-                Err(_) => {
-                    warn_once(self.env, &v);
-                    self.default
-                }
-            },
-            Err(_) => self.default,
-        }
+        std::env::var(self.env)
+            .ok()
+            .and_then(|v| parse(&v))
+            .unwrap_or(self.default)
     }
 
     /// [`Limit::get`] as a `usize`, saturating.
@@ -81,14 +76,21 @@ impl Limit {
     }
 }
 
-fn warn_once(env: &str, value: &str) {
-    use std::sync::Mutex;
-    static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
-    if !seen.iter().any(|s| s == env) {
-        seen.push(env.to_string());
-        eprintln!("warning: {env}=`{value}` is not a whole number; using the default");
-    }
+fn parse(value: &str) -> Option<u64> {
+    value.replace('_', "").trim().parse::<u64>().ok()
+}
+
+/// A warning for every limit whose variable is set but is not a whole number (its default
+/// is used instead), for the command line to print before it starts.
+pub fn unreadable() -> Vec<String> {
+    ALL.iter()
+        .filter_map(|l| {
+            let v = std::env::var(l.env).ok()?;
+            parse(&v)
+                .is_none()
+                .then(|| format!("{}=`{v}` is not a whole number; using the default", l.env))
+        })
+        .collect()
 }
 
 const MIB: u64 = 1024 * 1024;

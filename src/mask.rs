@@ -30,6 +30,13 @@ pub fn mask_manifests(manifests: &[Manifest]) -> Vec<Manifest> {
         .collect()
 }
 
+/// The manifests as one YAML stream with `# Source:` lines, Secret values masked: what a
+/// dry run shows of the objects it would apply (`get manifest` prints the stored revision
+/// as it is).
+pub fn masked_manifest_text(manifests: &[Manifest]) -> String {
+    crate::manifest::manifest_text(&mask_manifests(manifests))
+}
+
 /// `body` re-serialised with its Secrets masked against `other` (the document it is
 /// compared with, if any). A body that does not parse is replaced entirely: it cannot be
 /// shown safely.

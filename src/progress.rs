@@ -47,6 +47,10 @@ impl State {
 pub enum Event {
     /// A phase of the operation began, e.g. "waiting for 4 resources (timeout 5m)".
     Phase(String),
+    /// Something the user should know even when progress is not shown, because the outcome
+    /// differs from what they may expect: an object left in place by the keep policy, one
+    /// that is another owner's. The text has no `warning:` prefix; the renderer adds it.
+    Warning(String),
     /// A tracked item changed state. `id` is stable for the item ("StatefulSet/plant/gw");
     /// `detail` says what is happening now ("1/2 replicas ready").
     Item {
@@ -121,6 +125,11 @@ pub fn phase(text: impl Into<String>) {
     report(Event::Phase(text.into()));
 }
 
+/// Reports a warning (see [`Event::Warning`]).
+pub fn warning(text: impl Into<String>) {
+    report(Event::Warning(text.into()));
+}
+
 /// Reports that the operation is over (renderers clear their live lines).
 pub fn finished() {
     report(Event::Finished);
@@ -160,6 +169,7 @@ mod tests {
         let rec = Arc::new(Recorder::default());
         let old = install(rec.clone());
         phase("waiting");
+        warning("kept ConfigMap/ns/c (helm.sh/resource-policy: keep)");
         item("Job/ns/j", State::Working, "0/1 complete");
         item("Job/ns/j", State::Ready, "");
         finished();
@@ -170,6 +180,9 @@ mod tests {
             .filter(|e| matches!(e, Event::Item { id, .. } if id == "Job/ns/j"))
             .collect();
         assert_eq!(ids.len(), 2, "other tests may report too, but ours arrive");
+        assert!(rec.events().contains(&Event::Warning(
+            "kept ConfigMap/ns/c (helm.sh/resource-policy: keep)".into()
+        )));
         // Events after the old sink is back do not reach the recorder.
         let before = rec.events().len();
         phase("later");

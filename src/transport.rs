@@ -125,17 +125,11 @@ pub fn install_crypto_provider() {
 
 /// A blocking HTTP agent honouring the TLS options.
 pub fn agent(opts: &TransportOptions) -> Result<ureq::Agent> {
-    use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
+    use ureq::tls::{ClientCert, PrivateKey, RootCerts, TlsConfig};
     opts.check()?;
     let mut tls = TlsConfig::builder().disable_verification(opts.insecure_skip_tls_verify);
     if let Some(pem) = opts.ca_pem()? {
-        let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
-            .filter_map(|item| match item {
-                Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
-                Ok(_) => None,
-                Err(e) => Some(Err(e)),
-            })
-            .collect::<std::result::Result<_, _>>()
+        let certs = certificates(&pem)
             .with_context(|| format!("cannot parse --ca-file `{}`", display(&opts.ca_file)))?;
         if certs.is_empty() {
             bail!(
@@ -148,13 +142,7 @@ pub fn agent(opts: &TransportOptions) -> Result<ureq::Agent> {
     if let (Some(cert), Some(key)) = (&opts.cert_file, &opts.key_file) {
         let cert_pem = read_pem(cert, "--cert-file")?;
         let key_pem = read_pem(key, "--key-file")?;
-        let chain: Vec<Certificate<'static>> = ureq::tls::parse_pem(&cert_pem)
-            .filter_map(|item| match item {
-                Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
-                Ok(_) => None,
-                Err(e) => Some(Err(e)),
-            })
-            .collect::<std::result::Result<_, _>>()
+        let chain = certificates(&cert_pem)
             .with_context(|| format!("cannot parse --cert-file `{}`", cert.display()))?;
         let key = PrivateKey::from_pem(&key_pem)
             .with_context(|| format!("cannot parse --key-file `{}`", key.display()))?;
@@ -168,6 +156,17 @@ pub fn agent(opts: &TransportOptions) -> Result<ureq::Agent> {
         .tls_config(tls.build())
         .build()
         .into())
+}
+
+/// The certificates of a PEM text, in order; other PEM items (keys) are passed over.
+fn certificates(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, ureq::Error> {
+    ureq::tls::parse_pem(pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect()
 }
 
 fn display(p: &Option<PathBuf>) -> String {

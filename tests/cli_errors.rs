@@ -406,3 +406,19 @@ fn unknown_keys_in_a_subchart_section_are_judged_by_the_subcharts_schema() {
     );
     assert!(!run.stderr.contains("gw.global"), "{}", run.stderr);
 }
+
+#[test]
+fn an_unreadable_limit_variable_is_warned_about_once_and_its_default_kept() {
+    let run: common::Run = common::stoke_command(&common::repo())
+        .args(["template", "gw", "charts/ignition"])
+        .env("STOKE_MAX_TEMPLATE_DEPTH", "lots")
+        .output()
+        .expect("the stoke binary runs")
+        .into();
+    let run = run.expect(0);
+    let warning =
+        "warning: STOKE_MAX_TEMPLATE_DEPTH=`lots` is not a whole number; using the default";
+    common::assert_contains(&run.stderr, warning);
+    assert_eq!(run.stderr.matches(warning).count(), 1, "{}", run.stderr);
+    common::assert_contains(&run.stdout, "kind: StatefulSet");
+}

@@ -116,6 +116,56 @@ fn install_makes_a_name_with_generate_name_or_name_template() {
     assert!(go.stderr.contains("rand_alpha(length=N)"), "{}", go.stderr);
     let both = run(dir.path(), &["install", "gw", c, "--generate-name"]).expect(1);
     assert!(both.stderr.contains("one or the other"), "{}", both.stderr);
+    // As in Helm, --name-template with --generate-name makes the name from the template.
+    run(
+        dir.path(),
+        &[
+            "install",
+            c,
+            "--generate-name",
+            "--name-template",
+            "tpl-{{ rand_alpha(length=4) | lower }}",
+        ],
+    )
+    .expect(0);
+    let names = run(dir.path(), &["list", "-q"]).expect(0).stdout;
+    assert!(
+        lines(&names)
+            .iter()
+            .any(|n| n.starts_with("tpl-") && n.len() == 8),
+        "{names}"
+    );
+}
+
+/// A record-only install (no cluster, no --output-dir) must not claim a deployment or hand
+/// out advice for a running release; it says where the record went and how to deploy.
+#[test]
+fn a_record_only_install_says_it_deployed_nothing() {
+    let (dir, chart) = setup();
+    let c = chart.to_str().unwrap();
+    let out = run(dir.path(), &["install", "gw", c]).expect(0).stdout;
+    assert!(!out.contains("STATUS: deployed"), "{out}");
+    assert!(!out.contains("LAST DEPLOYED"), "{out}");
+    assert!(
+        out.contains("STATUS: recorded only, not deployed (no cluster is configured)"),
+        "{out}"
+    );
+    assert!(out.contains("To deploy, configure a cluster"), "{out}");
+    assert!(out.contains("no cluster configured"), "{out}");
+    let up = run(dir.path(), &["upgrade", "gw", c]).expect(0).stdout;
+    assert!(!up.contains("STATUS: deployed"), "{up}");
+    let back = run(dir.path(), &["rollback", "gw", "1"]).expect(0).stdout;
+    assert!(!back.contains("is deployed"), "{back}");
+    assert!(back.contains("recorded only"), "{back}");
+    let folder = dir.path().join("gitops");
+    let written = run(
+        dir.path(),
+        &["upgrade", "gw", c, "--output-dir", folder.to_str().unwrap()],
+    )
+    .expect(0)
+    .stdout;
+    assert!(written.contains("STATUS: deployed"), "{written}");
+    assert!(written.contains("applied to"), "{written}");
 }
 
 /// Installs `a`, `b`, `c` in that order (so their times order them too), with labels.

@@ -7,142 +7,11 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::kube::TestCluster;
+use common::kube::{TestCluster, cm, finish, job, kstoke, spawn, statuses, sts, wait_until};
 use common::{Run, chart};
 use serde_json::{Value, json};
-
-fn command(cwd: &Path, kubeconfig: &Path, ns: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stoke"));
-    cmd.args(args)
-        .arg("-n")
-        .arg(ns)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env("HOME", cwd)
-        .env("STOKE_PROGRESS", "plain")
-        .env_remove("KUBECONFIG")
-        .env("STOKE_STORE", cwd.join(".stoke-store"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-/// Runs stoke against the shared test cluster in namespace `ns`.
-fn kstoke(cwd: &Path, kubeconfig: &Path, ns: &str, args: &[&str]) -> Run {
-    command(cwd, kubeconfig, ns, args)
-        .output()
-        .expect("the stoke binary runs")
-        .into()
-}
-
-fn spawn(cwd: &Path, kubeconfig: &Path, ns: &str, args: &[&str]) -> Child {
-    command(cwd, kubeconfig, ns, args)
-        .spawn()
-        .expect("the stoke binary runs")
-}
-
-fn finish(child: Child) -> Run {
-    child.wait_with_output().unwrap().into()
-}
-
-fn get(c: &TestCluster, path: &str) -> Option<Value> {
-    let r = c.request("admin", "GET", path, None);
-    match r.status {
-        200 => Some(r.json()),
-        404 => None,
-        s => panic!("GET {path}: {s} {}", r.body),
-    }
-}
-
-fn post(c: &TestCluster, path: &str, body: &Value) {
-    let r = c.request("admin", "POST", path, Some(body));
-    assert_eq!(r.status, 201, "POST {path}: {}", r.body);
-}
-
-/// Writes `status` into the status subresource of the object at `path`, as its controller
-/// would.
-fn set_status(c: &TestCluster, path: &str, status: Value) {
-    c.request(
-        "admin",
-        "PATCH",
-        &format!("{path}/status"),
-        Some(&json!({ "status": status })),
-    )
-    .expect(200);
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn cm(ns: &str, name: &str) -> String {
-    format!("/api/v1/namespaces/{ns}/configmaps/{name}")
-}
-
-fn job(ns: &str, name: &str) -> String {
-    format!("/apis/batch/v1/namespaces/{ns}/jobs/{name}")
-}
-
-fn statuses(cwd: &Path, kc: &Path, ns: &str, release: &str) -> Vec<String> {
-    let out = kstoke(cwd, kc, ns, &["history", release, "-o", "json"]).expect(0);
-    serde_json::from_str::<Vec<Value>>(&out.stdout)
-        .unwrap()
-        .iter()
-        .map(|r| r["status"].as_str().unwrap().to_string())
-        .collect()
-}
-
-/// Marks the Job complete (or failed), with the conditions the Job controller writes.
-fn complete_job(c: &TestCluster, ns: &str, name: &str, ok: bool) {
-    let now = "2026-01-01T00:00:00Z";
-    let status = if ok {
-        json!({"conditions": [
-                {"type": "SuccessCriteriaMet", "status": "True", "lastTransitionTime": now},
-                {"type": "Complete", "status": "True", "lastTransitionTime": now}],
-               "startTime": now, "completionTime": now, "succeeded": 1})
-    } else {
-        json!({"conditions": [
-                {"type": "FailureTarget", "status": "True", "lastTransitionTime": now},
-                {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
-                 "message": "Job has reached the specified backoff limit", "lastTransitionTime": now}],
-               "startTime": now, "failed": 1})
-    };
-    set_status(c, &job(ns, name), status);
-}
-
-/// Just enough of cert-manager for the API server to serve Certificates (no controller).
-fn certificate_crd(c: &TestCluster) {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-            "metadata": {"name": "certificates.cert-manager.io"},
-            "spec": {"group": "cert-manager.io", "scope": "Namespaced",
-                "names": {"kind": "Certificate", "plural": "certificates", "singular": "certificate"},
-                "versions": [{"name": "v1", "served": true, "storage": true, "subresources": {"status": {}},
-                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}});
-        let r = c.request(
-            "admin",
-            "POST",
-            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-            Some(&crd),
-        );
-        assert!(r.status == 201 || r.status == 409, "{}", r.body);
-        wait_until("cert-manager.io/v1 is served", || {
-            get(c, "/apis/cert-manager.io/v1").is_some()
-        });
-    });
-}
 
 const HOOKED: &str = "apiVersion: v1
 kind: ConfigMap
@@ -191,7 +60,7 @@ fn hooks_are_recorded_apart_from_the_manifest_in_the_file_and_kubernetes_stores(
             kstoke(tmp.path(), kc, &ns, &refs)
         };
         run(&["install", "gw", chs]).expect(0);
-        assert!(get(c, &cm(&ns, "after-install")).is_some(), "the hook ran");
+        assert!(c.get(&cm(&ns, "after-install")).is_some(), "the hook ran");
 
         let manifest = run(&["get", "manifest", "gw"]).expect(0).stdout;
         assert!(manifest.contains("name: app"), "{store}: {manifest}");
@@ -217,8 +86,8 @@ fn hooks_are_recorded_apart_from_the_manifest_in_the_file_and_kubernetes_stores(
         assert_eq!(names("hooks"), ["after-install", "smoke"], "{store}");
         // Prune and uninstall leave hooks alone.
         run(&["uninstall", "gw"]).expect(0);
-        assert!(get(c, &cm(&ns, "app")).is_none(), "{store}");
-        assert!(get(c, &cm(&ns, "after-install")).is_some(), "{store}");
+        assert!(c.get(&cm(&ns, "app")).is_none(), "{store}");
+        assert!(c.get(&cm(&ns, "after-install")).is_some(), "{store}");
     }
 }
 
@@ -243,7 +112,7 @@ fn lookup_reads_objects_the_cluster_holds_that_stoke_never_made() {
     let kc = c.kubeconfig();
     let external = json!({"apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "external"}, "data": {"color": "blue"}});
-    post(c, &format!("/api/v1/namespaces/{ns}/configmaps"), &external);
+    c.post(&format!("/api/v1/namespaces/{ns}/configmaps"), &external);
 
     // Offline (no cluster), `lookup` only knows the store: nothing.
     let offline = common::stoke_in(tmp.path(), &["template", "gw", chs]).expect(0);
@@ -261,23 +130,17 @@ fn lookup_reads_objects_the_cluster_holds_that_stoke_never_made() {
         &["install", "gw", chs, "--dry-run=server"],
     )
     .expect(0);
-    assert!(get(c, &cm(&ns, "seen")).is_none());
+    assert!(c.get(&cm(&ns, "seen")).is_none());
 
     kstoke(tmp.path(), kc, &ns, &["install", "gw", chs]).expect(0);
-    let seen = get(c, &cm(&ns, "seen")).unwrap();
+    let seen = c.get(&cm(&ns, "seen")).unwrap();
     assert_eq!(seen["data"]["color"], "blue", "{seen}");
     assert_eq!(seen["data"]["listed"], "external", "{seen}");
 
     // Changed behind stoke's back: the next render sees the change, not the record.
-    c.request(
-        "admin",
-        "PATCH",
-        &cm(&ns, "external"),
-        Some(&json!({"data": {"color": "green"}})),
-    )
-    .expect(200);
+    c.patch(&cm(&ns, "external"), &json!({"data": {"color": "green"}}));
     kstoke(tmp.path(), kc, &ns, &["upgrade", "gw", chs]).expect(0);
-    let seen = get(c, &cm(&ns, "seen")).unwrap();
+    let seen = c.get(&cm(&ns, "seen")).unwrap();
     assert_eq!(seen["data"]["color"], "green", "{seen}");
     assert_eq!(seen["data"]["listed"], "external,seen", "{seen}");
 }
@@ -295,17 +158,6 @@ spec:
     spec:
       containers: [{name: gw, image: ignition}]
 ";
-
-fn sts_path(ns: &str) -> String {
-    format!("/apis/apps/v1/namespaces/{ns}/statefulsets/gw")
-}
-
-fn sts_status(c: &TestCluster, ns: &str, ready: i64) -> Value {
-    let generation = get(c, &sts_path(ns)).unwrap()["metadata"]["generation"].clone();
-    json!({"observedGeneration": generation, "replicas": 2, "readyReplicas": ready,
-        "updatedReplicas": 2, "currentReplicas": 2, "currentRevision": "r1",
-        "updateRevision": "r1", "availableReplicas": ready})
-}
 
 #[test]
 fn waiting_reports_each_resource_as_a_plain_progress_line_until_it_is_ready() {
@@ -328,13 +180,13 @@ fn waiting_reports_each_resource_as_a_plain_progress_line_until_it_is_ready() {
         ],
     );
     wait_until("the StatefulSet exists", || {
-        get(c, &sts_path(&ns)).is_some()
+        c.get(&sts(&ns, "gw")).is_some()
     });
     std::thread::sleep(Duration::from_millis(800));
-    set_status(c, &sts_path(&ns), sts_status(c, &ns, 1));
+    c.set_statefulset_ready(&sts(&ns, "gw"), 2, 1);
     // The wait polls twice a second: give it time to see the half-ready state.
     std::thread::sleep(Duration::from_millis(1500));
-    set_status(c, &sts_path(&ns), sts_status(c, &ns, 2));
+    c.set_statefulset_ready(&sts(&ns, "gw"), 2, 2);
     let out = finish(child).expect(0);
     let id = format!("StatefulSet/{ns}/gw");
     let lines: Vec<&str> = out.stderr.lines().collect();
@@ -413,14 +265,10 @@ spec:
   issuerRef: {name: ca, kind: Issuer}
 ";
 
-fn generation(c: &TestCluster, path: &str) -> Value {
-    get(c, path).unwrap()["metadata"]["generation"].clone()
-}
-
 #[test]
 fn wait_waits_for_deployments_daemonsets_claims_load_balancers_and_certificates() {
     let c = TestCluster::shared();
-    certificate_crd(c);
+    c.cert_manager_crds();
     let ns = c.namespace("ready");
     let tmp = tempfile::tempdir().unwrap();
     let ch = chart(tmp.path(), "kinds", &[("templates/all.yaml", WORKLOADS)]);
@@ -438,7 +286,7 @@ fn wait_waits_for_deployments_daemonsets_claims_load_balancers_and_certificates(
         &ns,
         &["install", "gw", chs, "--wait", "--timeout", "60s"],
     );
-    wait_until("every object exists", || get(c, &cert).is_some());
+    wait_until("every object exists", || c.get(&cert).is_some());
     // One controller after the other reports; until the last, the release stays pending.
     let steps: [(&str, Value); 5] = [
         (
@@ -451,12 +299,12 @@ fn wait_waits_for_deployments_daemonsets_claims_load_balancers_and_certificates(
         ),
         (
             &deploy,
-            json!({"observedGeneration": generation(c, &deploy), "replicas": 1,
+            json!({"observedGeneration": c.generation(&deploy), "replicas": 1,
             "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}),
         ),
         (
             &ds,
-            json!({"observedGeneration": generation(c, &ds), "currentNumberScheduled": 1,
+            json!({"observedGeneration": c.generation(&ds), "currentNumberScheduled": 1,
             "desiredNumberScheduled": 1, "numberMisscheduled": 0, "numberReady": 1,
             "updatedNumberScheduled": 1, "numberAvailable": 1}),
         ),
@@ -473,7 +321,7 @@ fn wait_waits_for_deployments_daemonsets_claims_load_balancers_and_certificates(
             ["pending-install"],
             "deployed before {path} was ready"
         );
-        set_status(c, path, status);
+        c.set_status(path, status);
     }
     let out = finish(child).expect(0);
     for id in [
@@ -494,13 +342,12 @@ fn wait_waits_for_deployments_daemonsets_claims_load_balancers_and_certificates(
 
     // A timeout names each resource still not ready and the condition's message. Here the
     // certificate's issuer and the volume's provisioner report trouble before the upgrade.
-    set_status(
-        c,
+    c.set_status(
         &cert,
         json!({"conditions": [{"type": "Ready", "status": "False", "reason": "DoesNotExist",
             "message": "Issuing certificate as Secret does not exist"}]}),
     );
-    set_status(c, &pvc, json!({"phase": "Pending"}));
+    c.set_status(&pvc, json!({"phase": "Pending"}));
     let out = kstoke(
         tmp.path(),
         kc,
@@ -593,15 +440,13 @@ fn an_exhausted_quota_names_the_object_and_what_to_change() {
     let ch = chart(tmp.path(), "one", &[("templates/cm.yaml", CONFIGMAP)]);
     let kc = c.kubeconfig();
     let quotas = format!("/api/v1/namespaces/{ns}/resourcequotas");
-    post(
-        c,
+    c.post(
         &quotas,
         &json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "maps"},
             "spec": {"hard": {"configmaps": "0"}}}),
     );
     // Quota admission only counts against a quota whose usage the controller has written.
-    set_status(
-        c,
+    c.set_status(
         &format!("{quotas}/maps"),
         json!({"hard": {"configmaps": "0"}, "used": {"configmaps": "0"}}),
     );
@@ -649,9 +494,7 @@ fn an_admission_policy_rejection_shows_the_object_and_the_policys_message() {
     let chs = ch.to_str().unwrap();
     let kc = c.kubeconfig();
     let policy = format!("no-unsafe-{ns}");
-    post(
-        c,
-        "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies",
+    c.post("/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies",
         &json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
             "metadata": {"name": policy},
             "spec": {"failurePolicy": "Fail",
@@ -661,9 +504,7 @@ fn an_admission_policy_rejection_shows_the_object_and_the_policys_message() {
                     "message": "mode `unsafe` is not allowed in this plant"}]}}),
     );
     // Bound to this test's namespace only: the cluster is shared.
-    post(
-        c,
-        "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
+    c.post("/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
         &json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
             "metadata": {"name": policy},
             "spec": {"policyName": policy, "validationActions": ["Deny"],
@@ -715,7 +556,7 @@ fn an_admission_policy_rejection_shows_the_object_and_the_policys_message() {
         out.stderr
     );
     assert_eq!(statuses(tmp.path(), kc, &ns, "gw"), ["deployed", "failed"]);
-    assert_eq!(get(c, &cm(&ns, "gw-a")).unwrap()["data"]["mode"], "safe");
+    assert_eq!(c.get(&cm(&ns, "gw-a")).unwrap()["data"]["mode"], "safe");
 }
 
 const LIFECYCLE_HOOKS: &str = "apiVersion: v1
@@ -798,9 +639,9 @@ fn rollback_and_delete_hooks_run_by_weight_and_follow_their_delete_policies() {
     kstoke(tmp.path(), kc, &ns, &["install", "gw", chs]).expect(0);
     kstoke(tmp.path(), kc, &ns, &["upgrade", "gw", chs, "--set", "v=2"]).expect(0);
     for name in ["rb-early", "rb-late", "drain"] {
-        assert!(get(c, &job(&ns, name)).is_none(), "{name} ran too early");
+        assert!(c.get(&job(&ns, name)).is_none(), "{name} ran too early");
     }
-    assert!(get(c, &cm(&ns, "rolled-back")).is_none());
+    assert!(c.get(&cm(&ns, "rolled-back")).is_none());
 
     // Rollback: pre-rollback hooks by weight, then the resources, then post-rollback.
     let child = spawn(
@@ -810,41 +651,41 @@ fn rollback_and_delete_hooks_run_by_weight_and_follow_their_delete_policies() {
         &["rollback", "gw", "1", "--timeout", "60s"],
     );
     wait_until("the weight -2 hook exists", || {
-        get(c, &job(&ns, "rb-early")).is_some()
+        c.get(&job(&ns, "rb-early")).is_some()
     });
     std::thread::sleep(Duration::from_millis(500));
     assert!(
-        get(c, &job(&ns, "rb-late")).is_none(),
+        c.get(&job(&ns, "rb-late")).is_none(),
         "weight 5 waits for -2"
     );
     assert_eq!(
-        get(c, &cm(&ns, "app")).unwrap()["data"]["v"],
+        c.get(&cm(&ns, "app")).unwrap()["data"]["v"],
         "2",
         "not yet rolled back"
     );
-    complete_job(c, &ns, "rb-early", true);
+    c.complete_job(&ns, "rb-early", true);
     wait_until("the weight 5 hook exists", || {
-        get(c, &job(&ns, "rb-late")).is_some()
+        c.get(&job(&ns, "rb-late")).is_some()
     });
     assert_eq!(
-        get(c, &cm(&ns, "app")).unwrap()["data"]["v"],
+        c.get(&cm(&ns, "app")).unwrap()["data"]["v"],
         "2",
         "not yet rolled back"
     );
-    complete_job(c, &ns, "rb-late", true);
+    c.complete_job(&ns, "rb-late", true);
     let out = finish(child).expect(0);
     assert_eq!(
-        get(c, &cm(&ns, "app")).unwrap()["data"]["v"],
+        c.get(&cm(&ns, "app")).unwrap()["data"]["v"],
         "1",
         "{}",
         out.stderr
     );
-    assert_eq!(get(c, &cm(&ns, "rolled-back")).unwrap()["data"]["v"], "1");
+    assert_eq!(c.get(&cm(&ns, "rolled-back")).unwrap()["data"]["v"], "1");
     wait_until("hook-succeeded deletes rb-early", || {
-        get(c, &job(&ns, "rb-early")).is_none()
+        c.get(&job(&ns, "rb-early")).is_none()
     });
     assert!(
-        get(c, &job(&ns, "rb-late")).is_some(),
+        c.get(&job(&ns, "rb-late")).is_some(),
         "only before-hook-creation (the default): kept until it runs again"
     );
 
@@ -856,20 +697,20 @@ fn rollback_and_delete_hooks_run_by_weight_and_follow_their_delete_policies() {
         &["uninstall", "gw", "--timeout", "60s"],
     );
     wait_until("the pre-delete hook exists", || {
-        get(c, &job(&ns, "drain")).is_some()
+        c.get(&job(&ns, "drain")).is_some()
     });
     assert!(
-        get(c, &cm(&ns, "app")).is_some(),
+        c.get(&cm(&ns, "app")).is_some(),
         "pre-delete runs before deleting"
     );
-    complete_job(c, &ns, "drain", false);
+    c.complete_job(&ns, "drain", false);
     let out = finish(child).expect(1);
     assert!(
         out.stderr.contains("pre-delete hook Job drain failed"),
         "{}",
         out.stderr
     );
-    assert!(get(c, &cm(&ns, "app")).is_some(), "nothing deleted");
+    assert!(c.get(&cm(&ns, "app")).is_some(), "nothing deleted");
     assert!(out.stderr.contains("it stays deployed"), "{}", out.stderr);
     assert_eq!(
         statuses(tmp.path(), kc, &ns, "gw"),
@@ -877,7 +718,7 @@ fn rollback_and_delete_hooks_run_by_weight_and_follow_their_delete_policies() {
         "not left uninstalling for recovery to take for a crash"
     );
     wait_until("hook-failed deletes drain", || {
-        get(c, &job(&ns, "drain")).is_none()
+        c.get(&job(&ns, "drain")).is_none()
     });
 
     // Next time it succeeds: resources go, post-delete runs, hook-succeeded deletes drain.
@@ -888,14 +729,14 @@ fn rollback_and_delete_hooks_run_by_weight_and_follow_their_delete_policies() {
         &["uninstall", "gw", "--timeout", "60s"],
     );
     wait_until("the pre-delete hook exists again", || {
-        get(c, &job(&ns, "drain")).is_some()
+        c.get(&job(&ns, "drain")).is_some()
     });
-    complete_job(c, &ns, "drain", true);
+    c.complete_job(&ns, "drain", true);
     let out = finish(child).expect(0);
-    assert!(get(c, &cm(&ns, "app")).is_none(), "{}", out.stderr);
-    assert!(get(c, &cm(&ns, "farewell")).is_some(), "post-delete ran");
+    assert!(c.get(&cm(&ns, "app")).is_none(), "{}", out.stderr);
+    assert!(c.get(&cm(&ns, "farewell")).is_some(), "post-delete ran");
     wait_until("hook-succeeded deletes drain", || {
-        get(c, &job(&ns, "drain")).is_none()
+        c.get(&job(&ns, "drain")).is_none()
     });
     kstoke(tmp.path(), kc, &ns, &["history", "gw"]).expect(1);
 }

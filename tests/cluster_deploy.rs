@@ -6,81 +6,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::kube::TestCluster;
-use common::{Run, chart};
+use common::kube::{
+    TestCluster, cm, command, finish, history, job, kstoke, pod, spawn, statuses, sts, wait_until,
+};
+use common::{Lcg, Run, chart};
 use serde_json::{Value, json};
-
-/// Runs stoke against the shared test cluster in namespace `ns`.
-fn kstoke(cwd: &Path, kubeconfig: &Path, ns: &str, args: &[&str]) -> Run {
-    command(cwd, kubeconfig, ns, args)
-        .output()
-        .expect("the stoke binary runs")
-        .into()
-}
-
-fn command(cwd: &Path, kubeconfig: &Path, ns: &str, args: &[&str]) -> Command {
-    let mut cmd = common::stoke_command(cwd);
-    cmd.args(args)
-        .arg("-n")
-        .arg(ns)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env("HOME", cwd)
-        .env_remove("KUBECONFIG")
-        .env("STOKE_STORE", cwd.join(".stoke-store"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-fn spawn(cwd: &Path, kubeconfig: &Path, ns: &str, args: &[&str]) -> Child {
-    command(cwd, kubeconfig, ns, args)
-        .spawn()
-        .expect("the stoke binary runs")
-}
-
-fn finish(child: Child) -> Run {
-    child.wait_with_output().unwrap().into()
-}
-
-fn get(c: &TestCluster, path: &str) -> Option<Value> {
-    let r = c.request("admin", "GET", path, None);
-    match r.status {
-        200 => Some(r.json()),
-        404 => None,
-        s => panic!("GET {path}: {s} {}", r.body),
-    }
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn cm(ns: &str, name: &str) -> String {
-    format!("/api/v1/namespaces/{ns}/configmaps/{name}")
-}
-
-fn history(cwd: &Path, kc: &Path, ns: &str, release: &str) -> Vec<Value> {
-    let out = kstoke(cwd, kc, ns, &["history", release, "-o", "json"]).expect(0);
-    serde_json::from_str::<Vec<Value>>(&out.stdout).unwrap()
-}
-
-fn statuses(cwd: &Path, kc: &Path, ns: &str, release: &str) -> Vec<String> {
-    history(cwd, kc, ns, release)
-        .iter()
-        .map(|r| r["status"].as_str().unwrap().to_string())
-        .collect()
-}
 
 const CONFIGMAPS: &str = "apiVersion: v1
 kind: ConfigMap
@@ -133,7 +65,7 @@ fn install_applies_every_object_marked_as_the_releases_and_uninstall_deletes_the
         out.stdout
     );
 
-    let a = get(c, &cm(&ns, "gw-a")).expect("gw-a applied");
+    let a = c.get(&cm(&ns, "gw-a")).expect("gw-a applied");
     assert_eq!(a["data"]["v"], "1");
     assert_eq!(a["metadata"]["annotations"]["stoke.dev/release-name"], "gw");
     assert_eq!(
@@ -154,10 +86,10 @@ fn install_applies_every_object_marked_as_the_releases_and_uninstall_deletes_the
     );
 
     kstoke(tmp.path(), c.kubeconfig(), &ns, &["uninstall", "gw"]).expect(0);
-    assert!(get(c, &cm(&ns, "gw-a")).is_none(), "uninstall deletes");
-    assert!(get(c, &cm(&ns, "gw-b")).is_none(), "uninstall deletes");
+    assert!(c.get(&cm(&ns, "gw-a")).is_none(), "uninstall deletes");
+    assert!(c.get(&cm(&ns, "gw-b")).is_none(), "uninstall deletes");
     assert!(
-        get(c, &cm(&ns, "gw-kept")).is_some(),
+        c.get(&cm(&ns, "gw-kept")).is_some(),
         "helm.sh/resource-policy: keep survives uninstall"
     );
 }
@@ -188,22 +120,37 @@ fn upgrade_and_rollback_prune_what_the_new_revision_lacks_except_kept_objects() 
         ],
     )
     .expect(0);
-    assert!(get(c, &cm(&ns, "gw-b")).is_none(), "pruned on upgrade");
+    assert!(c.get(&cm(&ns, "gw-b")).is_none(), "pruned on upgrade");
     assert!(
-        get(c, &cm(&ns, "gw-kept")).is_some(),
+        c.get(&cm(&ns, "gw-kept")).is_some(),
         "the keep policy survives prune"
     );
     assert!(out.stderr.contains("kept ConfigMap"), "{}", out.stderr);
-    assert_eq!(get(c, &cm(&ns, "gw-a")).unwrap()["data"]["v"], "2");
+    common::assert_contains(
+        &out.stderr,
+        &format!("warning: kept ConfigMap {ns}/gw-kept (helm.sh/resource-policy: keep)"),
+    );
+    assert_eq!(c.get(&cm(&ns, "gw-a")).unwrap()["data"]["v"], "2");
 
     kstoke(tmp.path(), kc, &ns, &["rollback", "gw", "1"]).expect(0);
     assert!(
-        get(c, &cm(&ns, "gw-b")).is_some(),
+        c.get(&cm(&ns, "gw-b")).is_some(),
         "rollback brings revision 1's objects back"
     );
-    assert_eq!(get(c, &cm(&ns, "gw-a")).unwrap()["data"]["v"], "1");
-    kstoke(tmp.path(), kc, &ns, &["rollback", "gw", "2"]).expect(0);
-    assert!(get(c, &cm(&ns, "gw-b")).is_none(), "rollback prunes too");
+    assert_eq!(c.get(&cm(&ns, "gw-a")).unwrap()["data"]["v"], "1");
+    // With progress off the pruning goes unreported, but the kept object is still a warning.
+    let out: Run = command(tmp.path(), kc, &ns, &["rollback", "gw", "2"])
+        .env("STOKE_PROGRESS", "off")
+        .output()
+        .unwrap()
+        .into();
+    let out = out.expect(0);
+    assert!(c.get(&cm(&ns, "gw-b")).is_none(), "rollback prunes too");
+    common::assert_contains(
+        &out.stderr,
+        &format!("warning: kept ConfigMap {ns}/gw-kept (helm.sh/resource-policy: keep)"),
+    );
+    common::assert_lacks(&out.stderr, "pruned ConfigMap");
 }
 
 #[test]
@@ -215,13 +162,7 @@ fn objects_of_no_release_or_another_release_are_refused_unless_taken_over() {
     let chs = ch.to_str().unwrap();
     let kc = c.kubeconfig();
     let by_hand = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "gw-a"}, "data": {"v": "hand"}});
-    c.request(
-        "admin",
-        "POST",
-        &format!("/api/v1/namespaces/{ns}/configmaps"),
-        Some(&by_hand),
-    )
-    .expect(201);
+    c.post(&format!("/api/v1/namespaces/{ns}/configmaps"), &by_hand);
 
     let out = kstoke(tmp.path(), kc, &ns, &["install", "gw", chs]).expect(1);
     assert!(
@@ -232,7 +173,7 @@ fn objects_of_no_release_or_another_release_are_refused_unless_taken_over() {
         out.stderr
     );
     assert!(out.stderr.contains("--take-ownership"), "{}", out.stderr);
-    assert!(get(c, &cm(&ns, "gw-b")).is_none(), "nothing was applied");
+    assert!(c.get(&cm(&ns, "gw-b")).is_none(), "nothing was applied");
     assert_eq!(statuses(tmp.path(), kc, &ns, "gw"), ["failed"]);
 
     kstoke(
@@ -242,14 +183,13 @@ fn objects_of_no_release_or_another_release_are_refused_unless_taken_over() {
         &["upgrade", "gw", chs, "--take-ownership"],
     )
     .expect(0);
-    let a = get(c, &cm(&ns, "gw-a")).unwrap();
+    let a = c.get(&cm(&ns, "gw-a")).unwrap();
     assert_eq!(a["metadata"]["annotations"]["stoke.dev/release-name"], "gw");
     assert_eq!(a["data"]["v"], "1", "adopting takes the fields over");
 
     // A field someone else set since is a conflict, reported per field, unless forced.
     let edit = json!({"data": {"v": "edited"}});
-    c.request("admin", "PATCH", &cm(&ns, "gw-a"), Some(&edit))
-        .expect(200);
+    c.patch(&cm(&ns, "gw-a"), &edit);
     let out = kstoke(tmp.path(), kc, &ns, &["upgrade", "gw", chs, "--set", "v=3"]).expect(1);
     assert!(
         out.stderr.contains("has fields another field manager owns"),
@@ -269,7 +209,7 @@ fn objects_of_no_release_or_another_release_are_refused_unless_taken_over() {
         &["upgrade", "gw", chs, "--set", "v=3", "--force-conflicts"],
     )
     .expect(0);
-    assert_eq!(get(c, &cm(&ns, "gw-a")).unwrap()["data"]["v"], "3");
+    assert_eq!(c.get(&cm(&ns, "gw-a")).unwrap()["data"]["v"], "3");
 
     // A second release rendering the same names may not take them.
     let out = kstoke(
@@ -321,24 +261,18 @@ spec:
         image: {{ values.image | default(value='ignition:8.1') }}
 ";
 
-fn sts_path(ns: &str, name: &str) -> String {
-    format!("/apis/apps/v1/namespaces/{ns}/statefulsets/{name}")
-}
-
-/// Writes the status a StatefulSet controller would once every replica is ready.
-fn make_ready(c: &TestCluster, ns: &str, name: &str) {
-    let sts = get(c, &sts_path(ns, name)).unwrap();
-    let generation = sts["metadata"]["generation"].clone();
-    let status = json!({"status": {"observedGeneration": generation, "replicas": 1, "readyReplicas": 1,
-        "updatedReplicas": 1, "currentReplicas": 1, "currentRevision": "r1", "updateRevision": "r1",
-        "availableReplicas": 1}});
-    c.request(
-        "admin",
-        "PATCH",
-        &format!("{}/status", sts_path(ns, name)),
-        Some(&status),
+/// The StatefulSet chart, plus a ConfigMap `extra` when the value `extra` is true: what a
+/// failed change creates.
+fn statefulset_chart(root: &Path) -> PathBuf {
+    let extra = "{% if values.extra | default(value=false) %}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata: {}\n{% endif %}";
+    chart(
+        root,
+        "sts",
+        &[
+            ("templates/sts.yaml", STATEFULSET),
+            ("templates/extra.yaml", extra),
+        ],
     )
-    .expect(200);
 }
 
 #[test]
@@ -357,7 +291,7 @@ fn wait_holds_the_release_until_the_statefulset_is_ready_and_a_timeout_marks_it_
         &["install", "gw", chs, "--wait", "--timeout", "60s"],
     );
     wait_until("the StatefulSet exists", || {
-        get(c, &sts_path(&ns, "gw-gw")).is_some()
+        c.get(&sts(&ns, "gw-gw")).is_some()
     });
     std::thread::sleep(Duration::from_millis(700));
     assert_eq!(
@@ -365,7 +299,7 @@ fn wait_holds_the_release_until_the_statefulset_is_ready_and_a_timeout_marks_it_
         ["pending-install"],
         "not deployed before ready"
     );
-    make_ready(c, &ns, "gw-gw");
+    c.set_statefulset_ready(&sts(&ns, "gw-gw"), 1, 1);
     let out = finish(child).expect(0);
     assert!(
         out.stderr
@@ -408,17 +342,7 @@ fn atomic_returns_cluster_and_record_to_the_last_deployed_revision() {
     let c = TestCluster::shared();
     let ns = c.namespace("atomic");
     let tmp = tempfile::tempdir().unwrap();
-    let ch = chart(
-        tmp.path(),
-        "sts",
-        &[
-            ("templates/sts.yaml", STATEFULSET),
-            (
-                "templates/extra.yaml",
-                "{% if values.extra | default(value=false) %}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata: {}\n{% endif %}",
-            ),
-        ],
-    );
+    let ch = statefulset_chart(tmp.path());
     let chs = ch.to_str().unwrap();
     let kc = c.kubeconfig();
     kstoke(tmp.path(), kc, &ns, &["install", "gw", chs]).expect(0);
@@ -458,13 +382,13 @@ fn atomic_returns_cluster_and_record_to_the_last_deployed_revision() {
             .starts_with("Rollback to 1"),
         "{h:?}"
     );
-    let sts = get(c, &sts_path(&ns, "gw-gw")).unwrap();
+    let gateway = c.get(&sts(&ns, "gw-gw")).unwrap();
     assert_eq!(
-        sts["spec"]["template"]["spec"]["containers"][0]["image"],
+        gateway["spec"]["template"]["spec"]["containers"][0]["image"],
         "ignition:8.1"
     );
     assert!(
-        get(c, &cm(&ns, "extra")).is_none(),
+        c.get(&cm(&ns, "extra")).is_none(),
         "the failed revision's new object is gone"
     );
 
@@ -481,7 +405,7 @@ fn atomic_returns_cluster_and_record_to_the_last_deployed_revision() {
         "{}",
         out.stderr
     );
-    assert!(get(c, &sts_path(&ns, "gw2-gw")).is_none());
+    assert!(c.get(&sts(&ns, "gw2-gw")).is_none());
     kstoke(tmp.path(), kc, &ns, &["history", "gw2"]).expect(1);
 }
 
@@ -490,17 +414,7 @@ fn cleanup_on_fail_deletes_what_the_failed_change_created() {
     let c = TestCluster::shared();
     let ns = c.namespace("cleanup");
     let tmp = tempfile::tempdir().unwrap();
-    let ch = chart(
-        tmp.path(),
-        "sts",
-        &[
-            ("templates/sts.yaml", STATEFULSET),
-            (
-                "templates/extra.yaml",
-                "{% if values.extra | default(value=false) %}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata: {}\n{% endif %}",
-            ),
-        ],
-    );
+    let ch = statefulset_chart(tmp.path());
     let chs = ch.to_str().unwrap();
     let kc = c.kubeconfig();
     kstoke(tmp.path(), kc, &ns, &["install", "gw", chs]).expect(0);
@@ -524,13 +438,10 @@ fn cleanup_on_fail_deletes_what_the_failed_change_created() {
     )
     .expect(1);
     assert!(
-        get(c, &cm(&ns, "extra")).is_none(),
+        c.get(&cm(&ns, "extra")).is_none(),
         "created by the failed upgrade, deleted"
     );
-    assert!(
-        get(c, &sts_path(&ns, "gw-gw")).is_some(),
-        "existing objects stay"
-    );
+    assert!(c.get(&sts(&ns, "gw-gw")).is_some(), "existing objects stay");
 }
 
 const HOOKS: &str = "apiVersion: batch/v1
@@ -561,35 +472,6 @@ spec:
       containers: [{name: b, image: busybox}]
 ";
 
-fn job_path(ns: &str, name: &str) -> String {
-    format!("/apis/batch/v1/namespaces/{ns}/jobs/{name}")
-}
-
-fn complete_job(c: &TestCluster, ns: &str, name: &str, ok: bool) {
-    let now = "2026-01-01T00:00:00Z";
-    let conditions = if ok {
-        json!([{"type": "SuccessCriteriaMet", "status": "True", "lastTransitionTime": now},
-               {"type": "Complete", "status": "True", "lastTransitionTime": now}])
-    } else {
-        json!([{"type": "FailureTarget", "status": "True", "lastTransitionTime": now},
-               {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit", "lastTransitionTime": now}])
-    };
-    let mut status = json!({"status": {"conditions": conditions, "startTime": now}});
-    if ok {
-        status["status"]["completionTime"] = json!(now);
-        status["status"]["succeeded"] = json!(1);
-    } else {
-        status["status"]["failed"] = json!(1);
-    }
-    c.request(
-        "admin",
-        "PATCH",
-        &format!("{}/status", job_path(ns, name)),
-        Some(&status),
-    )
-    .expect(200);
-}
-
 #[test]
 fn hooks_run_by_weight_before_the_resources_and_follow_their_delete_policies() {
     let c = TestCluster::shared();
@@ -616,28 +498,28 @@ fn hooks_run_by_weight_before_the_resources_and_follow_their_delete_policies() {
         &["install", "gw", chs, "--timeout", "60s"],
     );
     wait_until("the weight -1 hook exists", || {
-        get(c, &job_path(&ns, "backup")).is_some()
+        c.get(&job(&ns, "backup")).is_some()
     });
     assert!(
-        get(c, &job_path(&ns, "migrate")).is_none(),
+        c.get(&job(&ns, "migrate")).is_none(),
         "weight 5 waits for weight -1"
     );
     assert!(
-        get(c, &cm(&ns, "app")).is_none(),
+        c.get(&cm(&ns, "app")).is_none(),
         "resources wait for pre-install hooks"
     );
-    complete_job(c, &ns, "backup", true);
+    c.complete_job(&ns, "backup", true);
     wait_until("the weight 5 hook exists", || {
-        get(c, &job_path(&ns, "migrate")).is_some()
+        c.get(&job(&ns, "migrate")).is_some()
     });
-    complete_job(c, &ns, "migrate", true);
+    c.complete_job(&ns, "migrate", true);
     let out = finish(child).expect(0);
-    assert!(get(c, &cm(&ns, "app")).is_some(), "{}", out.stderr);
+    assert!(c.get(&cm(&ns, "app")).is_some(), "{}", out.stderr);
     wait_until("hook-succeeded deletes migrate", || {
-        get(c, &job_path(&ns, "migrate")).is_none()
+        c.get(&job(&ns, "migrate")).is_none()
     });
     assert!(
-        get(c, &job_path(&ns, "backup")).is_some(),
+        c.get(&job(&ns, "backup")).is_some(),
         "no delete policy beyond before-hook-creation: kept"
     );
 
@@ -649,9 +531,9 @@ fn hooks_run_by_weight_before_the_resources_and_follow_their_delete_policies() {
         &["upgrade", "gw", chs, "--timeout", "60s"],
     );
     wait_until("the pre-upgrade hook exists", || {
-        get(c, &job_path(&ns, "migrate")).is_some()
+        c.get(&job(&ns, "migrate")).is_some()
     });
-    complete_job(c, &ns, "migrate", false);
+    c.complete_job(&ns, "migrate", false);
     let out = finish(child).expect(1);
     assert!(
         out.stderr.contains("pre-upgrade hook Job migrate failed"),
@@ -679,23 +561,17 @@ fn a_user_without_rights_gets_an_error_naming_verb_resource_and_namespace() {
     // May read configmaps in the namespace, nothing more.
     let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "read"},
         "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}]});
-    c.request(
-        "admin",
-        "POST",
+    c.post(
         &format!("/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles"),
-        Some(&role),
-    )
-    .expect(201);
+        &role,
+    );
     let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "read"},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "read"},
         "subjects": [{"kind": "User", "name": "reader", "apiGroup": "rbac.authorization.k8s.io"}]});
-    c.request(
-        "admin",
-        "POST",
+    c.post(
         &format!("/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings"),
-        Some(&binding),
-    )
-    .expect(201);
+        &binding,
+    );
 
     let out = kstoke(
         tmp.path(),
@@ -791,7 +667,7 @@ fn a_process_killed_mid_apply_leaves_a_pending_revision_the_next_operation_conve
         ["deployed", "pending-upgrade"]
     );
     assert_eq!(
-        get(c, &cm(&ns, "gw-a")).unwrap()["data"]["v"],
+        c.get(&cm(&ns, "gw-a")).unwrap()["data"]["v"],
         "2",
         "half applied"
     );
@@ -813,7 +689,7 @@ fn a_process_killed_mid_apply_leaves_a_pending_revision_the_next_operation_conve
         statuses(tmp.path(), kc, &ns, "gw"),
         ["superseded", "failed", "deployed"]
     );
-    assert_eq!(get(c, &cm(&ns, "gw-a")).unwrap()["data"]["v"], "3");
+    assert_eq!(c.get(&cm(&ns, "gw-a")).unwrap()["data"]["v"], "3");
 
     // kill -9 at random moments of upgrades that add or remove an object; whatever the
     // moment, the next operation (an upgrade or a rollback, also chosen at random) leaves
@@ -830,8 +706,8 @@ fn a_process_killed_mid_apply_leaves_a_pending_revision_the_next_operation_conve
     let mut rng = Lcg(seed);
     let started = Instant::now();
     for i in 0..20 {
-        let delay = rng.below(700);
-        let with_b = rng.below(2) == 1;
+        let delay = rng.next(700);
+        let with_b = rng.next(2) == 1;
         let why = format!(
             "seed {seed} (STOKE_TEST_SEED={seed} replays it), kill {i} after {delay} ms, b={with_b}"
         );
@@ -852,7 +728,7 @@ fn a_process_killed_mid_apply_leaves_a_pending_revision_the_next_operation_conve
         std::thread::sleep(Duration::from_millis(delay));
         let _ = child.kill();
         let _ = child.wait();
-        let next = if rng.below(2) == 0 {
+        let next = if rng.next(2) == 0 {
             kstoke(tmp.path(), kc, &ns, &["rollback", "gw"])
         } else {
             kstoke(
@@ -875,11 +751,11 @@ fn a_process_killed_mid_apply_leaves_a_pending_revision_the_next_operation_conve
             .expect(0)
             .stdout;
         assert_eq!(
-            get(c, &cm(&ns, "gw-b")).is_some(),
+            c.get(&cm(&ns, "gw-b")).is_some(),
             manifest.contains("gw-b"),
             "{why}: the cluster holds gw-b exactly when the deployed revision has it"
         );
-        let live_v = get(c, &cm(&ns, "gw-a")).unwrap()["data"]["v"].clone();
+        let live_v = c.get(&cm(&ns, "gw-a")).unwrap()["data"]["v"].clone();
         assert!(
             manifest.contains(&format!("v: {live_v}")),
             "{why}: gw-a holds v={live_v}, the deployed revision:\n{manifest}"
@@ -890,33 +766,6 @@ fn a_process_killed_mid_apply_leaves_a_pending_revision_the_next_operation_conve
         "20 kills took {:?}",
         started.elapsed()
     );
-}
-
-/// A small seeded generator (Knuth's MMIX constants): the test needs reproducible
-/// moments, not good randomness.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % bound
-    }
-}
-
-/// Lets Pods in `ns` pass the ServiceAccount admission plugin (no controller creates the
-/// `default` account in a new namespace here).
-fn default_service_account(c: &TestCluster, ns: &str) {
-    let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}});
-    c.request(
-        "admin",
-        "POST",
-        &format!("/api/v1/namespaces/{ns}/serviceaccounts"),
-        Some(&sa),
-    )
-    .expect(201);
 }
 
 const TEST_POD: &str = "apiVersion: v1
@@ -930,26 +779,11 @@ spec:
   containers: [{name: t, image: busybox}]
 ";
 
-fn pod_path(ns: &str, name: &str) -> String {
-    format!("/api/v1/namespaces/{ns}/pods/{name}")
-}
-
-fn set_phase(c: &TestCluster, ns: &str, name: &str, phase: &str) {
-    let status = json!({"status": {"phase": phase}});
-    c.request(
-        "admin",
-        "PATCH",
-        &format!("{}/status", pod_path(ns, name)),
-        Some(&status),
-    )
-    .expect(200);
-}
-
 #[test]
 fn stoke_test_runs_the_test_hooks_and_reports_each_phase() {
     let c = TestCluster::shared();
     let ns = c.namespace("test");
-    default_service_account(c, &ns);
+    c.default_service_account(&ns);
     let tmp = tempfile::tempdir().unwrap();
     let ch = chart(
         tmp.path(),
@@ -974,7 +808,7 @@ fn stoke_test_runs_the_test_hooks_and_reports_each_phase() {
     )
     .expect(0);
     assert!(
-        get(c, &pod_path(&ns, "gw-ok")).is_none(),
+        c.get(&pod(&ns, "gw-ok")).is_none(),
         "test hooks do not run on install"
     );
     let hooks = kstoke(tmp.path(), kc, &ns, &["get", "hooks", "gw"])
@@ -996,9 +830,9 @@ fn stoke_test_runs_the_test_hooks_and_reports_each_phase() {
         &["test", "gw", "--timeout", "60s", "--logs"],
     );
     wait_until("the test Pod exists", || {
-        get(c, &pod_path(&ns, "gw-ok")).is_some()
+        c.get(&pod(&ns, "gw-ok")).is_some()
     });
-    set_phase(c, &ns, "gw-ok", "Succeeded");
+    c.set_pod_phase(&ns, "gw-ok", "Succeeded");
     let out = finish(child).expect(0);
     assert!(
         out.stdout
@@ -1014,9 +848,10 @@ fn stoke_test_runs_the_test_hooks_and_reports_each_phase() {
         &["test", "gw", "--timeout", "60s", "-o", "json"],
     );
     wait_until("the test Pod is created again", || {
-        get(c, &pod_path(&ns, "gw-ok")).is_some_and(|p| p["status"]["phase"] != "Succeeded")
+        c.get(&pod(&ns, "gw-ok"))
+            .is_some_and(|p| p["status"]["phase"] != "Succeeded")
     });
-    set_phase(c, &ns, "gw-ok", "Failed");
+    c.set_pod_phase(&ns, "gw-ok", "Failed");
     let out = finish(child).expect(1);
     let rows: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(rows[0]["phase"], "Failed", "{rows}");
@@ -1067,7 +902,7 @@ fn diff_live_reports_drift_field_by_field_and_status_shows_live_states() {
         )),
         "{status}"
     );
-    make_ready(c, &ns, "gw-gw");
+    c.set_statefulset_ready(&sts(&ns, "gw-gw"), 1, 1);
     let status = kstoke(tmp.path(), kc, &ns, &["status", "gw", "-o", "json"])
         .expect(0)
         .stdout;
@@ -1080,22 +915,12 @@ fn diff_live_reports_drift_field_by_field_and_status_shows_live_states() {
         .collect();
     assert_eq!(states, ["ready", "ready", "ready"], "{report}");
 
-    c.request(
-        "admin",
-        "PATCH",
-        &cm(&ns, "app"),
-        Some(&json!({"data": {"mode": "debug"}})),
-    )
-    .expect(200);
-    c.request(
-        "admin",
-        "PATCH",
+    c.patch(&cm(&ns, "app"), &json!({"data": {"mode": "debug"}}));
+    c.patch(
         &format!("/api/v1/namespaces/{ns}/secrets/creds"),
-        Some(&json!({"data": {"password": "b3RoZXI="}})),
-    )
-    .expect(200);
-    c.request("admin", "DELETE", &sts_path(&ns, "gw-gw"), None)
-        .expect(200);
+        &json!({"data": {"password": "b3RoZXI="}}),
+    );
+    c.delete(&sts(&ns, "gw-gw"));
     let out = kstoke(tmp.path(), kc, &ns, &["diff", "live", "gw"]).expect(2);
     assert!(
         out.stdout.contains(&format!(
@@ -1215,17 +1040,16 @@ fn crds_are_installed_first_never_changed_and_custom_resources_wait_for_ready() 
         &ns,
         &["install", "gw", chs, "--wait", "--timeout", "60s"],
     );
-    wait_until("the Widget exists", || get(c, &widget).is_some());
+    wait_until("the Widget exists", || c.get(&widget).is_some());
     let ready = json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}});
-    c.request("admin", "PATCH", &format!("{widget}/status"), Some(&ready))
-        .expect(200);
+    c.patch(&format!("{widget}/status"), &ready);
     let out = finish(child).expect(0);
     assert!(
         out.stderr.contains("installed CRD widgets.example.com"),
         "{}",
         out.stderr
     );
-    let crd_version = get(c, crd_path).unwrap()["metadata"]["resourceVersion"].clone();
+    let crd_version = c.get(crd_path).unwrap()["metadata"]["resourceVersion"].clone();
 
     kstoke(
         tmp.path(),
@@ -1234,10 +1058,12 @@ fn crds_are_installed_first_never_changed_and_custom_resources_wait_for_ready() 
         &["upgrade", "gw", chs, "--set", "size=2"],
     )
     .expect(0);
-    assert_eq!(get(c, &widget).unwrap()["spec"]["size"], 2);
+    assert_eq!(c.get(&widget).unwrap()["spec"]["size"], 2);
     kstoke(tmp.path(), kc, &ns, &["uninstall", "gw"]).expect(0);
-    assert!(get(c, &widget).is_none());
-    let crd = get(c, crd_path).expect("a CRD is never deleted by a release");
+    assert!(c.get(&widget).is_none());
+    let crd = c
+        .get(crd_path)
+        .expect("a CRD is never deleted by a release");
     assert_eq!(
         crd["metadata"]["resourceVersion"], crd_version,
         "nor changed"
@@ -1276,38 +1102,14 @@ fn create_namespace_makes_the_release_namespace() {
         ],
     )
     .expect(0);
-    assert!(get(c, &format!("/api/v1/namespaces/{ns}")).is_some());
-    assert!(get(c, &cm(&ns, "gw-a")).is_some());
-}
-
-/// Just enough of cert-manager for the API server to serve its kinds (no controller).
-fn cert_manager_crds(c: &TestCluster) {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        for (kind, plural, scope) in [
-            ("Certificate", "certificates", "Namespaced"),
-            ("Issuer", "issuers", "Namespaced"),
-            ("ClusterIssuer", "clusterissuers", "Cluster"),
-        ] {
-            let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-                "metadata": {"name": format!("{plural}.cert-manager.io")},
-                "spec": {"group": "cert-manager.io", "scope": scope,
-                    "names": {"kind": kind, "plural": plural, "singular": kind.to_lowercase()},
-                    "versions": [{"name": "v1", "served": true, "storage": true, "subresources": {"status": {}},
-                        "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}});
-            let r = c.request("admin", "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Some(&crd));
-            assert!(r.status == 201 || r.status == 409, "{}", r.body);
-        }
-        wait_until("cert-manager.io/v1 is served", || {
-            get(c, "/apis/cert-manager.io/v1").is_some_and(|g| g["resources"].as_array().is_some_and(|r| r.len() >= 3))
-        });
-    });
+    assert!(c.get(&format!("/api/v1/namespaces/{ns}")).is_some());
+    assert!(c.get(&cm(&ns, "gw-a")).is_some());
 }
 
 #[test]
 fn the_ignition_charts_deploy_with_every_shipped_values_file() {
     let c = TestCluster::shared();
-    cert_manager_crds(c);
+    c.cert_manager_crds();
     let kc = c.kubeconfig();
     for (chart_dir, values) in common::COMBINATIONS {
         let ns = c.namespace("ignition");
@@ -1376,7 +1178,7 @@ fn the_ignition_charts_deploy_with_every_shipped_values_file() {
                 _ => continue,
             };
             assert!(
-                get(c, &path).is_some(),
+                c.get(&path).is_some(),
                 "{chart_dir} {values}: kept {kind} {name} survives uninstall"
             );
         }

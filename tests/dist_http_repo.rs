@@ -1,13 +1,14 @@
 //! Private HTTP chart repositories: basic-auth credentials given once to `repo add` (kept
 //! mode 0600), `pull --repo URL`, and a package URL as a chart reference.
 
-mod dist_support;
+mod common;
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use dist_support::{Env, portable_chart, sha256};
+use common::dist::{Env, portable_chart, sha256};
+use common::require_tool;
 
 /// A loopback HTTP server for `root` that answers 401 unless the request carries basic
 /// auth for `user`/`password`; killed on drop.
@@ -52,7 +53,7 @@ impl AuthServer {
         root: &std::path::Path,
         user: &str,
         password: &str,
-        tls: Option<&dist_support::Tls>,
+        tls: Option<&common::dist::Tls>,
     ) -> AuthServer {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -191,13 +192,13 @@ fn pull_with_repo_url_takes_credentials_on_the_command_line() {
 
 #[test]
 fn an_https_repository_is_trusted_through_its_ca_and_given_a_client_certificate() {
-    if !dist_support::have("openssl", &["version"]) {
+    if !require_tool("openssl") {
         return;
     }
     let env = Env::new();
     let src = portable_chart(env.dir.path(), "gw", "2.0.0");
     env.ok(&["package", src.to_str().unwrap(), "-d", "srv"]);
-    let tls = dist_support::Tls::make(&env.path("tls"));
+    let tls = common::dist::Tls::make(&env.path("tls"));
     let server = AuthServer::start_tls(&env.path("srv"), "reader", "hunter2", Some(&tls));
     env.ok(&["repo", "index", "srv", "--url", &server.url]);
     let (ca, cert, key) = (

@@ -2,22 +2,15 @@
 //! with keys made by gpg: stoke signs and Helm verifies, Helm signs and stoke verifies, and
 //! a tampered package, a wrong key or a missing .prov is refused by both.
 
-mod dist_support;
+mod common;
 
-use dist_support::{Env, SIGNER, have_helm, keys, portable_chart};
-
-fn package(env: &Env, name: &str, version: &str, extra: &[&str]) -> String {
-    let src = portable_chart(env.dir.path(), name, version);
-    let mut args = vec!["package", src.to_str().unwrap(), "-d", "dist"];
-    args.extend_from_slice(extra);
-    env.ok(&args);
-    format!("dist/{name}-{version}.tgz")
-}
+use common::dist::{Env, SIGNER, keys, portable_chart};
+use common::require_tool;
 
 #[test]
 fn stoke_signs_in_helms_layout_and_helm_verifies() {
     let Some(k) = keys() else { return };
-    if !have_helm() {
+    if !require_tool("helm") {
         return;
     }
     let env = Env::new();
@@ -37,7 +30,7 @@ fn stoke_signs_in_helms_layout_and_helm_verifies() {
     };
     assert!(out.contains("gw-1.2.0.tgz.prov"), "{out}");
     let prov = std::fs::read_to_string(env.path("dist/gw-1.2.0.tgz.prov")).unwrap();
-    let digest = dist_support::sha256(&env.path("dist/gw-1.2.0.tgz"));
+    let digest = common::dist::sha256(&env.path("dist/gw-1.2.0.tgz"));
     assert!(
         prov.starts_with("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\napiVersion: v2\n"),
         "{prov}"
@@ -71,7 +64,7 @@ fn stoke_signs_in_helms_layout_and_helm_verifies() {
 #[test]
 fn helm_signs_and_stoke_verifies() {
     let Some(k) = keys() else { return };
-    if !have_helm() {
+    if !require_tool("helm") {
         return;
     }
     let env = Env::new();
@@ -139,12 +132,11 @@ fn helm_signs_and_stoke_verifies() {
 #[test]
 fn a_tampered_package_is_refused_by_stoke_and_by_helm() {
     let Some(k) = keys() else { return };
-    if !have_helm() {
+    if !require_tool("helm") {
         return;
     }
     let env = Env::new();
-    let pkg = package(
-        &env,
+    let pkg = env.package(
         "gw",
         "2.0.0",
         &[
@@ -199,18 +191,7 @@ fn a_tampered_package_is_refused_by_stoke_and_by_helm() {
 fn a_wrong_key_or_a_missing_provenance_file_is_refused_naming_what_failed() {
     let Some(k) = keys() else { return };
     let env = Env::new();
-    let pkg = package(
-        &env,
-        "gw",
-        "1.0.0",
-        &[
-            "--sign",
-            "--key",
-            "Plant Signer",
-            "--keyring",
-            k.secring.to_str().unwrap(),
-        ],
-    );
+    let pkg = env.signed_package(k, "gw", "1.0.0");
     let err = env.fails(&[
         "verify",
         &pkg,

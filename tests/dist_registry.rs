@@ -2,40 +2,28 @@
 //! auth; once over TLS with a throwaway CA), exchanged with real Helm (helm-python-sdk)
 //! in both directions through one shared login.
 
-mod dist_support;
+mod common;
 
-use dist_support::{Env, PASSWORD, Registry, USER, have_helm, keys, portable_chart, sha256};
+use common::dist::{Env, PASSWORD, Registry, USER, keys, portable_chart, sha256};
+use common::require_tool;
 
-fn login(env: &Env, reg: &Registry, extra: &[&str]) {
-    let mut args = vec![
-        "registry",
-        "login",
-        &reg.host,
-        "-u",
-        USER,
-        "--password-stdin",
-    ];
-    args.extend_from_slice(extra);
-    let out = env.ok_in(&args, &format!("{PASSWORD}\n"));
-    assert!(out.contains("Login Succeeded"), "{out}");
-}
-
-fn package(env: &Env, name: &str, version: &str) -> String {
-    let src = portable_chart(env.dir.path(), name, version);
-    env.ok(&["package", src.to_str().unwrap(), "-d", "dist"]);
-    format!("dist/{name}-{version}.tgz")
+/// A registry over plain HTTP and an environment logged in to it; None (skipped) when the
+/// registry's tools are missing outside CI.
+fn logged_in() -> Option<(Registry, Env)> {
+    let reg = Registry::start(false)?;
+    let env = Env::new();
+    env.login(&reg, &["--plain-http"]);
+    Some((reg, env))
 }
 
 #[test]
 fn stoke_pushes_and_helm_pulls_the_same_bytes_with_stokes_login() {
-    if !have_helm() {
+    if !require_tool("helm") {
         return;
     }
-    let Some(reg) = Registry::start(false) else {
+    let Some((reg, env)) = logged_in() else {
         return;
     };
-    let env = Env::new();
-    login(&env, &reg, &["--plain-http"]);
     // The login is stored in Helm's registry config.json, readable by the user only.
     use std::os::unix::fs::PermissionsExt as _;
     let mode = std::fs::metadata(env.registry_config())
@@ -44,7 +32,7 @@ fn stoke_pushes_and_helm_pulls_the_same_bytes_with_stokes_login() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 
-    let pkg = package(&env, "gw", "1.4.0");
+    let pkg = env.package("gw", "1.4.0", &[]);
     let out = env.ok(&["push", &pkg, &reg.url("charts"), "--plain-http"]);
     assert!(
         out.contains(&format!("{}:1.4.0", reg.url("charts/gw"))),
@@ -70,7 +58,7 @@ fn stoke_pushes_and_helm_pulls_the_same_bytes_with_stokes_login() {
 
 #[test]
 fn helm_pushes_and_stoke_pulls_the_same_bytes_and_installs_from_oci() {
-    if !have_helm() {
+    if !require_tool("helm") {
         return;
     }
     let Some(reg) = Registry::start(false) else {
@@ -213,27 +201,14 @@ fn helm_pushes_and_stoke_pulls_the_same_bytes_and_installs_from_oci() {
 
 #[test]
 fn a_signed_chart_travels_with_its_provenance_both_ways() {
-    if !have_helm() {
+    if !require_tool("helm") {
         return;
     }
     let Some(k) = keys() else { return };
-    let Some(reg) = Registry::start(false) else {
+    let Some((reg, env)) = logged_in() else {
         return;
     };
-    let env = Env::new();
-    login(&env, &reg, &["--plain-http"]);
-    let src = portable_chart(env.dir.path(), "gw", "3.0.0");
-    env.ok(&[
-        "package",
-        src.to_str().unwrap(),
-        "-d",
-        "dist",
-        "--sign",
-        "--key",
-        "Plant Signer",
-        "--keyring",
-        k.secring.to_str().unwrap(),
-    ]);
+    env.signed_package(k, "gw", "3.0.0");
     let out = env.ok(&[
         "push",
         "dist/gw-3.0.0.tgz",
@@ -346,7 +321,7 @@ fn a_signed_chart_travels_with_its_provenance_both_ways() {
     ]);
     assert!(err.contains("does not verify with any key"), "{err}");
     // An unsigned chart cannot pass --verify.
-    let pkg = package(&env, "plain", "1.0.0");
+    let pkg = env.package("plain", "1.0.0", &[]);
     env.ok(&["push", &pkg, &reg.url("signed"), "--plain-http"]);
     let err = env.fails(&[
         "pull",
@@ -361,13 +336,11 @@ fn a_signed_chart_travels_with_its_provenance_both_ways() {
 
 #[test]
 fn a_chart_with_an_oci_dependency_builds_its_charts_folder_from_the_registry() {
-    let Some(reg) = Registry::start(false) else {
+    let Some((reg, env)) = logged_in() else {
         return;
     };
-    let env = Env::new();
-    login(&env, &reg, &["--plain-http"]);
     for v in ["0.1.0", "0.2.0", "1.0.0"] {
-        let pkg = package(&env, "db", v);
+        let pkg = env.package("db", v, &[]);
         env.ok(&["push", &pkg, &reg.url("deps"), "--plain-http"]);
     }
     let parent = env.path("site");
@@ -461,14 +434,14 @@ fn logins_go_through_the_docker_credential_helper_the_config_names() {
     assert!(kept.contains(PASSWORD), "{kept}");
 
     // Push and pull ask the helper for the login.
-    let pkg = package(&env, "gw", "3.1.0");
+    let pkg = env.package("gw", "3.1.0", &[]);
     env.ok(&["push", &pkg, &reg.url("charts"), "--plain-http"]);
     env.ok(&["pull", &reg.url("charts/gw"), "--plain-http", "-d", "dl"]);
     assert_eq!(
         sha256(&env.path("dl/gw-3.1.0.tgz")),
         sha256(&env.path(&pkg))
     );
-    if have_helm() {
+    if require_tool("helm") {
         // Helm reads the same file and runs the same helper.
         std::fs::create_dir_all(env.path("helm-dl")).unwrap();
         env.helm(
@@ -575,12 +548,12 @@ fn wrong_password_missing_tag_and_unreachable_registry_give_clear_errors() {
         "a failed login must store nothing"
     );
 
-    let pkg = package(&env, "gw", "1.0.0");
+    let pkg = env.package("gw", "1.0.0", &[]);
     let err = env.fails(&["push", &pkg, &reg.url("charts"), "--plain-http"]);
     assert!(err.contains("refused the credentials"), "{err}");
     assert!(err.contains("stoke registry login"), "{err}");
 
-    login(&env, &reg, &["--plain-http"]);
+    env.login(&reg, &["--plain-http"]);
     env.ok(&["push", &pkg, &reg.url("charts"), "--plain-http"]);
     let err = env.fails(&[
         "pull",
@@ -669,8 +642,8 @@ fn a_tls_registry_is_trusted_through_its_ca_file() {
         &format!("{PASSWORD}\n"),
     );
     assert!(err.contains("--ca-file"), "{err}");
-    login(&env, &reg, &["--ca-file", ca]);
-    let pkg = package(&env, "gw", "1.5.0");
+    env.login(&reg, &["--ca-file", ca]);
+    let pkg = env.package("gw", "1.5.0", &[]);
     let err = env.fails(&["push", &pkg, &reg.url("charts")]);
     assert!(err.contains("--ca-file"), "{err}");
     env.ok(&["push", &pkg, &reg.url("charts"), "--ca-file", ca]);
@@ -688,7 +661,7 @@ fn a_tls_registry_is_trusted_through_its_ca_file() {
     ]);
     assert!(env.path("insecure/gw-1.5.0.tgz").is_file());
 
-    if have_helm() {
+    if require_tool("helm") {
         // Helm trusts the same CA through the system trust variable Go reads.
         std::fs::create_dir_all(env.path("helm-dl")).unwrap();
         env.helm(
@@ -732,8 +705,8 @@ fn a_registry_demanding_client_certificates_is_reached_with_cert_file_and_key_fi
         &format!("{PASSWORD}\n"),
     );
     assert!(err.contains("--cert-file"), "{err}");
-    login(&env, &reg, &mtls);
-    let pkg = package(&env, "gw", "2.0.0");
+    env.login(&reg, &mtls);
+    let pkg = env.package("gw", "2.0.0", &[]);
     let err = env.fails(&["push", &pkg, &reg.url("charts"), "--ca-file", ca]);
     assert!(err.contains("client certificate"), "{err}");
     assert!(err.contains("--cert-file"), "{err}");
@@ -787,7 +760,7 @@ fn a_registry_demanding_client_certificates_is_reached_with_cert_file_and_key_fi
 
 #[test]
 fn a_registry_with_bearer_token_auth_is_used_through_its_token_service() {
-    let Some(tokens) = dist_support::TokenServer::start() else {
+    let Some(tokens) = common::dist::TokenServer::start() else {
         return;
     };
     let Some(reg) = Registry::start_with_tokens(&tokens) else {
@@ -809,9 +782,9 @@ fn a_registry_with_bearer_token_auth_is_used_through_its_token_service() {
     );
     assert!(err.contains("refused the credentials"), "{err}");
     assert!(err.contains("token service"), "{err}");
-    login(&env, &reg, &["--plain-http"]);
+    env.login(&reg, &["--plain-http"]);
 
-    let pkg = package(&env, "gw", "1.6.0");
+    let pkg = env.package("gw", "1.6.0", &[]);
     env.ok(&["push", &pkg, &reg.url("charts"), "--plain-http"]);
     env.ok(&[
         "pull",
@@ -843,7 +816,7 @@ fn a_registry_with_bearer_token_auth_is_used_through_its_token_service() {
             .any(|q| q.contains("service=stoke-test-registry")),
         "{requests:?}"
     );
-    if have_helm() {
+    if require_tool("helm") {
         std::fs::create_dir_all(env.path("helm-dl")).unwrap();
         env.helm(
             &format!(
@@ -862,30 +835,17 @@ fn a_registry_with_bearer_token_auth_is_used_through_its_token_service() {
 #[test]
 fn dependency_build_verifies_oci_dependencies_against_their_provenance() {
     let Some(k) = keys() else { return };
-    let Some(reg) = Registry::start(false) else {
+    let Some((reg, env)) = logged_in() else {
         return;
     };
-    let env = Env::new();
-    login(&env, &reg, &["--plain-http"]);
-    let src = portable_chart(env.dir.path(), "db", "0.4.0");
-    env.ok(&[
-        "package",
-        src.to_str().unwrap(),
-        "-d",
-        "dist",
-        "--sign",
-        "--key",
-        "Plant Signer",
-        "--keyring",
-        k.secring.to_str().unwrap(),
-    ]);
+    env.signed_package(k, "db", "0.4.0");
     env.ok(&[
         "push",
         "dist/db-0.4.0.tgz",
         &reg.url("signed"),
         "--plain-http",
     ]);
-    let unsigned = package(&env, "cache", "1.0.0");
+    let unsigned = env.package("cache", "1.0.0", &[]);
     env.ok(&["push", &unsigned, &reg.url("unsigned"), "--plain-http"]);
     let site = |name: &str, dep: &str, repo: &str| {
         let dir = env.path(name);

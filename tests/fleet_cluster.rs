@@ -8,10 +8,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-use common::kube::TestCluster;
-use common::{Run, chart};
+// One runner for every fleet case: `None` runs with no cluster configured at all.
+use common::chart;
+use common::kube::{TestCluster, cm, stoke as kstoke};
 use serde_json::{Value, json};
 
 const MAPS: &str = "apiVersion: v1
@@ -86,47 +86,9 @@ fn write_fleet(root: &Path, sites: &[Site]) -> PathBuf {
     path
 }
 
-/// Runs stoke in `cwd` against the test cluster (with `Some` kubeconfig); the store is a
-/// file store under `cwd` unless `args` name another. With a cluster configured the
-/// default store would be the cluster's, shared by every test of this binary, and one
-/// test's `--prune` would uninstall another's releases (they carry the same fleet label).
-fn kstoke(cwd: &Path, kubeconfig: Option<&Path>, args: &[&str]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stoke"));
-    cmd.args(args);
-    if let Some(kc) = kubeconfig {
-        cmd.arg("--kubeconfig").arg(kc);
-    }
-    cmd.current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env("HOME", cwd)
-        .env("STOKE_PROGRESS", "plain")
-        .env_remove("KUBECONFIG")
-        .env("STOKE_STORE", cwd.join(".data/stoke"))
-        .env("XDG_CONFIG_HOME", cwd.join(".config"))
-        .env("XDG_CACHE_HOME", cwd.join(".cache"))
-        .env("XDG_DATA_HOME", cwd.join(".data"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("the stoke binary runs")
-        .into()
-}
-
-fn get(c: &TestCluster, path: &str) -> Option<Value> {
-    let r = c.request("admin", "GET", path, None);
-    match r.status {
-        200 => Some(r.json()),
-        404 => None,
-        s => panic!("GET {path}: {s} {}", r.body),
-    }
-}
-
-fn cm(ns: &str, name: &str) -> String {
-    format!("/api/v1/namespaces/{ns}/configmaps/{name}")
-}
-
 fn resource_version(c: &TestCluster, ns: &str, name: &str) -> String {
-    get(c, &cm(ns, name)).unwrap_or_else(|| panic!("{ns}/{name} is in the cluster"))["metadata"]
-        ["resourceVersion"]
+    c.get(&cm(ns, name))
+        .unwrap_or_else(|| panic!("{ns}/{name} is in the cluster"))["metadata"]["resourceVersion"]
         .as_str()
         .unwrap()
         .to_string()
@@ -167,7 +129,9 @@ fn apply_installs_then_upgrades_only_what_changed_and_prune_removes_from_the_clu
             "{}",
             first.stdout
         );
-        let a = get(c, &cm(&s.ns, &format!("{}-a", s.name))).expect("applied to the cluster");
+        let a = c
+            .get(&cm(&s.ns, &format!("{}-a", s.name)))
+            .expect("applied to the cluster");
         assert_eq!(a["data"]["v"], "1");
         assert_eq!(
             a["metadata"]["labels"]["stoke.dev/release"],
@@ -185,14 +149,12 @@ fn apply_installs_then_upgrades_only_what_changed_and_prune_removes_from_the_clu
         first.stderr
     );
     // The record went to the cluster's own store, with the fleet's labels.
-    let secrets = get(
-        c,
-        &format!(
+    let secrets = c
+        .get(&format!(
             "/api/v1/namespaces/{}/secrets?labelSelector=owner%3Dstoke",
             sites[0].ns
-        ),
-    )
-    .unwrap();
+        ))
+        .unwrap();
     assert!(
         !secrets["items"].as_array().unwrap().is_empty(),
         "records are Secrets: {secrets}"
@@ -230,7 +192,7 @@ fn apply_installs_then_upgrades_only_what_changed_and_prune_removes_from_the_clu
         applied.stderr
     );
     assert_eq!(
-        get(c, &cm(&sites[1].ns, "site-2-a")).unwrap()["data"]["v"],
+        c.get(&cm(&sites[1].ns, "site-2-a")).unwrap()["data"]["v"],
         "2"
     );
     assert_eq!(
@@ -244,7 +206,7 @@ fn apply_installs_then_upgrades_only_what_changed_and_prune_removes_from_the_clu
     write_fleet(root, &sites);
     let kept = kstoke(root, kc, &["fleet", "apply", "-f", "fleet/fleet.yaml"]).expect(0);
     assert!(!kept.stdout.contains("site-3"), "{}", kept.stdout);
-    assert!(get(c, &cm(&gone.ns, "site-3-a")).is_some());
+    assert!(c.get(&cm(&gone.ns, "site-3-a")).is_some());
     let pruned = kstoke(
         root,
         kc,
@@ -258,10 +220,10 @@ fn apply_installs_then_upgrades_only_what_changed_and_prune_removes_from_the_clu
         "{}",
         pruned.stdout
     );
-    assert!(get(c, &cm(&gone.ns, "site-3-a")).is_none(), "pruned");
-    assert!(get(c, &cm(&gone.ns, "site-3-b")).is_none(), "pruned");
+    assert!(c.get(&cm(&gone.ns, "site-3-a")).is_none(), "pruned");
+    assert!(c.get(&cm(&gone.ns, "site-3-b")).is_none(), "pruned");
     kstoke(root, kc, &["status", "site-3", "-n", &gone.ns]).expect(1);
-    assert!(get(c, &cm(&sites[0].ns, "site-1-a")).is_some());
+    assert!(c.get(&cm(&sites[0].ns, "site-1-a")).is_some());
 }
 
 #[test]
@@ -273,16 +235,13 @@ fn a_release_the_cluster_refuses_fails_alone_and_the_run_exits_non_zero() {
     let sites = sites(c, "fleet-refuse", 3);
     let fleet = write_fleet(root, &sites);
     // Someone else's object stands where site-2 would create one.
-    c.request(
-        "admin",
-        "POST",
+    c.post(
         &format!("/api/v1/namespaces/{}/configmaps", sites[1].ns),
-        Some(&json!({
+        &json!({
             "apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "site-2-a"}, "data": {"v": "hand-made"}
-        })),
-    )
-    .expect(201);
+        }),
+    );
 
     let run = kstoke(root, kc, &["fleet", "apply", "-f", "fleet/fleet.yaml"]).expect(1);
     assert!(
@@ -305,14 +264,14 @@ fn a_release_the_cluster_refuses_fails_alone_and_the_run_exits_non_zero() {
         run.stderr
     );
     for s in [&sites[0], &sites[2]] {
-        assert!(get(c, &cm(&s.ns, &format!("{}-b", s.name))).is_some());
+        assert!(c.get(&cm(&s.ns, &format!("{}-b", s.name))).is_some());
     }
     assert!(
-        get(c, &cm(&sites[1].ns, "site-2-b")).is_none(),
+        c.get(&cm(&sites[1].ns, "site-2-b")).is_none(),
         "nothing of the refused release is applied"
     );
     assert_eq!(
-        get(c, &cm(&sites[1].ns, "site-2-a")).unwrap()["data"]["v"],
+        c.get(&cm(&sites[1].ns, "site-2-a")).unwrap()["data"]["v"],
         "hand-made"
     );
     // Progress names each release with how it ended (plain lines off a terminal).
@@ -333,8 +292,7 @@ fn a_release_the_cluster_refuses_fails_alone_and_the_run_exits_non_zero() {
 
     // The refusal is recorded as a failed revision; once the object is out of the way the
     // next apply repairs that release alone.
-    c.request("admin", "DELETE", &cm(&sites[1].ns, "site-2-a"), None)
-        .expect(200);
+    c.delete(&cm(&sites[1].ns, "site-2-a"));
     let again = kstoke(root, kc, &["fleet", "apply", "-f", "fleet/fleet.yaml"]).expect(0);
     assert!(
         again.stdout.contains(&format!(
@@ -346,7 +304,7 @@ fn a_release_the_cluster_refuses_fails_alone_and_the_run_exits_non_zero() {
     );
     assert!(again.stderr.contains("2 unchanged"), "{}", again.stderr);
     assert_eq!(
-        get(c, &cm(&sites[1].ns, "site-2-a")).unwrap()["metadata"]["labels"]["stoke.dev/release"],
+        c.get(&cm(&sites[1].ns, "site-2-a")).unwrap()["metadata"]["labels"]["stoke.dev/release"],
         "site-2"
     );
 }
@@ -413,15 +371,11 @@ fn status_shows_each_releases_drift_from_the_live_objects() {
     kstoke(root, kc, &["fleet", "apply", "-f", "fleet/fleet.yaml"]).expect(0);
 
     // Someone edits site-1's object by hand and deletes one of site-2's.
-    c.request(
-        "admin",
-        "PATCH",
+    c.patch(
         &cm(&sites[0].ns, "site-1-a"),
-        Some(&json!({"data": {"v": "tampered"}})),
-    )
-    .expect(200);
-    c.request("admin", "DELETE", &cm(&sites[1].ns, "site-2-b"), None)
-        .expect(200);
+        &json!({"data": {"v": "tampered"}}),
+    );
+    c.delete(&cm(&sites[1].ns, "site-2-b"));
 
     let status = kstoke(root, kc, &["fleet", "status", "-f", "fleet/fleet.yaml"]).expect(0);
     let row = |name: &str| {
@@ -521,7 +475,7 @@ fn dry_run_server_has_the_api_server_check_every_release_and_writes_nothing() {
         run.stderr
     );
     for s in &sites {
-        assert!(get(c, &cm(&s.ns, &format!("{}-a", s.name))).is_none());
+        assert!(c.get(&cm(&s.ns, &format!("{}-a", s.name))).is_none());
     }
     let status = kstoke(root, kc, &["fleet", "status", "-f", "fleet/fleet.yaml"]).expect(0);
     assert_eq!(

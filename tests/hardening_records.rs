@@ -3,12 +3,13 @@
 //! and readers racing an uninstall get the whole answer or a clear "not found", never a
 //! message about pruned revisions.
 
-mod store_support;
+mod common;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use store_support::{Backend, Run, Site};
+use common::Run;
+use common::store::{Backend, Site};
 
 /// A `--set` value big enough to push a revision record past a 64 KiB limit.
 fn filler() -> String {

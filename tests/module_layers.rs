@@ -189,3 +189,150 @@ fn the_cycle_finder_reports_the_cycle_it_finds() {
     g.get_mut("z").unwrap().clear();
     assert_eq!(find_cycle(&g), None);
 }
+
+/// Text by which code writes to the terminal: the print macros (`eprintln!` contains
+/// `println!`, `eprint!` contains `print!`), `dbg!`, and the standard streams.
+const PRINTS: &[&str] = &[
+    "print!",
+    "println!",
+    "dbg!",
+    "io::stdout(",
+    "io::stderr(",
+    "anstream::",
+];
+
+/// Text by which code reads environment variables (`var`, `var_os`, `vars`, `vars_os`).
+const READS_ENV: &[&str] = &["env::var"];
+
+/// A library option struct built in place (`ListOptions { ... }`), which belongs in the
+/// options layer.
+const BUILDS_OPTIONS: &[&str] = &["Options {"];
+
+/// Library files that may print, and why: each ends the process on the spot, from a point
+/// where no caller exists to hand the message to.
+const LIBRARY_MAY_PRINT: &[(&str, &str)] = &[
+    (
+        "failpoint.rs",
+        "a failpoint simulates a kill for crash tests and exits right there",
+    ),
+    (
+        "engine/budget.rs",
+        "the render watchdog thread ends a runaway render with an error and exits",
+    ),
+];
+
+/// `path:line: text` for every line of `file`'s code (comments stripped) holding one of
+/// `patterns`.
+fn offending_lines(src: &Path, file: &Path, patterns: &[&str]) -> Vec<String> {
+    let code = code_of(&std::fs::read_to_string(file).unwrap());
+    let rel = file.strip_prefix(src).unwrap().display().to_string();
+    code.lines()
+        .enumerate()
+        .filter(|(_, line)| patterns.iter().any(|p| line.contains(p)))
+        .map(|(n, line)| format!("src/{rel}:{}: {}", n + 1, line.trim()))
+        .collect()
+}
+
+fn sources() -> (PathBuf, Vec<PathBuf>) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    (src, files)
+}
+
+fn relative(src: &Path, file: &Path) -> String {
+    file.strip_prefix(src)
+        .unwrap()
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+#[test]
+fn the_cli_prints_only_in_its_printer_and_reads_the_environment_only_in_its_options() {
+    let (src, files) = sources();
+    let mut problems = Vec::new();
+    for file in &files {
+        let rel = relative(&src, file);
+        let Some(in_cli) = rel.strip_prefix("cli/") else {
+            continue;
+        };
+        let printer = in_cli.starts_with("print/");
+        let options = in_cli.starts_with("options/");
+        if !printer {
+            for l in offending_lines(&src, file, PRINTS) {
+                problems.push(format!("{l}\n    prints outside src/cli/print/"));
+            }
+        }
+        if !options {
+            for l in offending_lines(&src, file, READS_ENV) {
+                problems.push(format!(
+                    "{l}\n    reads the environment outside src/cli/options/"
+                ));
+            }
+            for l in offending_lines(&src, file, BUILDS_OPTIONS) {
+                problems.push(format!(
+                    "{l}\n    builds a library option struct outside src/cli/options/"
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "command handlers must receive their options from src/cli/options/ and print through \
+         src/cli/print/ (docs/architecture.md, \"The command line\"):\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_library_does_not_print() {
+    let (src, files) = sources();
+    let mut problems = Vec::new();
+    for file in &files {
+        let rel = relative(&src, file);
+        if rel.starts_with("cli/")
+            || rel == "main.rs"
+            || LIBRARY_MAY_PRINT.iter().any(|(f, _)| *f == rel)
+        {
+            continue;
+        }
+        problems.extend(offending_lines(&src, file, PRINTS));
+    }
+    assert!(
+        problems.is_empty(),
+        "the library reports through return values, warnings and `progress` events; only \
+         src/cli/print/ writes to the terminal:\n{}",
+        problems.join("\n")
+    );
+    for (file, why) in LIBRARY_MAY_PRINT {
+        assert!(
+            src.join(file).is_file(),
+            "{file} is allowed to print ({why}) but no longer exists: drop it from the list"
+        );
+    }
+}
+
+#[test]
+fn the_print_and_environment_scanner_sees_code_and_skips_comments() {
+    let dir = std::env::temp_dir().join(format!("stoke-layers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("x.rs");
+    std::fs::write(
+        &file,
+        "// println!(\"in a comment\")\nfn f() { eprintln!(\"x\"); }\nlet _ = std::env::var_os(\"HOME\");\nlet o = ListOptions { all: true };\nwriteln!(std::io::stdout().lock(), \"y\");\n",
+    )
+    .unwrap();
+    let prints = offending_lines(&dir, &file, PRINTS);
+    let env = offending_lines(&dir, &file, READS_ENV);
+    let builds = offending_lines(&dir, &file, BUILDS_OPTIONS);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(prints.len(), 2, "{prints:?}");
+    assert!(
+        prints[0].ends_with(":2: fn f() { eprintln!(\"x\"); }"),
+        "{prints:?}"
+    );
+    assert!(prints[1].contains(":5:"), "{prints:?}");
+    assert_eq!(env.len(), 1, "{env:?}");
+    assert_eq!(builds.len(), 1, "{builds:?}");
+}

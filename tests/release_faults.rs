@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::release::{World, check_store};
+use common::release::{World, assert_one_deployed_at_the_top, check_store};
 
 /// A small deterministic generator, so a failing run can be replayed from its seed.
 struct Lcg(u64);
@@ -29,21 +29,6 @@ fn temporaries(dir: &std::path::Path) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn assert_one_deployed_at_the_top(w: &World) {
-    let h = w.history("gw");
-    let deployed: Vec<u64> = h
-        .iter()
-        .filter(|r| r.1 == "deployed")
-        .map(|r| r.0)
-        .collect();
-    assert_eq!(deployed, [h.last().unwrap().0], "{h:?}");
-    assert!(
-        h.iter()
-            .all(|r| matches!(r.1.as_str(), "deployed" | "superseded" | "failed")),
-        "{h:?}"
-    );
 }
 
 #[test]
@@ -103,14 +88,14 @@ fn two_hundred_random_kills_never_corrupt_the_store() {
             temporaries(&release_dir)
         );
         if i % 25 == 0 {
-            assert_one_deployed_at_the_top(&w);
+            assert_one_deployed_at_the_top(&w.history("gw"));
         }
     }
     assert!(
         kills >= 200,
         "only {kills} processes were killed mid-operation (seed {seed})"
     );
-    assert_one_deployed_at_the_top(&w);
+    assert_one_deployed_at_the_top(&w.history("gw"));
 }
 
 #[test]
@@ -142,15 +127,15 @@ fn a_crash_at_each_step_of_the_protocol_is_visible_and_recovered() {
     let h = w.history("gw");
     assert_eq!(h[1].1, "failed");
     assert!(h[1].2.starts_with("Upgrade interrupted"), "{h:?}");
-    assert_one_deployed_at_the_top(&w);
+    assert_one_deployed_at_the_top(&w.history("gw"));
 
     crash("after-deployed", &["upgrade", "gw", &chart]);
-    assert_one_deployed_at_the_top(&w);
+    assert_one_deployed_at_the_top(&w.history("gw"));
     w.run(&["rollback", "gw", "1"]).ok();
-    assert_one_deployed_at_the_top(&w);
+    assert_one_deployed_at_the_top(&w.history("gw"));
 
     crash("after-supersede", &["upgrade", "gw", &chart]);
-    assert_one_deployed_at_the_top(&w);
+    assert_one_deployed_at_the_top(&w.history("gw"));
     w.run(&["upgrade", "gw", &chart]).ok();
 
     crash("atomic-write-before-rename", &["upgrade", "gw", &chart]);
@@ -167,7 +152,7 @@ fn a_crash_at_each_step_of_the_protocol_is_visible_and_recovered() {
     crash("after-uninstalling", &["uninstall", "gw", "--keep-history"]);
     assert_eq!(w.history("gw").last().unwrap().1, "uninstalling");
     w.run(&["upgrade", "gw", &chart]).ok();
-    assert_one_deployed_at_the_top(&w);
+    assert_one_deployed_at_the_top(&w.history("gw"));
     let numbers = check_store(&w.store(), "gw");
     assert_eq!(numbers.len(), 10, "history-max keeps ten");
 }

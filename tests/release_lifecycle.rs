@@ -25,10 +25,15 @@ fn lifecycle_records_every_step_as_helm_does() {
     let v3 = w.values("v3.yaml", "replicas: 3\nextra: true\n");
 
     let out = w.run(&["install", "gw", &c]).ok().stdout;
-    assert!(out.contains("STATUS: deployed"), "{out}");
     assert!(
-        out.contains("NOTES:\nGateway gw revision 1 (standard)"),
+        out.contains("STATUS: recorded only, not deployed (no cluster is configured)"),
         "{out}"
+    );
+    assert!(!out.contains("Gateway gw revision 1"), "{out}");
+    let notes = w.run(&["get", "notes", "gw"]).ok().stdout;
+    assert!(
+        notes.contains("NOTES:\nGateway gw revision 1 (standard)"),
+        "{notes}"
     );
     w.run(&["upgrade", "gw", &c, "-f", &v2]).ok();
     w.write_chart("1.1.0");

@@ -7,33 +7,20 @@
 //!
 //! File, PostgreSQL and Kubernetes run through the built binary. The in-memory store lives
 //! in one process, so it runs the same cases through the library in this process
-//! (tests/store_support/inproc.rs says how crashes and kills are reproduced there).
+//! (tests/common/store/inproc.rs says how crashes and kills are reproduced there).
 
-mod store_support;
+mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
-use store_support::{Backend, Lcg, Site};
+use common::Lcg;
+use common::release::assert_one_deployed_at_the_top;
+use common::store::{Backend, Site};
 
 fn statuses(site: &Site, release: &str) -> Vec<String> {
     site.history(release).into_iter().map(|r| r.1).collect()
-}
-
-fn assert_one_deployed_at_the_top(site: &Site, release: &str) {
-    let h = site.history(release);
-    let deployed: Vec<u64> = h
-        .iter()
-        .filter(|r| r.1 == "deployed")
-        .map(|r| r.0)
-        .collect();
-    assert_eq!(deployed, [h.last().unwrap().0], "{h:?}");
-    assert!(
-        h.iter()
-            .all(|r| matches!(r.1.as_str(), "deployed" | "superseded" | "failed")),
-        "{h:?}"
-    );
 }
 
 fn lifecycle_and_history_statuses(backend: Backend) {
@@ -153,17 +140,17 @@ fn pending_states_are_visible_and_repaired(backend: Backend) {
     let h = s.history("gw");
     assert_eq!(h[2].1, "failed");
     assert!(h[2].2.starts_with("Upgrade interrupted"), "{h:?}");
-    assert_one_deployed_at_the_top(&s, "gw");
+    assert_one_deployed_at_the_top(&s.history("gw"));
 
     crash(&s, "after-deployed", &["upgrade", "gw", &chart]);
-    assert_one_deployed_at_the_top(&s, "gw");
+    assert_one_deployed_at_the_top(&s.history("gw"));
     s.run(&["rollback", "gw", "2"]).ok();
-    assert_one_deployed_at_the_top(&s, "gw");
+    assert_one_deployed_at_the_top(&s.history("gw"));
 
     crash(&s, "after-pending", &["rollback", "gw", "2"]);
     assert_eq!(statuses(&s, "gw").last().unwrap(), "pending-rollback");
     s.run(&["rollback", "gw", "2"]).ok();
-    assert_one_deployed_at_the_top(&s, "gw");
+    assert_one_deployed_at_the_top(&s.history("gw"));
 
     crash(
         &s,
@@ -172,7 +159,7 @@ fn pending_states_are_visible_and_repaired(backend: Backend) {
     );
     assert_eq!(statuses(&s, "gw").last().unwrap(), "uninstalling");
     s.run(&["upgrade", "gw", &chart]).ok();
-    assert_one_deployed_at_the_top(&s, "gw");
+    assert_one_deployed_at_the_top(&s.history("gw"));
     s.check_settled("gw");
 }
 
@@ -389,14 +376,14 @@ fn random_kills_never_corrupt_the_store(backend: Backend) {
         .ok();
         s.check_settled("gw");
         if i % 20 == 0 {
-            assert_one_deployed_at_the_top(&s, "gw");
+            assert_one_deployed_at_the_top(&s.history("gw"));
         }
     }
     assert!(
         kills >= target,
         "only {kills} processes were killed mid-operation (seed {seed})"
     );
-    assert_one_deployed_at_the_top(&s, "gw");
+    assert_one_deployed_at_the_top(&s.history("gw"));
 }
 
 const SMOKE_TEST: &str = "apiVersion: v1

@@ -1,12 +1,12 @@
 //! `stoke store migrate`: every release with its whole history and statuses, copied
 //! between backends, verified, idempotent, and the source never changed.
 
-mod store_support;
+mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use store_support::{Backend, Site};
+use common::store::{Backend, Site};
 
 /// Every file under `dir` with its contents, to prove a store was not changed.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {

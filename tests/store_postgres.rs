@@ -1,10 +1,10 @@
 //! What only the PostgreSQL store has: its schema (created, versioned, a newer one
 //! refused), TLS per sslmode, and an unreachable server.
 
-mod store_support;
+mod common;
 
-use store_support::postgres::{Postgres, shared};
-use store_support::{Backend, Site};
+use common::postgres::{Postgres, shared};
+use common::store::{Backend, Site};
 
 #[test]
 fn the_schema_is_created_on_first_use_and_a_newer_one_is_refused() {

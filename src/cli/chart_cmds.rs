@@ -1,46 +1,22 @@
-//! Handlers for the chart commands: create, lint, template, values, show, completion.
+//! The chart commands: create, lint, template, values, show, completion. Each handler
+//! receives its resolved options ([`super::options::chart`]), calls the library and hands
+//! the result to [`super::print::chart`].
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use clap::{ArgMatches, Args, CommandFactory, ValueEnum};
+use anyhow::Result;
+use clap::{Args, CommandFactory, ValueEnum};
 
-use super::Cli;
-use super::output::{self, OutputFormat, print_warning, styled};
-use super::values_args::{ValuesFlags, options};
-use crate::engine::{Capabilities, ReleaseInfo, RenderOptions};
-use crate::lint::Severity;
+use super::flags::{ChartSourceFlags, ClusterFlags, NamingFlags, ValuesFlags};
+use super::options::chart::{Lint, Show, Template, Values};
+use super::{Cli, OutputFormat, print};
+use crate::repo::source::ChartSource;
 
 /// Arguments of `stoke create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// Name of the chart (and of the directory created for it).
     pub name: PathBuf,
-}
-
-/// Target-cluster options shared by commands that render.
-#[derive(Debug, Clone, Args)]
-pub struct ClusterFlags {
-    /// Kubernetes version to render for (e.g. 1.29 or v1.29.3).
-    #[arg(long, value_name = "VERSION")]
-    pub kube_version: Option<String>,
-    /// Extra API versions the cluster serves (e.g. cert-manager.io/v1); repeatable.
-    #[arg(short = 'a', long = "api-versions", value_name = "API_VERSION")]
-    pub api_versions: Vec<String>,
-}
-
-impl ClusterFlags {
-    pub(crate) fn capabilities(&self) -> Result<Capabilities> {
-        let mut caps = Capabilities::default();
-        if let Some(v) = &self.kube_version {
-            caps.kube_version = crate::chart::version::parse_lenient(v).with_context(|| {
-                format!("--kube-version `{v}` is not a Kubernetes version such as 1.29 or v1.29.3")
-            })?;
-        }
-        caps.api_versions.extend(self.api_versions.iter().cloned());
-        Ok(caps)
-    }
 }
 
 /// Arguments of `stoke lint`.
@@ -51,7 +27,7 @@ pub struct LintArgs {
     #[arg(required = true)]
     pub charts: Vec<PathBuf>,
     #[command(flatten)]
-    pub source: super::package::ChartSourceFlags,
+    pub source: ChartSourceFlags,
     #[command(flatten)]
     pub values: ValuesFlags,
     #[command(flatten)]
@@ -79,9 +55,9 @@ pub struct TemplateArgs {
     /// Chart directory, packaged .tgz, or REPO/CHART from a configured repository.
     pub chart: Option<PathBuf>,
     #[command(flatten)]
-    pub naming: super::release::NamingFlags,
+    pub naming: NamingFlags,
     #[command(flatten)]
-    pub source: super::package::ChartSourceFlags,
+    pub source: ChartSourceFlags,
     #[command(flatten)]
     pub values: ValuesFlags,
     #[command(flatten)]
@@ -143,7 +119,7 @@ pub struct ShowArgs {
     /// Chart directory, packaged .tgz, REPO/CHART, package URL or oci:// reference.
     pub chart: PathBuf,
     #[command(flatten)]
-    pub source: super::package::ChartSourceFlags,
+    pub source: ChartSourceFlags,
 }
 
 /// Arguments of `stoke completion`.
@@ -154,175 +130,94 @@ pub struct CompletionArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// The local path of CHART: unchanged for a folder or package, a verified download in the
+/// cache for `REPO/CHART`, an `oci://` reference or a package URL (the check is reported).
+pub(super) fn locate(chart: &Path, source: &ChartSource) -> Result<PathBuf> {
+    let located = crate::repo::source::locate(chart, source)?;
+    if let Some(v) = &located.verification {
+        print::chart::verified(v);
+    }
+    Ok(located.path)
+}
+
+/// `stoke create`.
 pub fn create(args: &CreateArgs) -> Result<i32> {
     let dir = crate::scaffold::create(&args.name)?;
-    println!("Created chart {}", dir.display());
+    print::chart::created(&dir)?;
     Ok(0)
 }
 
-pub fn lint(cli: &Cli, args: &LintArgs, m: Option<&ArgMatches>) -> Result<i32> {
-    let values = options(&args.values, m);
-    let opts = RenderOptions {
-        release: ReleaseInfo::for_lint(cli.namespace.clone()),
-        capabilities: args.cluster.capabilities()?,
-        deployed: Vec::new(),
-    };
-    let mut charts = args.charts.clone();
-    if args.with_subcharts {
-        for c in &args.charts {
-            charts.extend(crate::lint::subchart_paths(c));
-        }
-    }
-    let reports: Vec<_> = charts
+/// `stoke lint`: exit 1 when a chart failed.
+pub fn lint(o: &Lint) -> Result<i32> {
+    let reports: Vec<_> = o
+        .charts
         .iter()
-        .map(|c| {
-            super::package::resolve_chart(c, &args.source)
-                .map(|p| crate::lint::lint(&p, &values, &opts))
-        })
+        .map(|c| locate(c, &o.source).map(|p| crate::lint::lint(&p, &o.values, &o.render)))
         .collect::<Result<_>>()?;
-    let failed = reports.iter().filter(|r| r.failed(args.strict)).count();
-    if args.output != OutputFormat::Table {
-        output::print_structured(&reports, args.output)?;
-        return Ok(if failed > 0 { 1 } else { 0 });
-    }
-    let mut out = anstream::stdout();
-    for r in &reports {
-        let shown: Vec<_> = r
-            .findings
-            .iter()
-            .filter(|f| !args.quiet || f.severity != Severity::Info)
-            .collect();
-        if args.quiet && shown.is_empty() {
-            continue;
-        }
-        writeln!(out, "==> Linting {}", r.chart)?;
-        for f in shown {
-            let label = match f.severity {
-                Severity::Info => styled("[INFO]", anstyle::AnsiColor::Blue),
-                Severity::Warning => styled("[WARNING]", anstyle::AnsiColor::Yellow),
-                Severity::Error => styled("[ERROR]", anstyle::AnsiColor::Red),
-            };
-            writeln!(out, "{label} {}: {}", f.location, f.message)?;
-        }
-        let strict = r.strict_failures(args.strict);
-        if !strict.is_empty() {
-            writeln!(
-                out,
-                "{} failed only because --strict fails on warnings; these {} warning(s) did it:",
-                r.chart,
-                strict.len()
-            )?;
-            for f in strict {
-                writeln!(out, "  - {}: {}", f.location, f.message)?;
-            }
-        }
-        writeln!(out)?;
-    }
-    writeln!(
-        out,
-        "{} chart(s) linted, {failed} chart(s) failed",
-        reports.len()
-    )?;
+    let failed = reports.iter().filter(|r| r.failed(o.strict)).count();
+    print::chart::lint(&reports, failed, o.strict, o.quiet, o.format)?;
     Ok(if failed > 0 { 1 } else { 0 })
 }
 
-pub fn template(cli: &Cli, args: &TemplateArgs, m: Option<&ArgMatches>) -> Result<i32> {
-    let (given, chart_ref) =
-        super::release::release_and_chart(&args.release, args.chart.as_deref());
-    if let (Some(name), true) = (given, args.naming.makes_name()) {
-        anyhow::bail!(
-            "both a release name (`{name}`) and --generate-name/--name-template were given; give one or the other"
-        );
-    }
-    let chart_path = super::package::resolve_chart(&chart_ref, &args.source)?;
-    let chart = crate::chart::load::load(&chart_path)?;
-    let name = args.naming.name(given, chart.name())?;
-    let user = crate::values::read_user_values(&options(&args.values, m))?;
-    let opts = RenderOptions {
-        release: ReleaseInfo::first_revision(name, cli.namespace.clone(), args.is_upgrade),
-        capabilities: args.cluster.capabilities()?,
-        deployed: Vec::new(),
-    };
-    let mut outcome = crate::pipeline::render_chart(&chart, &user, &opts, args.strict)?;
-    for w in outcome.warnings() {
-        print_warning(&w);
-    }
-    crate::pipeline::show_only(&mut outcome.rendered, &chart, &args.show_only)?;
-    if let Some(dir) = &args.output_dir {
-        for path in crate::pipeline::write_output_dir(&outcome.rendered, dir)? {
-            println!("wrote {}", path.display());
-        }
+/// `stoke template`.
+pub fn template(o: &Template) -> Result<i32> {
+    let chart = crate::chart::load::load(&locate(&o.chart, &o.source)?)?;
+    let name = o.naming.name(chart.name())?;
+    let user = crate::values::read_user_values(&o.values)?;
+    let mut outcome =
+        crate::pipeline::render_chart(&chart, &user, &o.render_options(name), o.strict)?;
+    print::warnings(&outcome.warnings());
+    crate::pipeline::show_only(&mut outcome.rendered, &chart, &o.show_only)?;
+    if let Some(dir) = &o.output_dir {
+        print::chart::written(&crate::pipeline::write_output_dir(&outcome.rendered, dir)?)?;
         return Ok(0);
     }
-    let mut out = std::io::stdout().lock();
-    if args.include_crds {
-        let crds = crate::kube::crds::crds(&chart)?;
-        out.write_all(crate::kube::crds::crds_text(&crds).as_bytes())?;
-    }
-    out.write_all(outcome.rendered.manifest_text().as_bytes())?;
-    if args.notes
-        && let Some(notes) = &outcome.rendered.notes
-    {
-        writeln!(out, "---\n# Source: {}/templates/NOTES.txt", chart.path)?;
-        for line in notes.lines() {
-            writeln!(out, "# {line}")?;
-        }
-    }
-    out.flush()?;
+    let crds = if o.include_crds {
+        Some(crate::kube::crds::crds_text(&crate::kube::crds::crds(
+            &chart,
+        )?))
+    } else {
+        None
+    };
+    let notes = match (&outcome.rendered.notes, o.notes) {
+        (Some(n), true) => Some((chart.path.as_str(), n.as_str())),
+        _ => None,
+    };
+    print::chart::manifests(crds.as_deref(), &outcome.rendered.manifest_text(), notes)?;
     // The process exits right after this; freeing the compiled templates, the schema and
     // the manifests one allocation at a time would cost more than the render's last steps.
     crate::pipeline::skip_teardown((chart, user, outcome));
     Ok(0)
 }
 
-pub fn values(args: &ValuesArgs, m: Option<&ArgMatches>) -> Result<i32> {
-    let chart = crate::chart::load::load(&args.chart)?;
-    let user = crate::values::read_user_values(&options(&args.values, m))?;
+/// `stoke values`.
+pub fn values(o: &Values) -> Result<i32> {
+    let chart = crate::chart::load::load(&o.chart)?;
+    let user = crate::values::read_user_values(&o.values)?;
     let computed = crate::resolve::compute_values(&chart, &user)?;
-    for w in &computed.warnings {
-        print_warning(w);
-    }
+    print::warnings(&computed.warnings);
     for u in &computed.unknown {
-        print_warning(&u.to_string());
+        print::warning(&u.to_string());
     }
-    let format = if args.output == OutputFormat::Table {
-        OutputFormat::Yaml
-    } else {
-        args.output
+    print::structured(&computed.values, o.format)?;
+    Ok(0)
+}
+
+/// `stoke show`.
+pub fn show(o: &Show) -> Result<i32> {
+    let chart = crate::chart::load::load(&locate(&o.chart, &o.source)?)?;
+    let crds = match o.what {
+        ShowWhat::Crds => Some(crate::kube::crds::crds_text(&crate::kube::crds::crds(
+            &chart,
+        )?)),
+        _ => None,
     };
-    output::print_structured(&computed.values, format)?;
+    print::chart::show(o.what, &chart, crds.as_deref())?;
     Ok(0)
 }
 
-pub fn show(args: &ShowArgs) -> Result<i32> {
-    let chart =
-        crate::chart::load::load(&super::package::resolve_chart(&args.chart, &args.source)?)?;
-    let readme = chart.readme();
-    let chart_yaml = crate::yaml::to_string(&chart.metadata)?;
-    let mut out = std::io::stdout().lock();
-    match args.what {
-        ShowWhat::Chart => write!(out, "{chart_yaml}")?,
-        ShowWhat::Values => write!(out, "{}", chart.values_text)?,
-        ShowWhat::Readme => match readme {
-            Some(r) => write!(out, "{r}")?,
-            None => anyhow::bail!("chart `{}` has no README.md", chart.name()),
-        },
-        ShowWhat::Crds => {
-            let crds = crate::kube::crds::crds(&chart)?;
-            write!(out, "{}", crate::kube::crds::crds_text(&crds))?;
-        }
-        ShowWhat::All => {
-            write!(out, "{chart_yaml}---\n{}", chart.values_text)?;
-            if let Some(r) = readme {
-                write!(out, "---\n{r}")?;
-            }
-        }
-    }
-    Ok(0)
-}
-
+/// `stoke completion`.
 pub fn completion(args: &CompletionArgs) -> Result<i32> {
-    let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "stoke", &mut std::io::stdout());
+    print::completion(args.shell, &mut Cli::command());
     Ok(0)
 }

@@ -1,105 +1,16 @@
-//! Handlers and flags for distribution: push, registry login/logout, verify, and the
-//! registry/repository and provenance flags other commands flatten in.
+//! Distribution: push, registry login/logout, verify. Each handler receives its resolved
+//! options ([`super::options::package`]), calls the library and hands the result to
+//! [`super::print::package`].
 
-use std::io::Read as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 
-use super::output::{self, OutputFormat};
-use crate::transport::TransportOptions;
-
-/// Registry and repository connection flags (Helm's names).
-#[derive(Debug, Clone, Default, Args)]
-pub struct TransportFlags {
-    /// Use plain HTTP instead of HTTPS for the registry (loopback registries).
-    #[arg(long)]
-    pub plain_http: bool,
-    /// Trust only the certificate authorities in this PEM file.
-    #[arg(long, value_name = "FILE")]
-    pub ca_file: Option<PathBuf>,
-    /// Client certificate (PEM) to present.
-    #[arg(long, value_name = "FILE", requires = "key_file")]
-    pub cert_file: Option<PathBuf>,
-    /// Private key (PEM) of --cert-file.
-    #[arg(long, value_name = "FILE", requires = "cert_file")]
-    pub key_file: Option<PathBuf>,
-    /// Accept any server certificate (for test registries only).
-    #[arg(long)]
-    pub insecure_skip_tls_verify: bool,
-    /// User name for the registry or repository (overrides a stored login).
-    #[arg(long, value_name = "USER")]
-    pub username: Option<String>,
-    /// Read the password from standard input (with --username).
-    #[arg(long, requires = "username")]
-    pub password_stdin: bool,
-}
-
-/// Reads a password from standard input: the whole input, without its final line break.
-pub fn read_password_stdin() -> Result<String> {
-    let mut s = String::new();
-    std::io::stdin()
-        .read_to_string(&mut s)
-        .context("cannot read the password from standard input")?;
-    let p = s.trim_end_matches(['\n', '\r']).to_string();
-    if p.is_empty() {
-        bail!("--password-stdin read an empty password");
-    }
-    Ok(p)
-}
-
-impl TransportFlags {
-    /// The library's options (reading the password from stdin if asked).
-    pub fn options(&self) -> Result<TransportOptions> {
-        Ok(TransportOptions {
-            plain_http: self.plain_http,
-            ca_file: self.ca_file.clone(),
-            cert_file: self.cert_file.clone(),
-            key_file: self.key_file.clone(),
-            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
-            username: self.username.clone(),
-            password: if self.password_stdin {
-                Some(read_password_stdin()?)
-            } else {
-                None
-            },
-        })
-    }
-}
-
-/// `--verify --keyring FILE`.
-#[derive(Debug, Clone, Default, Args)]
-pub struct VerifyFlags {
-    /// Check the chart against its provenance (.prov) file before using it.
-    #[arg(long)]
-    pub verify: bool,
-    /// Public keyring for --verify (default ~/.gnupg/pubring.gpg, as Helm's).
-    #[arg(long, value_name = "FILE")]
-    pub keyring: Option<PathBuf>,
-}
-
-impl VerifyFlags {
-    /// The keyring to verify with, when --verify is given.
-    pub fn keyring(&self) -> Result<Option<PathBuf>> {
-        if !self.verify {
-            if self.keyring.is_some() {
-                bail!("--keyring is only used with --verify");
-            }
-            return Ok(None);
-        }
-        match &self.keyring {
-            Some(k) => Ok(Some(k.clone())),
-            None => Ok(Some(default_keyring()?)),
-        }
-    }
-}
-
-fn default_keyring() -> Result<PathBuf> {
-    let home =
-        std::env::var_os("HOME").context("--verify needs --keyring FILE (HOME is not set)")?;
-    Ok(PathBuf::from(home).join(".gnupg/pubring.gpg"))
-}
+use super::OutputFormat;
+use super::flags::TransportFlags;
+use super::options::package::{Push, Registry, Verify};
+use super::print;
 
 /// Arguments of `stoke push`.
 #[derive(Debug, Args)]
@@ -182,76 +93,35 @@ pub struct VerifyArgs {
 }
 
 /// `stoke push`.
-pub fn push(args: &PushArgs) -> Result<i32> {
-    let pushed = crate::oci::push(&args.package, &args.remote, &args.transport.options()?)?;
-    if args.output != OutputFormat::Table {
-        output::print_structured(&pushed, args.output)?;
-        return Ok(0);
-    }
-    println!("Pushed: {}", pushed.reference);
-    println!("Digest: {}", pushed.digest);
-    if pushed.signed {
-        println!("Provenance: included");
-    }
+pub fn push(o: &Push) -> Result<i32> {
+    let pushed = crate::oci::push(&o.package, &o.remote, &o.transport)?;
+    print::package::pushed(&pushed, o.format)?;
     Ok(0)
 }
 
 /// `stoke registry ...`.
-pub fn registry(args: &RegistryArgs) -> Result<i32> {
-    match &args.command {
-        RegistryCommand::Login {
+pub fn registry(o: &Registry) -> Result<i32> {
+    match o {
+        Registry::Login {
             host,
             username,
-            password_stdin,
             password,
-            plain_http,
-            ca_file,
-            cert_file,
-            key_file,
-            insecure_skip_tls_verify,
+            transport,
         } => {
-            let password = match (password, password_stdin) {
-                (Some(p), _) => p.clone(),
-                (None, true) => read_password_stdin()?,
-                (None, false) => bail!(
-                    "give the password with --password-stdin (e.g. `echo \"$TOKEN\" | stoke registry login {host} -u {username} --password-stdin`)"
-                ),
-            };
-            let opts = TransportOptions {
-                plain_http: *plain_http,
-                ca_file: ca_file.clone(),
-                cert_file: cert_file.clone(),
-                key_file: key_file.clone(),
-                insecure_skip_tls_verify: *insecure_skip_tls_verify,
-                username: None,
-                password: None,
-            };
-            let kept = crate::oci::login(host, username, &password, &opts)?;
-            println!("Login Succeeded (credentials stored in {kept})");
+            let kept = crate::oci::login(host, username, password, transport)?;
+            print::package::logged_in(&kept.to_string())?;
         }
-        RegistryCommand::Logout { host } => {
+        Registry::Logout { host } => {
             let kept = crate::oci::logout(host)?;
-            println!("Removing login credentials for {host} (from {kept})");
+            print::package::logged_out(host, &kept.to_string())?;
         }
     }
     Ok(0)
 }
 
 /// `stoke verify`.
-pub fn verify(args: &VerifyArgs) -> Result<i32> {
-    let keyring = match &args.keyring {
-        Some(k) => k.clone(),
-        None => default_keyring()?,
-    };
-    let v = crate::provenance::verify_file(&args.package, None, &keyring)?;
-    if args.output != OutputFormat::Table {
-        output::print_structured(&v, args.output)?;
-        return Ok(0);
-    }
-    for id in &v.signed_by {
-        println!("Signed by: {id}");
-    }
-    println!("Using Key With Fingerprint: {}", v.fingerprint);
-    println!("Chart Hash Verified: {}", v.file_hash);
+pub fn verify(o: &Verify) -> Result<i32> {
+    let v = crate::provenance::verify_file(&o.package, None, &o.keyring)?;
+    print::package::verification(&v, o.format)?;
     Ok(0)
 }

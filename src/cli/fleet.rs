@@ -1,28 +1,22 @@
-//! `stoke fleet template|diff|apply|status`: parsing and printing only; the work is in
-//! [`crate::fleet`]. Results print release by release as they finish (in file order); the
-//! library's progress (one item per release) is shown by [`super::progress`]; a summary
-//! ends every run and the exit status is 1 when any release failed.
+//! `stoke fleet template|diff|apply|status`: each handler receives its resolved options
+//! ([`super::options::fleet`]), runs [`crate::fleet`] and hands every release's result to
+//! [`super::print::fleet`] as it finishes (in file order); the library's progress (one item
+//! per release) is shown by [`super::print::progress`]; a summary ends every run and the
+//! exit status is 1 when any release failed.
 
-use std::io::Write;
 use std::path::PathBuf;
 
-use anstyle::AnsiColor;
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use serde::Serialize;
 
-use super::Cli;
-use super::chart_cmds::ClusterFlags;
-use super::kube_args::{self, DryRun};
-use super::output::{self, OutputFormat, print_error, print_warning, styled};
-use super::progress::suspend;
-use super::release::WriteFlags;
-use crate::fleet::apply::{Action, ApplyOptions};
-use crate::fleet::diff::State;
-use crate::fleet::{self, ChartSet, Fleet, FleetEnv, FleetOptions, Selector};
-use crate::storage::LockWait;
-use crate::target::Target;
-use crate::target::dir::DirTarget;
+use super::OutputFormat;
+use super::flags::{ClusterFlags, WriteFlags};
+use super::options::Globals;
+use super::options::fleet::{Apply, Diff, Status, Template};
+use super::options::session::Session;
+use super::print;
+use super::print::fleet::{Report, Tally};
+use crate::fleet::{self, ChartSet};
 
 /// Arguments of `stoke fleet`.
 #[derive(Debug, Args)]
@@ -118,111 +112,23 @@ pub struct StatusArgs {
     pub output: OutputFormat,
 }
 
-/// `stoke fleet`.
-pub fn run(cli: &Cli, args: &FleetArgs) -> Result<i32> {
-    match &args.command {
-        FleetCommand::Template(a) => template(cli, a),
-        FleetCommand::Diff(a) => diff(cli, a),
-        FleetCommand::Apply(a) => apply(cli, a),
-        FleetCommand::Status(a) => status(cli, a),
-    }
-}
-
-fn load(cli: &Cli, flags: &FleetFlags) -> Result<(Fleet, Selector)> {
-    let fleet = fleet::spec::load(&flags.file, &cli.namespace)?;
-    let selector = Selector::parse(&flags.selector)?;
-    Ok((fleet, selector))
-}
-
-fn options(cluster: &ClusterFlags) -> Result<FleetOptions> {
-    Ok(FleetOptions {
-        capabilities: cluster.capabilities()?,
-        ..FleetOptions::default()
-    })
-}
-
-/// Counts per outcome, printed at the end.
-#[derive(Default)]
-struct Tally {
-    counts: Vec<(&'static str, usize)>,
-    failed: usize,
-}
-
-impl Tally {
-    fn add(&mut self, what: &'static str) {
-        match self.counts.iter_mut().find(|(w, _)| *w == what) {
-            Some((_, n)) => *n += 1,
-            None => self.counts.push((what, 1)),
-        }
-    }
-
-    fn fail(&mut self, e: &anyhow::Error) {
-        self.failed += 1;
-        suspend(|| print_error(e));
-    }
-
-    /// Prints the summary line to stderr and returns the exit status.
-    fn finish(&self, total: usize) -> i32 {
-        crate::progress::finished();
-        let mut parts: Vec<String> = self
-            .counts
-            .iter()
-            .map(|(w, n)| format!("{n} {w}"))
-            .collect();
-        if self.failed > 0 {
-            parts.push(styled(&format!("{} failed", self.failed), AnsiColor::Red));
-        }
-        let _ = writeln!(
-            anstream::stderr(),
-            "fleet: {total} release(s): {}",
-            if parts.is_empty() {
-                "nothing to do".to_string()
-            } else {
-                parts.join(", ")
-            }
-        );
-        i32::from(self.failed > 0)
-    }
-}
-
-fn warn_all(key: &impl std::fmt::Display, warnings: &[String]) {
-    if warnings.is_empty() {
-        return;
-    }
-    suspend(|| {
-        for w in warnings {
-            print_warning(&format!("{key}: {w}"));
-        }
-    });
-}
-
-fn template(cli: &Cli, args: &TemplateArgs) -> Result<i32> {
-    let (fleet, selector) = load(cli, &args.fleet)?;
-    let opts = options(&args.cluster)?;
-    let releases = fleet.select(&selector);
+/// `stoke fleet template`.
+pub fn template(o: &Template) -> Result<i32> {
+    let fleet = o.fleet.load()?;
+    let releases = fleet.select(&o.fleet.selector);
     let charts = ChartSet::load(&releases);
     let mut tally = Tally::default();
-    let mut out = std::io::stdout().lock();
     let mut write_error: Option<std::io::Error> = None;
     fleet::template::template(
         &releases,
         &charts,
-        &opts,
-        args.output_dir.as_deref(),
+        &o.opts,
+        o.output_dir.as_deref(),
         |r, result| match result {
             Ok(t) => {
-                warn_all(&r.key, &t.warnings);
+                print::fleet::warnings(&r.key, &t.warnings);
                 tally.add("rendered");
-                let written = suspend(|| match (&t.text, &t.dir) {
-                    (Some(text), _) => out
-                        .write_all(format!("# Release: {}\n", r.key).as_bytes())
-                        .and_then(|_| out.write_all(text.as_bytes())),
-                    (None, Some(dir)) => {
-                        writeln!(out, "wrote {} ({} resources)", dir.display(), t.resources)
-                    }
-                    (None, None) => Ok(()),
-                });
-                if let Err(e) = written
+                if let Err(e) = print::fleet::templated(&r.key, &t)
                     && write_error.is_none()
                 {
                     write_error = Some(e);
@@ -234,128 +140,41 @@ fn template(cli: &Cli, args: &TemplateArgs) -> Result<i32> {
     if let Some(e) = write_error {
         return Err(e.into());
     }
-    out.flush()?;
+    print::flush()?;
     Ok(tally.finish(releases.len()))
 }
 
-/// The store and the target of a fleet run, chosen as `stoke install` chooses them.
-struct Session {
-    store: Box<dyn crate::storage::Store>,
-    target: Option<Box<dyn Target + Sync>>,
-    wait: LockWait,
-}
-
-impl Session {
-    /// Opens the store and, for `write`, the target: the folder of `--output-dir`, else
-    /// the configured cluster (none for a client-side dry run), else nothing.
-    fn open(cli: &Cli, write: Option<&WriteFlags>) -> Result<Session> {
-        let target: Option<Box<dyn Target + Sync>> = match write {
-            None => None,
-            Some(w) => match (&w.output_dir, w.dry_run) {
-                (Some(dir), _) => Some(Box::new(DirTarget::new(dir))),
-                (None, Some(DryRun::Client)) => None,
-                (None, _) => kube_args::connect(cli, Some(&w.lifecycle))?
-                    .map(|t| Box::new(t) as Box<dyn Target + Sync>),
-            },
-        };
-        if write.is_some_and(|w| w.dry_run == Some(DryRun::Server)) && target.is_none() {
-            anyhow::bail!(
-                "--dry-run=server needs a cluster, and none is configured (give --kubeconfig, set KUBECONFIG, or use --dry-run=client)"
-            );
-        }
-        Ok(Session {
-            store: crate::storage::location::open(
-                cli.store.as_deref(),
-                &kube_args::kube_options(cli),
-            )?,
-            target,
-            wait: match write.and_then(|w| w.wait_lock) {
-                Some(d) => LockWait::Up(d),
-                None => LockWait::FailFast,
-            },
-        })
-    }
-
-    fn env(&self) -> FleetEnv<'_> {
-        FleetEnv {
-            store: self.store.as_ref(),
-            target: self.target.as_deref(),
-            wait: self.wait,
-        }
-    }
-
-    /// Where the changes went, for the line after the summary.
-    fn delivered(&self) -> String {
-        match &self.target {
-            Some(t) => format!(
-                "recorded in {} and applied to {}",
-                self.store.describe(),
-                t.describe()
-            ),
-            None => format!(
-                "recorded in {}; no cluster configured",
-                self.store.describe()
-            ),
-        }
-    }
-}
-
-/// A release that failed, in structured output.
-#[derive(Serialize)]
-struct Failure {
-    name: String,
-    namespace: String,
-    error: String,
-}
-
-fn failure(key: &crate::storage::ReleaseKey, e: &anyhow::Error) -> Failure {
-    Failure {
-        name: key.name.clone(),
-        namespace: key.namespace.clone(),
-        error: format!("{e:#}"),
-    }
-}
-
-#[derive(Serialize)]
-struct Report<T> {
-    releases: Vec<T>,
-    failed: Vec<Failure>,
-}
-
-fn diff(cli: &Cli, args: &DiffArgs) -> Result<i32> {
-    let (fleet, selector) = load(cli, &args.fleet)?;
-    let opts = options(&args.cluster)?;
-    let releases = fleet.select(&selector);
+/// `stoke fleet diff`.
+pub fn diff(g: &Globals, o: &Diff) -> Result<i32> {
+    let fleet = o.fleet.load()?;
+    let releases = fleet.select(&o.fleet.selector);
     let charts = ChartSet::load(&releases);
-    let session = Session::open(cli, None)?;
+    let session = Session::open(g, None)?;
     let mut tally = Tally::default();
-    let mut report = Report {
-        releases: Vec::new(),
-        failed: Vec::new(),
-    };
-    let table = args.output == OutputFormat::Table;
+    let mut report = Report::default();
+    let table = o.format == OutputFormat::Table;
     let mut total = 0;
     fleet::diff::diff(
-        &session.env(),
+        &session.fleet_env(),
         &fleet,
-        &selector,
+        &o.fleet.selector,
         &charts,
-        &opts,
+        &o.opts,
         |key, result| {
             total += 1;
             match result {
                 Ok(d) => {
-                    warn_all(key, &d.warnings);
+                    print::fleet::warnings(key, &d.warnings);
                     tally.add(d.state.as_str());
                     if table {
-                        suspend(|| print_release_diff(&d));
+                        print::fleet::release_diff(&d);
                     } else {
-                        report.releases.push(d);
+                        report.push(d);
                     }
                 }
                 Err(e) => {
                     if !table {
-                        report.failed.push(failure(key, &e));
+                        report.fail(key, &e);
                     }
                     tally.fail(&e);
                 }
@@ -363,121 +182,43 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<i32> {
         },
     )?;
     if !table {
-        output::print_structured(&report, args.output)?;
+        report.print(o.format)?;
     }
     Ok(tally.finish(total))
 }
 
-fn print_release_diff(d: &fleet::diff::ReleaseDiff) {
-    let mut out = anstream::stdout();
-    let (label, color) = match d.state {
-        State::New => ("new", AnsiColor::Green),
-        State::Changed => ("changed", AnsiColor::Yellow),
-        State::Unchanged => ("unchanged", AnsiColor::White),
-        State::Removed => ("removed", AnsiColor::Red),
-    };
-    let why = if d.reasons.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", d.reasons.join(", "))
-    };
-    let _ = writeln!(
-        out,
-        "{}/{}: {}{why}",
-        d.namespace,
-        d.name,
-        styled(label, color)
-    );
-    if d.state == State::Unchanged {
-        return;
-    }
-    for r in &d.resources {
-        let _ = writeln!(
-            out,
-            "  {} {} {}",
-            r.kind,
-            r.name,
-            serde_json::to_value(r.change)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
-        );
-        for line in r.diff.lines() {
-            let colored = if line.starts_with("+++") || line.starts_with("---") {
-                styled(line, AnsiColor::White)
-            } else if line.starts_with('+') {
-                styled(line, AnsiColor::Green)
-            } else if line.starts_with('-') {
-                styled(line, AnsiColor::Red)
-            } else if line.starts_with("@@") {
-                styled(line, AnsiColor::Cyan)
-            } else {
-                line.to_string()
-            };
-            let _ = writeln!(out, "    {colored}");
-        }
-    }
-}
-
-fn apply(cli: &Cli, args: &ApplyArgs) -> Result<i32> {
-    let (fleet, selector) = load(cli, &args.fleet)?;
-    let opts = options(&args.cluster)?;
-    let releases = fleet.select(&selector);
+/// `stoke fleet apply`.
+pub fn apply(g: &Globals, o: &Apply) -> Result<i32> {
+    let fleet = o.fleet.load()?;
+    let releases = fleet.select(&o.fleet.selector);
     let charts = ChartSet::load(&releases);
-    let session = Session::open(cli, Some(&args.write))?;
+    let session = Session::open(g, Some(&o.delivery))?;
     let mut tally = Tally::default();
-    let mut report = Report {
-        releases: Vec::new(),
-        failed: Vec::new(),
-    };
-    let table = args.output == OutputFormat::Table;
-    let aopts = ApplyOptions {
-        prune: args.prune,
-        dry_run: args.write.dry_run.is_some(),
-        description: args.write.description.clone(),
-    };
+    let mut report = Report::default();
+    let table = o.format == OutputFormat::Table;
     let mut total = 0;
     fleet::apply::apply(
-        &session.env(),
+        &session.fleet_env(),
         &fleet,
-        &selector,
+        &o.fleet.selector,
         &charts,
-        &opts,
-        &aopts,
+        &o.opts,
+        &o.apply,
         |key, result| {
             total += 1;
             match result {
                 Ok(a) => {
-                    warn_all(key, &a.warnings);
+                    print::fleet::warnings(key, &a.warnings);
                     tally.add(a.action.as_str());
                     if table {
-                        let why = if a.reasons.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({})", a.reasons.join(", "))
-                        };
-                        let color = match a.action {
-                            Action::Installed => AnsiColor::Green,
-                            Action::Upgraded => AnsiColor::Yellow,
-                            Action::Unchanged => AnsiColor::White,
-                            Action::Uninstalled => AnsiColor::Red,
-                        };
-                        let dry = if a.dry_run { ", dry run" } else { "" };
-                        suspend(|| {
-                            let _ = writeln!(
-                                anstream::stdout(),
-                                "{key}: {} (revision {}{dry}){why}",
-                                styled(a.action.as_str(), color),
-                                a.revision
-                            );
-                        });
+                        print::fleet::applied(key, &a);
                     } else {
-                        report.releases.push(a);
+                        report.push(a);
                     }
                 }
                 Err(e) => {
                     if !table {
-                        report.failed.push(failure(key, &e));
+                        report.fail(key, &e);
                     }
                     tally.fail(&e);
                 }
@@ -485,78 +226,51 @@ fn apply(cli: &Cli, args: &ApplyArgs) -> Result<i32> {
         },
     )?;
     if !table {
-        output::print_structured(&report, args.output)?;
+        report.print(o.format)?;
     }
     let code = tally.finish(total);
-    let _ = writeln!(
-        anstream::stderr(),
-        "fleet: {}",
-        if aopts.dry_run {
-            "dry run, nothing written".to_string()
-        } else {
-            session.delivered()
-        }
-    );
+    print::fleet::delivered(&if o.apply.dry_run {
+        "dry run, nothing written".to_string()
+    } else {
+        print::release::delivered(&session)
+    });
     Ok(code)
 }
 
-fn status(cli: &Cli, args: &StatusArgs) -> Result<i32> {
-    let (fleet, selector) = load(cli, &args.fleet)?;
-    let session = Session::open(cli, None)?;
-    // Drift is judged against the configured cluster; without one it is not reported.
-    let cluster = kube_args::connect(cli, None)?;
+/// `stoke fleet status`: drift is judged against the configured cluster, and not reported
+/// without one.
+pub fn status(g: &Globals, o: &Status) -> Result<i32> {
+    let fleet = o.fleet.load()?;
+    let session = Session::open(g, None)?;
+    let cluster = g.connect_to_read()?;
     let drift = cluster
         .as_ref()
         .map(|t| t as &dyn fleet::status::DriftCheck);
     let mut rows = Vec::new();
-    let mut failed = Vec::new();
+    let mut report = Report::default();
     let mut tally = Tally::default();
     fleet::status::status(
         session.store.as_ref(),
         &fleet,
-        &selector,
+        &o.fleet.selector,
         drift,
-        fleet::run::default_threads(),
+        o.threads,
         |r, result| match result {
             Ok(s) => rows.push(s),
             Err(e) => {
-                failed.push(failure(&r.key, &e));
+                report.fail(&r.key, &e);
                 tally.fail(&e);
             }
         },
     );
     crate::progress::finished();
-    if args.output != OutputFormat::Table {
-        output::print_structured(
-            &Report {
-                releases: rows,
-                failed,
-            },
-            args.output,
-        )?;
-        return Ok(i32::from(tally.failed > 0));
+    if o.format != OutputFormat::Table {
+        for s in rows {
+            report.push(s);
+        }
+        report.print(o.format)?;
+        return Ok(i32::from(tally.any_failed()));
     }
-    let no_drift = if cluster.is_some() {
-        "-"
-    } else {
-        "n/a (no cluster)"
-    };
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|s| {
-            vec![
-                s.name.clone(),
-                s.namespace.clone(),
-                s.revision.map(|r| r.to_string()).unwrap_or("-".into()),
-                s.status.clone(),
-                s.chart.clone().unwrap_or("-".into()),
-                s.drift.clone().unwrap_or(no_drift.into()),
-            ]
-        })
-        .collect();
-    output::print_table(
-        &["NAME", "NAMESPACE", "REVISION", "STATUS", "CHART", "DRIFT"],
-        &cells,
-    )?;
-    Ok(i32::from(tally.failed > 0))
+    print::fleet::status(&rows, cluster.is_some())?;
+    Ok(i32::from(tally.any_failed()))
 }

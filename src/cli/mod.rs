@@ -1,26 +1,29 @@
-//! The command line: clap definitions and output formatting. No logic lives here; each
-//! handler calls the library and prints what it returns.
+//! The command line, in three layers (docs/architecture.md): clap definitions (this file,
+//! [`flags`] and the `Args` structs of the command files), [`options`] (flags and
+//! environment resolved into the library's options, once per command) and [`print`]
+//! (everything written to stdout and stderr). A command handler receives its options,
+//! calls the library and hands the result to the printer; no logic lives here.
 
 mod chart_cmds;
 mod cluster_cmds;
 mod dist;
+mod flags;
 mod fleet;
 mod hints;
 mod info;
-mod kube_args;
-pub mod output;
+pub mod options;
 mod package;
-pub mod progress;
+pub mod print;
 mod release;
 mod store;
 mod unittest;
-mod values_args;
 
 use std::path::PathBuf;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-pub use output::OutputFormat;
+pub use print::OutputFormat;
+pub use print::progress;
 
 /// stoke: Helm-like charts with Tera templates, for Ignition gateways on Kubernetes.
 #[derive(Debug, Parser)]
@@ -181,7 +184,7 @@ pub fn main() -> i32 {
         Ok(m) => m,
         Err(e) => {
             if let Some(hint) = hints::for_error(&e) {
-                eprintln!("{hint}");
+                print::usage_hint(&hint);
                 return 2;
             }
             let _ = e.print();
@@ -196,47 +199,78 @@ pub fn main() -> i32 {
         }
     };
     let sub = matches.subcommand().map(|(_, m)| m);
-    progress::install(progress::Mode::detect());
-    let result = match &cli.command {
-        Command::Create(a) => chart_cmds::create(a),
-        Command::Lint(a) => chart_cmds::lint(&cli, a, sub),
-        Command::Template(a) => chart_cmds::template(&cli, a, sub),
-        Command::Values(a) => chart_cmds::values(a, sub),
-        Command::Show(a) => chart_cmds::show(a),
-        Command::Unittest(a) => unittest::run(a),
-        Command::Completion(a) => chart_cmds::completion(a),
-        Command::Install(a) => release::install(&cli, a, sub),
-        Command::Upgrade(a) => release::upgrade(&cli, a, sub),
-        Command::Rollback(a) => release::rollback(&cli, a),
-        Command::Uninstall(a) => release::uninstall(&cli, a),
-        Command::History(a) => release::history(&cli, a),
-        Command::List(a) => release::list(&cli, a),
-        Command::Status(a) => release::status(&cli, a),
-        Command::Get(a) => release::get(&cli, a),
-        Command::Diff(a) => release::diff(&cli, a, sub),
-        Command::Test(a) => cluster_cmds::test(&cli, a),
-        Command::Store(a) => store::run(&cli, a),
-        Command::Package(a) => package::package(a),
-        Command::Repo(a) => package::repo(a),
-        Command::Search(a) => package::search(a),
-        Command::Pull(a) => package::pull(a),
-        Command::Dependency(a) => package::dependency(a),
-        Command::Version(a) => info::version(a),
-        Command::Env(a) => info::env(&cli, a),
-        Command::Push(a) => dist::push(a),
-        Command::Registry(a) => dist::registry(a),
-        Command::Verify(a) => dist::verify(a),
-        Command::Fleet(a) => fleet::run(&cli, a),
-    };
+    progress::install(options::progress_mode());
+    print::warnings(&options::limit_warnings());
+    let result = dispatch(&cli, sub);
     crate::progress::finished();
     match result {
         Ok(code) => code,
         // A reader that stopped early (`stoke history gw | head`) is not a failure.
         Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
-            output::print_error(&e);
+            print::error(&e);
             1
         }
+    }
+}
+
+/// Resolves the command's options ([`options`]) and runs its handler. `sub` are the
+/// subcommand's matches, which order the `--set` family.
+fn dispatch(cli: &Cli, sub: Option<&clap::ArgMatches>) -> anyhow::Result<i32> {
+    use options::{chart, fleet as fo, package as po, release as ro, store as so};
+    let g = options::Globals::from_cli(cli);
+    match &cli.command {
+        Command::Create(a) => chart_cmds::create(a),
+        Command::Lint(a) => chart_cmds::lint(&chart::Lint::from_args(&g, a, sub)?),
+        Command::Template(a) => chart_cmds::template(&chart::Template::from_args(&g, a, sub)?),
+        Command::Values(a) => chart_cmds::values(&chart::Values::from_args(a, sub)),
+        Command::Show(a) => chart_cmds::show(&chart::Show::from_args(a)?),
+        Command::Unittest(a) => unittest::run(&po::Unittest::from_args(a)),
+        Command::Completion(a) => chart_cmds::completion(a),
+        Command::Install(a) => release::install(&g, &ro::Install::from_args(a, sub)?),
+        Command::Upgrade(a) => release::upgrade(&g, &ro::Upgrade::from_args(&g, a, sub)?),
+        Command::Rollback(a) => release::rollback(&g, &ro::Rollback::from_args(&g, a)?),
+        Command::Uninstall(a) => release::uninstall(&g, &ro::Uninstall::from_args(&g, a)?),
+        Command::History(a) => release::history(&g, &ro::History::from_args(&g, a)?),
+        Command::List(a) => release::list(&g, &ro::List::from_args(&g, a)?),
+        Command::Status(a) => release::status(&g, &ro::StatusRequest::from_args(&g, a)?),
+        Command::Get(a) => release::get(&g, &ro::Get::from_args(&g, a)?),
+        Command::Diff(a) => {
+            let sub = sub.and_then(|m| m.subcommand()).map(|(_, m)| m);
+            match &a.command {
+                release::DiffCommand::Live(a) => {
+                    cluster_cmds::diff_live(&g, &ro::DiffLive::from_args(&g, a)?)
+                }
+                release::DiffCommand::Revision(a) => {
+                    release::diff_revision(&g, &ro::DiffRevision::from_args(&g, a)?)
+                }
+                release::DiffCommand::Upgrade(a) => {
+                    release::diff_upgrade(&g, &ro::DiffUpgrade::from_args(&g, a, sub)?)
+                }
+            }
+        }
+        Command::Test(a) => cluster_cmds::test(&g, &ro::Test::from_args(&g, a)?),
+        Command::Store(a) => match &a.action {
+            store::StoreAction::Check(o) => store::check_or_repair(&g, o, false),
+            store::StoreAction::Repair(o) => store::check_or_repair(&g, o, true),
+            store::StoreAction::Migrate(a) => store::migrate(&g, &so::Migrate::from_args(a)?),
+        },
+        Command::Package(a) => package::package(&po::Package::from_args(a)),
+        Command::Repo(a) => package::repo(&po::Repo::from_args(&a.command)?),
+        Command::Search(a) => package::search(&po::Search::from_args(&a.command)?),
+        Command::Pull(a) => package::pull(&po::Pull::from_args(a)?),
+        Command::Dependency(a) => package::dependency(&po::Dependency::from_args(&a.command)?),
+        Command::Version(a) => info::version(a),
+        Command::Env(a) => info::env(&po::Env::from_args(&g, a)?),
+        Command::Push(a) => dist::push(&po::Push::from_args(a)?),
+        Command::Registry(a) => dist::registry(&po::Registry::from_args(&a.command)?),
+        Command::Verify(a) => dist::verify(&po::Verify::from_args(a)?),
+        Command::Fleet(a) => match &a.command {
+            fleet::FleetCommand::Template(a) => fleet::template(&fo::Template::from_args(&g, a)?),
+            fleet::FleetCommand::Diff(a) => fleet::diff(&g, &fo::Diff::from_args(&g, a)?),
+            fleet::FleetCommand::Apply(a) => fleet::apply(&g, &fo::Apply::from_args(&g, a)?),
+            fleet::FleetCommand::Status(a) => fleet::status(&g, &fo::Status::from_args(&g, a)?),
+        },
     }
 }
 

@@ -1,12 +1,17 @@
-//! Handlers for packaging and distribution: package, repo, search, pull, dependency.
+//! Packaging and repositories: package, repo, search, pull, dependency. Each handler
+//! receives its resolved options ([`super::options::package`]), calls the library and hands
+//! the result to [`super::print::package`].
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
-use super::output::{self, OutputFormat, print_warning};
-use crate::repo::{self, Paths};
+use super::OutputFormat;
+use super::flags::{TransportFlags, VerifyFlags};
+use super::options::package::{Dependency, Package, Pull, Repo, Search};
+use super::print;
+use crate::repo;
 
 /// Arguments of `stoke package`.
 #[derive(Debug, Args)]
@@ -165,9 +170,9 @@ pub struct PullArgs {
     #[arg(long)]
     pub prov: bool,
     #[command(flatten)]
-    pub transport: super::dist::TransportFlags,
+    pub transport: TransportFlags,
     #[command(flatten)]
-    pub verify: super::dist::VerifyFlags,
+    pub verify: VerifyFlags,
     /// Version constraint (Helm's syntax: 1.2.3, ^1.2, ~1.2.3, >=1.0 <2.0, 1.x).
     #[arg(long, value_name = "CONSTRAINT")]
     pub version: Option<String>,
@@ -205,9 +210,9 @@ pub enum DependencyCommand {
         #[arg(long)]
         skip_refresh: bool,
         #[command(flatten)]
-        transport: super::dist::TransportFlags,
+        transport: TransportFlags,
         #[command(flatten)]
-        verify: super::dist::VerifyFlags,
+        verify: VerifyFlags,
     },
     /// Restore charts/ to exactly the versions in Chart.lock.
     #[command(after_help = "Example:\n  stoke dependency build charts/ignition-scaleout")]
@@ -216,9 +221,9 @@ pub enum DependencyCommand {
         #[arg(default_value = ".")]
         chart: PathBuf,
         #[command(flatten)]
-        transport: super::dist::TransportFlags,
+        transport: TransportFlags,
         #[command(flatten)]
-        verify: super::dist::VerifyFlags,
+        verify: VerifyFlags,
     },
     /// Show each dependency and whether charts/ satisfies it.
     #[command(
@@ -235,290 +240,93 @@ pub enum DependencyCommand {
     },
 }
 
-/// Prints rows whose first row is the header.
-fn table(rows: &[Vec<String>]) -> Result<()> {
-    let header: Vec<&str> = rows
-        .first()
-        .map(|h| h.iter().map(String::as_str).collect())
-        .unwrap_or_default();
-    output::print_table(&header, rows.get(1..).unwrap_or_default())
-}
-
 /// `stoke package`.
-pub fn package(args: &PackageArgs) -> Result<i32> {
-    for chart in &args.charts {
+pub fn package(o: &Package) -> Result<i32> {
+    for chart in &o.charts {
         let path = crate::package::package(
             chart,
-            &args.destination,
-            args.version.as_deref(),
-            args.app_version.as_deref(),
+            &o.destination,
+            o.version.as_deref(),
+            o.app_version.as_deref(),
         )?;
-        let digest = crate::package::digest_file(&path)?;
-        println!("Packaged {} (sha256 {digest})", path.display());
-        if args.sign {
-            let keyring = match &args.keyring {
-                Some(k) => k.clone(),
-                None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                    .join(".gnupg/secring.gpg"),
-            };
-            let key = args.key.as_deref().unwrap_or_default();
+        print::package::packaged(&path, &crate::package::digest_file(&path)?)?;
+        if let Some(s) = &o.signing {
             let prov = crate::provenance::sign_file(
                 &path,
-                key,
-                &keyring,
-                args.passphrase_file.as_deref(),
+                &s.key,
+                &s.keyring,
+                s.passphrase_file.as_deref(),
             )?;
-            println!("Signed {} with `{key}`", prov.display());
+            print::package::signed(&prov, &s.key)?;
         }
     }
     Ok(0)
 }
 
 /// `stoke repo ...`.
-pub fn repo(args: &RepoArgs) -> Result<i32> {
-    match &args.command {
-        RepoCommand::Index { dir, url, merge } => {
-            let written = crate::package::index::write_index(
-                dir,
-                &crate::package::index::IndexOptions {
-                    url: url.clone(),
-                    merge: merge.clone(),
-                },
-            )?;
-            for w in &written.warnings {
-                print_warning(w);
-            }
-            println!(
-                "Wrote {} ({} charts, {} versions)",
-                written.path.display(),
-                written.charts,
-                written.versions
-            );
+pub fn repo(o: &Repo) -> Result<i32> {
+    match o {
+        Repo::Index { dir, opts } => {
+            print::package::index_written(&crate::package::index::write_index(dir, opts)?)?;
         }
-        RepoCommand::Add {
+        Repo::Add {
+            paths,
             name,
             url,
-            force_update,
-            username,
-            password_stdin,
-            pass_credentials,
-            ca_file,
-            cert_file,
-            key_file,
-            insecure_skip_tls_verify,
-        } => {
-            let paths = Paths::from_env()?;
-            let opts = repo::AddOptions {
-                force: *force_update,
-                username: username.clone(),
-                password: if *password_stdin {
-                    Some(super::dist::read_password_stdin()?)
-                } else {
-                    None
-                },
-                pass_credentials: *pass_credentials,
-                ca_file: ca_file.clone(),
-                cert_file: cert_file.clone(),
-                key_file: key_file.clone(),
-                insecure_skip_tls_verify: *insecure_skip_tls_verify,
-            };
-            for w in repo::add_with(&paths, name, url, &opts)? {
-                print_warning(&w);
-            }
-            println!("\"{name}\" has been added to your repositories");
+            opts,
+        } => print::package::repo_added(name, &repo::add_with(paths, name, url, opts)?)?,
+        Repo::List { paths, format } => {
+            print::package::repo_list(&repo::RepoFile::load(&paths.config)?, *format)?;
         }
-        RepoCommand::List { output } => {
-            let paths = Paths::from_env()?;
-            let file = repo::RepoFile::load(&paths.config)?;
-            if *output == OutputFormat::Table {
-                if file.repositories.is_empty() {
-                    eprintln!(
-                        "no repositories configured (add one with `stoke repo add NAME URL`)"
-                    );
-                    return Ok(0);
-                }
-                let mut rows = vec![vec!["NAME".to_string(), "URL".to_string()]];
-                for r in &file.repositories {
-                    rows.push(vec![r.name.clone(), r.url.clone()]);
-                }
-                table(&rows)?;
-            } else {
-                output::print_structured(&repo::listing(&file), *output)?;
-            }
+        Repo::Update { paths, names } => {
+            print::package::repos_updated(&repo::update(paths, names)?)?;
         }
-        RepoCommand::Update { names } => {
-            let paths = Paths::from_env()?;
-            for r in repo::update(&paths, names)? {
-                for w in &r.warnings {
-                    print_warning(w);
-                }
-                println!("Updated \"{}\" ({} charts)", r.name, r.charts);
-            }
-        }
-        RepoCommand::Remove { names } => {
-            let paths = Paths::from_env()?;
-            repo::remove(&paths, names)?;
-            for n in names {
-                println!("\"{n}\" has been removed from your repositories");
-            }
+        Repo::Remove { paths, names } => {
+            repo::remove(paths, names)?;
+            print::package::repos_removed(names)?;
         }
     }
     Ok(0)
 }
 
 /// `stoke search repo`.
-pub fn search(args: &SearchArgs) -> Result<i32> {
-    let SearchCommand::Repo {
-        keyword,
-        versions,
-        version,
-        devel,
-        output,
-    } = &args.command;
-    let paths = Paths::from_env()?;
-    let (hits, warnings) = repo::search(&paths, keyword, version.as_deref(), *devel, *versions)?;
-    for w in &warnings {
-        print_warning(w);
-    }
-    if *output != OutputFormat::Table {
-        output::print_structured(&hits, *output)?;
-        return Ok(0);
-    }
-    if hits.is_empty() {
-        eprintln!("No results found");
-        return Ok(0);
-    }
-    let mut rows = vec![vec![
-        "NAME".to_string(),
-        "CHART VERSION".to_string(),
-        "APP VERSION".to_string(),
-        "DESCRIPTION".to_string(),
-    ]];
-    for h in hits {
-        rows.push(vec![h.name, h.version, h.app_version, h.description]);
-    }
-    table(&rows)?;
+pub fn search(o: &Search) -> Result<i32> {
+    let (hits, warnings) = repo::search(
+        &o.paths,
+        &o.keyword,
+        o.constraint.as_deref(),
+        o.devel,
+        o.all_versions,
+    )?;
+    print::package::search(hits, &warnings, o.format)?;
     Ok(0)
 }
 
 /// `stoke pull`.
-pub fn pull(args: &PullArgs) -> Result<i32> {
-    let paths = Paths::from_env()?;
-    let opts = repo::PullOptions {
-        source: repo::source::ChartSource {
-            constraint: args.version.clone(),
-            devel: args.devel,
-            transport: args.transport.options()?,
-            verify_keyring: args.verify.keyring()?,
-        },
-        untar: args.untar,
-        prov: args.prov,
-        repo_url: args.repo.clone(),
-    };
-    let pulled = repo::pull_with(&paths, &args.chart, &args.destination, &opts)?;
-    if let Some(v) = &pulled.verification {
-        println!(
-            "Verified {} (signed by {})",
-            v.file_name,
-            v.signed_by.join(", ")
-        );
-    }
-    println!("Pulled {} to {}", pulled.origin, pulled.path.display());
+pub fn pull(o: &Pull) -> Result<i32> {
+    let pulled = repo::pull_with(&o.paths, &o.chart, &o.destination, &o.opts)?;
+    print::package::pulled(&pulled)?;
     Ok(0)
 }
 
 /// `stoke dependency ...`.
-pub fn dependency(args: &DependencyArgs) -> Result<i32> {
-    match &args.command {
-        DependencyCommand::Update {
+pub fn dependency(o: &Dependency) -> Result<i32> {
+    match o {
+        Dependency::Update {
             chart,
             skip_refresh,
-            transport,
-            verify,
+            opts,
         } => {
-            let opts = repo::deps::DepsOptions {
-                transport: transport.options()?,
-                verify_keyring: verify.keyring()?,
-            };
-            let lock = repo::deps::update_with(&Paths::from_env()?, chart, *skip_refresh, &opts)?;
-            for d in &lock.dependencies {
-                println!("Saved {} {} in charts/", d.name, d.version);
-            }
-            println!("Wrote {}", chart.join("Chart.lock").display());
+            let lock = repo::deps::update_with(&Dependency::paths()?, chart, *skip_refresh, opts)?;
+            print::package::deps_saved(&lock, chart)?;
         }
-        DependencyCommand::Build {
-            chart,
-            transport,
-            verify,
-        } => {
-            let opts = repo::deps::DepsOptions {
-                transport: transport.options()?,
-                verify_keyring: verify.keyring()?,
-            };
-            let lock = repo::deps::build_with(&Paths::from_env()?, chart, &opts)?;
-            for d in &lock.dependencies {
-                println!("Restored {} {} in charts/", d.name, d.version);
-            }
+        Dependency::Build { chart, opts } => {
+            let lock = repo::deps::build_with(&Dependency::paths()?, chart, opts)?;
+            print::package::deps_restored(&lock)?;
         }
-        DependencyCommand::List { chart, output } => {
-            let list = repo::deps::list(chart)?;
-            if *output != OutputFormat::Table {
-                output::print_structured(&list, *output)?;
-                return Ok(0);
-            }
-            let mut rows = vec![vec![
-                "NAME".to_string(),
-                "VERSION".to_string(),
-                "REPOSITORY".to_string(),
-                "STATUS".to_string(),
-            ]];
-            for d in &list {
-                rows.push(vec![
-                    d.name.clone(),
-                    d.version.clone(),
-                    d.repository.clone(),
-                    d.status.clone(),
-                ]);
-            }
-            table(&rows)?;
+        Dependency::List { chart, format } => {
+            print::package::deps_list(&repo::deps::list(chart)?, *format)?;
         }
     }
     Ok(0)
-}
-
-/// `--version`/`--devel` for commands whose CHART may be `REPO/CHART` (template, install,
-/// upgrade, diff). Flatten it into their arguments; such a command needs
-/// `#[command(disable_version_flag = true)]`, as `--version` is taken.
-#[derive(Debug, Clone, Default, Args)]
-pub struct ChartSourceFlags {
-    /// Version constraint when CHART is REPO/CHART (Helm's syntax, e.g. ^1.2).
-    #[arg(long = "version", value_name = "CONSTRAINT")]
-    pub chart_version: Option<String>,
-    /// Consider pre-release versions when CHART is REPO/CHART and no --version is given.
-    #[arg(long)]
-    pub devel: bool,
-    #[command(flatten)]
-    pub transport: super::dist::TransportFlags,
-    #[command(flatten)]
-    pub verify: super::dist::VerifyFlags,
-}
-
-/// The local path of CHART: unchanged for a folder or package, a verified download in the
-/// cache for `REPO/CHART`, an `oci://` reference or a package URL.
-pub fn resolve_chart(chart: &std::path::Path, flags: &ChartSourceFlags) -> Result<PathBuf> {
-    let source = repo::source::ChartSource {
-        constraint: flags.chart_version.clone(),
-        devel: flags.devel,
-        transport: flags.transport.options()?,
-        verify_keyring: flags.verify.keyring()?,
-    };
-    let located = repo::source::locate(chart, &source)?;
-    if let Some(v) = &located.verification {
-        eprintln!(
-            "Verified {} (signed by {})",
-            v.file_name,
-            v.signed_by.join(", ")
-        );
-    }
-    Ok(located.path)
 }

@@ -88,6 +88,27 @@ pub struct Head {
     pub summary: Summary,
 }
 
+impl Head {
+    /// `head` moved on to revision `latest` with `summary`, or a new head for `key` that
+    /// knows of no deployed revision: how a store accounts for revisions written after its
+    /// head (a crash between the two writes leaves them).
+    pub fn advanced(head: Option<Head>, key: &ReleaseKey, latest: u64, summary: Summary) -> Head {
+        match head {
+            Some(mut h) => {
+                h.latest = latest;
+                h.summary = summary;
+                h
+            }
+            None => Head {
+                key: key.clone(),
+                latest,
+                deployed: None,
+                summary,
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

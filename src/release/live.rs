@@ -47,6 +47,17 @@ pub fn deployed(store: &dyn Store, key: &ReleaseKey) -> Result<Revision> {
     Ok(rev)
 }
 
+/// Whether `stoke status` shows the live states of `rev`'s objects: only the deployed
+/// revision's are in the cluster (an older or failed revision's would be someone else's).
+pub fn shows_live(rev: &Revision) -> bool {
+    rev.status == crate::record::Status::Deployed
+}
+
+/// Whether any test hook of a `stoke test` run failed.
+pub fn any_failed(runs: &[crate::target::cluster::HookRun]) -> bool {
+    runs.iter().any(|r| r.phase == "Failed")
+}
+
 /// The live state of every resource of `rev`.
 pub fn resources(target: &ClusterTarget, rev: &Revision) -> Result<Vec<LiveResource>> {
     let key = rev.key();

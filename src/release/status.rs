@@ -9,7 +9,6 @@ use serde::Serialize;
 use crate::record::ReleaseKey;
 use crate::record::{Revision, Status};
 use crate::storage::Store;
-use crate::timestamp::human_time;
 
 /// What `status` reports; the JSON field names are stable (docs/store.md).
 #[derive(Debug, Clone, Serialize)]
@@ -71,40 +70,5 @@ pub fn report(rev: &Revision) -> StatusReport {
         resources,
         notes: rev.notes.clone(),
         live: None,
-    }
-}
-
-impl StatusReport {
-    /// The report as people read it.
-    pub(crate) fn to_text(&self) -> String {
-        let mut out = format!(
-            "NAME: {}\nLAST DEPLOYED: {}\nNAMESPACE: {}\nSTATUS: {}\nREVISION: {}\nCHART: {}\nAPP VERSION: {}\nDESCRIPTION: {}\n",
-            self.name,
-            human_time(&self.updated),
-            self.namespace,
-            self.status,
-            self.revision,
-            self.chart,
-            self.app_version.as_deref().unwrap_or(""),
-            self.description
-        );
-        if !self.resources.is_empty() {
-            out.push_str("RESOURCES:\n");
-            for (kind, names) in &self.resources {
-                out.push_str(&format!(
-                    "  {kind} ({}): {}\n",
-                    names.len(),
-                    names.join(", ")
-                ));
-            }
-        }
-        if let Some(notes) = &self.notes
-            && !notes.trim().is_empty()
-        {
-            out.push_str("NOTES:\n");
-            out.push_str(notes.trim_end());
-            out.push('\n');
-        }
-        out
     }
 }

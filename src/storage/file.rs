@@ -5,13 +5,13 @@
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::{Damaged, LockWait, ReleaseLock, Store};
+use super::{Damaged, LockRetry, LockWait, ReleaseLock, Store};
 use crate::fsutil::{atomic_write, create_private_dir, sync_dir};
 use crate::record::{FORMAT_VERSION, Head, ReleaseKey};
 use crate::record::{Revision, Summary, SummaryView};
@@ -119,19 +119,7 @@ impl FileStore {
             };
             let view: SummaryView = parse_record(&p, &bytes)?;
             let summary = view.into_summary();
-            head = Some(match head {
-                Some(mut h) => {
-                    h.latest = next;
-                    h.summary = summary;
-                    h
-                }
-                None => Head {
-                    key: key.clone(),
-                    latest: next,
-                    deployed: None,
-                    summary,
-                },
-            });
+            head = Some(Head::advanced(head, key, next, summary));
             next += 1;
         }
         // The latest revision the head names may be gone: moved out of the store because it
@@ -282,11 +270,7 @@ impl Store for FileStore {
             .mode(0o600)
             .open(&path)
             .with_context(|| format!("cannot open lock file `{}`", path.display()))?;
-        let deadline = match wait {
-            LockWait::FailFast => None,
-            LockWait::Up(d) => Some(Instant::now() + d),
-        };
-        let mut pause = Duration::from_millis(2);
+        let mut retry = LockRetry::new(wait, Duration::from_millis(2), Duration::from_millis(25));
         loop {
             // Fully qualified: newer std has inherent `File::try_lock` with another signature.
             match FileExt::try_lock(&file) {
@@ -296,25 +280,7 @@ impl Store for FileStore {
                     return Err(e).with_context(|| format!("cannot lock `{}`", path.display()));
                 }
             }
-            match deadline {
-                Some(d) if Instant::now() < d => {
-                    std::thread::sleep(pause.min(d.saturating_duration_since(Instant::now())));
-                    pause = (pause * 2).min(Duration::from_millis(25));
-                }
-                Some(_) => bail!(
-                    "another operation on {} is in progress (still locked after waiting {:?}; try a longer --wait-lock)",
-                    key.name,
-                    match wait {
-                        LockWait::Up(d) => d,
-                        LockWait::FailFast => Duration::ZERO,
-                    }
-                ),
-                None => bail!(
-                    "another operation on {} is in progress (in namespace {}); wait for it with --wait-lock 60s",
-                    key.name,
-                    key.namespace
-                ),
-            }
+            retry.before_next_try(key, None)?;
         }
     }
 

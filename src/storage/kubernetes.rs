@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Result, bail};
 use k8s_openapi::ByteString;
@@ -31,7 +31,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, PostParams, Preconditions};
 
-use super::{FORMAT_VERSION, Head, LockWait, ReleaseKey, ReleaseLock, Store};
+use super::{FORMAT_VERSION, Head, LockRetry, LockWait, ReleaseKey, ReleaseLock, Store};
 use crate::kube::Cluster;
 use crate::kube::error::{Op, is_conflict, is_not_found};
 use crate::record::{Revision, Summary};
@@ -297,9 +297,9 @@ impl KubeStore {
     /// A delete marks the index first and removes it last (see [`DELETING_ANNOTATION`]),
     /// so a listing taken while one and the same unmarked index existed before and after
     /// it is whole. A marked index means the release is going. With no index at all the
-    /// release is what a first install that died before writing its index left: revisions
-    /// 1 to N without a gap, as [`Store::head`] probes them; anything else (a delete by an
-    /// older stoke cut short) is leftovers that the next install sweeps, not a release.
+    /// release is what [`Store::head`] finds by probing: the revisions from 1 up to the
+    /// first gap (a first install that died before writing its index leaves revision 1);
+    /// without revision 1 there is none.
     fn readable_revisions(&self, key: &ReleaseKey) -> Result<Vec<(u64, Secret)>> {
         let before = self.index_state(key)?;
         if before == IndexState::Deleting {
@@ -310,8 +310,12 @@ impl KubeStore {
         match (&before, &after) {
             (IndexState::Live(a), IndexState::Live(b)) if a == b => Ok(listed),
             (_, IndexState::Deleting) => Ok(Vec::new()),
-            _ if listed.iter().zip(1u64..).all(|((n, _), want)| *n == want) => Ok(listed),
-            _ => Ok(Vec::new()),
+            _ => Ok(listed
+                .into_iter()
+                .zip(1u64..)
+                .take_while(|((n, _), want)| n == want)
+                .map(|(r, _)| r)
+                .collect()),
         }
     }
 
@@ -520,11 +524,7 @@ impl Store for KubeStore {
         let api = self.leases(&key.namespace);
         let name = object_name(key);
         let holder = holder_id();
-        let deadline = match wait {
-            LockWait::FailFast => None,
-            LockWait::Up(d) => Some(Instant::now() + d),
-        };
-        let mut pause = Duration::from_millis(20);
+        let mut retry = LockRetry::new(wait, Duration::from_millis(20), Duration::from_millis(250));
         loop {
             let got = crate::rt::block_on(try_take(&api, &name, &holder)).map_err(|e| {
                 self.cluster.explain(
@@ -554,25 +554,7 @@ impl Store for KubeStore {
                 };
                 return Ok(ReleaseLock::new(key.clone(), Box::new(inner)));
             }
-            match deadline {
-                Some(d) if Instant::now() < d => {
-                    std::thread::sleep(pause.min(d.saturating_duration_since(Instant::now())));
-                    pause = (pause * 2).min(Duration::from_millis(250));
-                }
-                Some(_) => bail!(
-                    "another operation on {} is in progress (still locked after waiting {:?}; try a longer --wait-lock)",
-                    key.name,
-                    match wait {
-                        LockWait::Up(d) => d,
-                        LockWait::FailFast => Duration::ZERO,
-                    }
-                ),
-                None => bail!(
-                    "another operation on {} is in progress (in namespace {}; Lease {name}); wait for it with --wait-lock 60s",
-                    key.name,
-                    key.namespace
-                ),
-            }
+            retry.before_next_try(key, Some(&format!("Lease {name}")))?;
         }
     }
 
@@ -607,19 +589,7 @@ impl Store for KubeStore {
         while let Some(s) = self.get_secret(&key.namespace, &revision_name(key, next))? {
             let what = format!("{key} revision {next}");
             let summary = self.summary_of(&what, &s)?;
-            head = Some(match head {
-                Some(mut h) => {
-                    h.latest = next;
-                    h.summary = summary;
-                    h
-                }
-                None => Head {
-                    key: key.clone(),
-                    latest: next,
-                    deployed: None,
-                    summary,
-                },
-            });
+            head = Some(Head::advanced(head, key, next, summary));
             next += 1;
         }
         Ok(head)
@@ -723,9 +693,9 @@ impl Store for KubeStore {
     }
 
     fn sweep(&self, lock: &ReleaseLock) -> Result<()> {
-        // Called under the lock when the release reads as absent. A marked index is a
-        // delete a crash cut short; revisions with no index that are not an unbroken run
-        // from 1 are what an older stoke's interrupted delete (index first) left.
+        // Called under the lock after every write and when the release reads as absent.
+        // A marked index is a delete a crash cut short; revisions with neither an index nor
+        // revision 1 are what an older stoke's interrupted delete (index first) left.
         let key = lock.key();
         match self.index_state(key)? {
             IndexState::Live(_) => Ok(()),
@@ -735,7 +705,7 @@ impl Store for KubeStore {
             }
             IndexState::Absent => {
                 let numbers = self.revision_numbers(key)?;
-                if numbers.iter().zip(1u64..).any(|(n, want)| *n != want) {
+                if numbers.first().is_some_and(|n| *n != 1) {
                     self.fence(lock)?;
                     for n in numbers {
                         self.delete_secret(&key.namespace, &revision_name(key, n))?;

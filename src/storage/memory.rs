@@ -233,19 +233,7 @@ impl Store for MemoryStore {
         // Revisions newer than the head are what a lost head write leaves behind.
         let known = head.as_ref().map_or(0, |h| h.latest);
         if let Some((&n, rev)) = rel.revisions.range(known + 1..).next_back() {
-            head = Some(match head {
-                Some(mut h) => {
-                    h.latest = n;
-                    h.summary = rev.summary();
-                    h
-                }
-                None => Head {
-                    key: key.clone(),
-                    latest: n,
-                    deployed: None,
-                    summary: rev.summary(),
-                },
-            });
+            head = Some(Head::advanced(head, key, n, rev.summary()));
         }
         Ok(head)
     }

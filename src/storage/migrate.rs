@@ -27,6 +27,20 @@ pub struct MigrateReport {
     pub conflicts: Vec<String>,
 }
 
+impl MigrateReport {
+    /// Fails when some releases were skipped as conflicts: a migration that left releases
+    /// behind is not a success, even though everything else was copied and verified.
+    pub fn ensure_complete(&self) -> Result<()> {
+        if !self.conflicts.is_empty() {
+            anyhow::bail!(
+                "{} release(s) were not migrated because the destination already holds a different history for them (listed above); the source is unchanged",
+                self.conflicts.len()
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Copies every release of `from` into `to`. Each release is locked in both stores while
 /// it is copied, so its history cannot change half-way. A revision copied by an earlier
 /// run whose status has changed in the source since is brought up to date. A release whose

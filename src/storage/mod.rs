@@ -22,7 +22,7 @@ pub use crate::fsutil;
 
 use std::any::Any;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use crate::record::{
     FORMAT_VERSION, Head, MAX_RELEASE_NAME, ReleaseKey, validate_namespace, validate_release_name,
@@ -49,6 +49,61 @@ pub enum LockWait {
     FailFast,
     /// Wait up to this long, then fail the same way.
     Up(Duration),
+}
+
+/// Waiting for a release's lock that another process holds, the same way on every backend
+/// that can wait: pauses doubling from `first` up to `max` until the [`LockWait`] runs out,
+/// then the error that says the release is busy.
+pub(crate) struct LockRetry {
+    wait: LockWait,
+    deadline: Option<Instant>,
+    pause: Duration,
+    max: Duration,
+}
+
+impl LockRetry {
+    /// Starts the clock for `wait`.
+    pub(crate) fn new(wait: LockWait, first: Duration, max: Duration) -> LockRetry {
+        let deadline = match wait {
+            LockWait::FailFast => None,
+            LockWait::Up(d) => Some(Instant::now() + d),
+        };
+        LockRetry {
+            wait,
+            deadline,
+            pause: first,
+            max,
+        }
+    }
+
+    /// Called after a failed attempt at `key`'s lock: sleeps before the next one, or fails
+    /// when there is none. `holder` names where the lock lives when that helps the user
+    /// find it (a Lease).
+    pub(crate) fn before_next_try(&mut self, key: &ReleaseKey, holder: Option<&str>) -> Result<()> {
+        match self.deadline {
+            Some(d) if Instant::now() < d => {
+                std::thread::sleep(self.pause.min(d.saturating_duration_since(Instant::now())));
+                self.pause = (self.pause * 2).min(self.max);
+                Ok(())
+            }
+            Some(_) => bail!(
+                "another operation on {} is in progress (still locked after waiting {:?}; try a longer --wait-lock)",
+                key.name,
+                match self.wait {
+                    LockWait::Up(d) => d,
+                    LockWait::FailFast => Duration::ZERO,
+                }
+            ),
+            None => {
+                let holder = holder.map(|h| format!("; {h}")).unwrap_or_default();
+                bail!(
+                    "another operation on {} is in progress (in namespace {}{holder}); wait for it with --wait-lock 60s",
+                    key.name,
+                    key.namespace
+                )
+            }
+        }
+    }
 }
 
 /// Proof that the current process holds a release's lock; released on drop (and by the OS

@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
@@ -19,7 +19,7 @@ use tokio_postgres::Client;
 
 use super::location::redact_password;
 use super::tls::TlsChoice;
-use super::{FORMAT_VERSION, Head, LockWait, ReleaseKey, ReleaseLock, Store};
+use super::{FORMAT_VERSION, Head, LockRetry, LockWait, ReleaseKey, ReleaseLock, Store};
 use crate::record::{Revision, Summary};
 
 /// The database schema version this stoke creates and understands.
@@ -355,11 +355,7 @@ fn head_from_row(key: &ReleaseKey, latest: i64, deployed: Option<i64>, summary: 
 impl Store for PostgresStore {
     fn lock(&self, key: &ReleaseKey, wait: LockWait) -> Result<ReleaseLock> {
         let id = lock_id(key);
-        let deadline = match wait {
-            LockWait::FailFast => None,
-            LockWait::Up(d) => Some(Instant::now() + d),
-        };
-        let mut pause = Duration::from_millis(5);
+        let mut retry = LockRetry::new(wait, Duration::from_millis(5), Duration::from_millis(50));
         loop {
             let mine = self.held.lock().expect("lock set").contains(&id);
             if !mine {
@@ -379,25 +375,7 @@ impl Store for PostgresStore {
                     return Ok(ReleaseLock::new(key.clone(), Box::new(guard)));
                 }
             }
-            match deadline {
-                Some(d) if Instant::now() < d => {
-                    std::thread::sleep(pause.min(d.saturating_duration_since(Instant::now())));
-                    pause = (pause * 2).min(Duration::from_millis(50));
-                }
-                Some(_) => bail!(
-                    "another operation on {} is in progress (still locked after waiting {:?}; try a longer --wait-lock)",
-                    key.name,
-                    match wait {
-                        LockWait::Up(d) => d,
-                        LockWait::FailFast => Duration::ZERO,
-                    }
-                ),
-                None => bail!(
-                    "another operation on {} is in progress (in namespace {}); wait for it with --wait-lock 60s",
-                    key.name,
-                    key.namespace
-                ),
-            }
+            retry.before_next_try(key, None)?;
         }
     }
 

@@ -125,11 +125,12 @@ impl TlsChoice {
                     .build()
                     .context("cannot set up certificate verification")?
             }
-            Check::Chain => Arc::new(ChainOnly {
-                roots: Arc::new(roots),
+            Check::Chain => Arc::new(WithoutName {
+                roots: Some(Arc::new(roots)),
                 provider: provider.clone(),
             }),
-            Check::Nothing => Arc::new(EncryptOnly {
+            Check::Nothing => Arc::new(WithoutName {
+                roots: None,
                 provider: provider.clone(),
             }),
         };
@@ -164,14 +165,17 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `verify-ca`: the chain must lead to a trusted root; the name is not compared.
+/// The verifier for the modes that never compare the host name: `verify-ca` (and `require`
+/// with `sslrootcert`), where the chain must lead to one of `roots`, and `prefer` /
+/// `require`, where with no `roots` the certificate is neither trusted nor refused. Either
+/// way the handshake signature is checked, so the peer holds the certificate's key.
 #[derive(Debug)]
-struct ChainOnly {
-    roots: Arc<RootCertStore>,
+struct WithoutName {
+    roots: Option<Arc<RootCertStore>>,
     provider: Arc<CryptoProvider>,
 }
 
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for WithoutName {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -180,67 +184,15 @@ impl ServerCertVerifier for ChainOnly {
         _ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        verify_server_cert_signed_by_trust_anchor(
-            &rustls::server::ParsedCertificate::try_from(end_entity)?,
-            &self.roots,
-            intermediates,
-            now,
-            self.provider.signature_verification_algorithms.all,
-        )?;
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// `prefer` / `require`: encrypted, and the handshake signature is checked (so the peer
-/// holds the certificate's key), but the certificate itself is not trusted or refused.
-#[derive(Debug)]
-struct EncryptOnly {
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for EncryptOnly {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(roots) = &self.roots {
+            verify_server_cert_signed_by_trust_anchor(
+                &rustls::server::ParsedCertificate::try_from(end_entity)?,
+                roots,
+                intermediates,
+                now,
+                self.provider.signature_verification_algorithms.all,
+            )?;
+        }
         Ok(ServerCertVerified::assertion())
     }
 

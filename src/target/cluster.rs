@@ -430,7 +430,7 @@ impl ClusterTarget {
             let p = match Prepared::new(&self.cluster, &self.discovery, m, release).await {
                 Ok(p) => p,
                 Err(e) => {
-                    say(&format!("skipping {} {}: {e:#}", m.kind, m.name));
+                    progress::warning(format!("skipping {} {}: {e:#}", m.kind, m.name));
                     continue;
                 }
             };
@@ -438,13 +438,13 @@ impl ClusterTarget {
                 continue;
             };
             if object::is_kept(&live) || object::is_kept(&p.body) {
-                say(&format!("kept {} (helm.sh/resource-policy: keep)", p.id));
+                progress::warning(format!("kept {} (helm.sh/resource-policy: keep)", p.id));
                 continue;
             }
             match object::owner(&live, release) {
                 Owner::Us => {}
                 other => {
-                    say(&format!(
+                    progress::warning(format!(
                         "left {}: it is no longer this release's ({other:?})",
                         p.id
                     ));
@@ -662,18 +662,9 @@ impl Target for ClusterTarget {
                     "an interrupted operation left release {} half-applied; restoring revision {n} in the cluster",
                     release.name
                 ));
-                crate::rt::block_on(self.deliver(
-                    &Change {
-                        release,
-                        action: Action::Rollback,
-                        manifests,
-                        previous: interrupted,
-                        stale: &[],
-                        previous_revision: Some(n),
-                        crds: &[],
-                    },
-                    true,
-                ))
+                crate::rt::block_on(
+                    self.deliver(&Change::restoring(release, n, manifests, interrupted), true),
+                )
                 .map_err(|e| anyhow!("{e:#}"))
             }
             None => {

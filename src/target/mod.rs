@@ -45,6 +45,27 @@ pub struct Change<'a> {
     pub crds: &'a [Manifest],
 }
 
+impl<'a> Change<'a> {
+    /// Putting revision `revision`'s `manifests` back over what an interrupted operation
+    /// left half-delivered (`interrupted`), as a rollback to it.
+    pub fn restoring(
+        release: &'a ReleaseKey,
+        revision: u64,
+        manifests: &'a [Manifest],
+        interrupted: &'a [Manifest],
+    ) -> Change<'a> {
+        Change {
+            release,
+            action: Action::Rollback,
+            manifests,
+            previous: interrupted,
+            stale: &[],
+            previous_revision: Some(revision),
+            crds: &[],
+        }
+    }
+}
+
 /// A place the resources of a release are delivered to.
 pub trait Target {
     /// Makes the release's resources exactly `change.manifests`: creates or updates each
@@ -69,15 +90,9 @@ pub trait Target {
         deployed: Option<(u64, &[Manifest])>,
     ) -> Result<()> {
         match deployed {
-            Some((n, manifests)) => self.apply(&Change {
-                release,
-                action: Action::Rollback,
-                manifests,
-                previous: interrupted,
-                stale: &[],
-                previous_revision: Some(n),
-                crds: &[],
-            }),
+            Some((n, manifests)) => {
+                self.apply(&Change::restoring(release, n, manifests, interrupted))
+            }
             None => self.remove(release, interrupted),
         }
     }

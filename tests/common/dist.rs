@@ -4,119 +4,57 @@
 //! Helm through helm-python-sdk. Missing tools go through [`super::require_tool`]: the test
 //! fails in CI and is skipped with a notice elsewhere.
 
-use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// True when `tool` can be used; kept for the tests written against the old
-/// `dist_support::have`: the probe arguments are ignored, [`super::require_tool`] decides.
-#[must_use]
-pub fn have(tool: &str, _probe: &[&str]) -> bool {
-    super::require_tool(tool)
-}
+pub use super::package::Env;
+use super::require_tool;
 
-/// True when real Helm can be used; see [`super::require_tool`] (`"helm"`).
-#[must_use]
-pub fn have_helm() -> bool {
-    super::require_tool("helm")
-}
-
-/// A scratch environment: its own HOME, config, cache and registry credentials file.
-pub struct Env {
-    pub dir: tempfile::TempDir,
-}
-
+/// The registry and Helm side of the scratch [`Env`]: its credentials file, Helm run in it,
+/// packages and logins.
 impl Env {
-    pub fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    pub fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
     /// The registry credentials file both stoke and Helm use here.
     pub fn registry_config(&self) -> PathBuf {
         self.path("config/helm/registry/config.json")
     }
 
-    /// PATH with this environment's `bin/` first, where tests put fake helper programs.
-    pub fn search_path(&self) -> String {
-        format!(
-            "{}:{}",
-            self.path("bin").display(),
-            std::env::var("PATH").unwrap_or_default()
+    /// Packages a fresh [`portable_chart`] `name` `version` into `dist/` with the extra
+    /// `package` arguments; returns the package's path relative to the environment.
+    pub fn package(&self, name: &str, version: &str, extra: &[&str]) -> String {
+        let src = portable_chart(self.dir.path(), name, version);
+        let mut args = vec!["package", src.to_str().unwrap(), "-d", "dist"];
+        args.extend_from_slice(extra);
+        self.ok(&args);
+        format!("dist/{name}-{version}.tgz")
+    }
+
+    /// [`Env::package`] signed by "Plant Signer", so `dist/` holds its `.prov` too.
+    pub fn signed_package(&self, keys: &Keys, name: &str, version: &str) -> String {
+        let secring = keys.secring.to_str().unwrap();
+        self.package(
+            name,
+            version,
+            &["--sign", "--key", "Plant Signer", "--keyring", secring],
         )
     }
 
-    /// Puts an executable script named `name` in this environment's `bin/`.
-    pub fn install_program(&self, name: &str, script: &str) {
-        use std::os::unix::fs::PermissionsExt as _;
-        let bin = self.path("bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        let path = bin.join(name);
-        std::fs::write(&path, script).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-
-    /// Runs stoke with `stdin` fed to it.
-    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = super::stoke_command(self.dir.path())
-            .args(args)
-            .env("PATH", self.search_path())
-            .env("HOME", self.path("home"))
-            .env("XDG_CONFIG_HOME", self.path("config"))
-            .env("XDG_CACHE_HOME", self.path("cache"))
-            .env("XDG_DATA_HOME", self.path("data"))
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    /// Runs and asserts success; returns stdout.
-    pub fn ok(&self, args: &[&str]) -> String {
-        self.ok_in(args, "")
-    }
-
-    /// Runs with `stdin` and asserts success; returns stdout.
-    pub fn ok_in(&self, args: &[&str], stdin: &str) -> String {
-        let out = self.run(args, stdin);
-        assert!(
-            out.status.success(),
-            "stoke {args:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Runs and asserts exit status 1; returns stderr.
-    pub fn fails(&self, args: &[&str]) -> String {
-        self.fails_in(args, "")
-    }
-
-    /// Runs with `stdin` and asserts exit status 1; returns stderr.
-    pub fn fails_in(&self, args: &[&str], stdin: &str) -> String {
-        let out = self.run(args, stdin);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "stoke {args:?} should have failed; stdout:\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stderr).unwrap()
+    /// `stoke registry login` to `reg` as [`USER`] (password on stdin) with `extra`
+    /// arguments, asserting it succeeded.
+    pub fn login(&self, reg: &Registry, extra: &[&str]) {
+        let mut args = vec![
+            "registry",
+            "login",
+            &reg.host,
+            "-u",
+            USER,
+            "--password-stdin",
+        ];
+        args.extend_from_slice(extra);
+        let out = self.ok_in(&args, &format!("{PASSWORD}\n"));
+        assert!(out.contains("Login Succeeded"), "{out}");
     }
 
     /// Runs a Python snippet with helm_python imported as `h` and `cfg` set to the
@@ -338,27 +276,21 @@ pub struct Registry {
 impl Registry {
     /// None (skipped) when docker-registry or htpasswd is missing outside CI.
     pub fn start(with_tls: bool) -> Option<Registry> {
-        if !have("docker-registry", &["--version"]) || !have("htpasswd", &["-h"]) {
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let out = Command::new("htpasswd")
-            .args(["-Bbn", USER, PASSWORD])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "htpasswd failed");
-        std::fs::write(dir.path().join("htpasswd"), &out.stdout).unwrap();
-        let auth = format!(
-            "auth:\n  htpasswd:\n    realm: stoke-test\n    path: {}\n",
-            dir.path().join("htpasswd").display()
-        );
+        let (dir, auth) = Self::htpasswd()?;
         Some(Registry::serve(dir, with_tls, &auth))
     }
 
     /// A TLS registry with htpasswd auth that also demands a client certificate signed by
     /// its CA (`http.tls.clientcas`); `tls.client_cert` / `tls.client_key` is one.
     pub fn start_with_client_certs() -> Option<Registry> {
-        if !have("docker-registry", &["--version"]) || !have("htpasswd", &["-h"]) {
+        let (dir, auth) = Self::htpasswd()?;
+        Some(Registry::serve_with(dir, true, true, &auth))
+    }
+
+    /// A folder holding an htpasswd file for [`USER`] and the `auth:` configuration naming
+    /// it; None (skipped) when docker-registry or htpasswd is missing outside CI.
+    fn htpasswd() -> Option<(tempfile::TempDir, String)> {
+        if !require_tool("docker-registry") || !require_tool("htpasswd") {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -372,12 +304,12 @@ impl Registry {
             "auth:\n  htpasswd:\n    realm: stoke-test\n    path: {}\n",
             dir.path().join("htpasswd").display()
         );
-        Some(Registry::serve_with(dir, true, true, &auth))
+        Some((dir, auth))
     }
 
     /// A registry that sends clients to `token`'s service (`WWW-Authenticate: Bearer`).
     pub fn start_with_tokens(token: &TokenServer) -> Option<Registry> {
-        if !have("docker-registry", &["--version"]) {
+        if !require_tool("docker-registry") {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -496,7 +428,7 @@ fn gpg(home: &Path, args: &[&str]) -> Vec<u8> {
 pub fn keys() -> Option<&'static Keys> {
     static KEYS: OnceLock<Option<Keys>> = OnceLock::new();
     KEYS.get_or_init(|| {
-        if !have("gpg", &["--version"]) {
+        if !require_tool("gpg") {
             return None;
         }
         // Kept for the whole test run; gpg's agent for this home is stopped at the end.
@@ -633,7 +565,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 impl TokenServer {
     /// None (skipped) when openssl is missing outside CI.
     pub fn start() -> Option<TokenServer> {
-        if !have("openssl", &["version"]) {
+        if !require_tool("openssl") {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();

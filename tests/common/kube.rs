@@ -5,11 +5,22 @@
 //! status subresource itself, as a controller would. Requests go through `curl`, so the
 //! tests depend on nothing of the product's own client. A cluster that cannot be built or
 //! started fails the test that asked for it; it is never skipped.
+//!
+//! Besides the cluster itself: the runners every cluster test uses for the built binary
+//! ([`stoke`], [`kstoke`], [`command`], [`spawn`], [`finish`], [`statuses`]), the admin's
+//! requests ([`TestCluster::get`], [`TestCluster::post`], ...), the status writes that stand
+//! in for controllers ([`TestCluster::set_status`], [`TestCluster::complete_job`],
+//! [`TestCluster::set_statefulset_ready`], ...) and the API paths of the objects they touch.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Once, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::Run;
 
 /// One running cluster: its folder (certificates, logs, pids) and the admin kubeconfig.
 pub struct TestCluster {
@@ -19,6 +30,8 @@ pub struct TestCluster {
     /// Only a cluster of its own is stopped on drop; the shared one is stopped by
     /// kube-up's watchdog when the test binary exits, as statics are never dropped.
     owned: bool,
+    /// Guards [`TestCluster::cert_manager_crds`], which every test of a binary may ask for.
+    cert_manager: Once,
 }
 
 /// An answer from the API server.
@@ -107,6 +120,7 @@ impl TestCluster {
             dir,
             server,
             owned,
+            cert_manager: Once::new(),
         })
     }
 
@@ -141,21 +155,17 @@ impl TestCluster {
             self.owned,
             "stop the API server of a cluster of your own (TestCluster::start)"
         );
-        run_script("kube-apiserver", &["stop", self.dir.to_str().unwrap()])
-            .map(|_| ())
-            .or_else(|e| {
-                if e.contains("printed nothing") {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            })
-            .unwrap_or_else(|e| panic!("{e}"));
+        self.apiserver("stop");
     }
 
     /// Starts the API server again on the same etcd and port, returning once it is ready.
     pub fn start_apiserver(&self) {
-        run_script("kube-apiserver", &["start", self.dir.to_str().unwrap()])
+        self.apiserver("start");
+    }
+
+    /// Runs `.ci/kube-apiserver ACTION` on this cluster's folder (it may print nothing).
+    fn apiserver(&self, action: &str) {
+        run_script("kube-apiserver", &[action, self.dir.to_str().unwrap()])
             .map(|_| ())
             .or_else(|e| {
                 if e.contains("printed nothing") {
@@ -241,6 +251,220 @@ impl TestCluster {
             body: body.to_owned(),
         }
     }
+}
+
+/// The admin's requests and the status writes that stand in for the controllers no test
+/// cluster runs. Each panics with the server's answer when the server refuses.
+impl TestCluster {
+    /// The object at `path`, or None when the server says 404.
+    pub fn get(&self, path: &str) -> Option<Value> {
+        let r = self.request("admin", "GET", path, None);
+        match r.status {
+            200 => Some(r.json()),
+            404 => None,
+            s => panic!("GET {path}: {s} {}", r.body),
+        }
+    }
+
+    /// Creates `body` in the collection at `path`.
+    pub fn post(&self, path: &str, body: &Value) {
+        let r = self.request("admin", "POST", path, Some(body));
+        assert_eq!(r.status, 201, "POST {path}: {}", r.body);
+    }
+
+    /// Merges `patch` into the object at `path`, as someone editing it by hand would.
+    pub fn patch(&self, path: &str, patch: &Value) {
+        self.request("admin", "PATCH", path, Some(patch))
+            .expect(200);
+    }
+
+    /// Deletes the object at `path`.
+    pub fn delete(&self, path: &str) {
+        self.request("admin", "DELETE", path, None).expect(200);
+    }
+
+    /// `metadata.generation` of the object at `path`, which a controller's report names.
+    pub fn generation(&self, path: &str) -> Value {
+        self.get(path).unwrap_or_else(|| panic!("{path} exists"))["metadata"]["generation"].clone()
+    }
+
+    /// Writes `status` into the status subresource of the object at `path`, as its
+    /// controller would.
+    pub fn set_status(&self, path: &str, status: Value) {
+        self.patch(&format!("{path}/status"), &json!({ "status": status }));
+    }
+
+    /// Reports the StatefulSet at `path` as its controller would with `ready` of `replicas`
+    /// replicas ready, for the generation it has now.
+    pub fn set_statefulset_ready(&self, path: &str, replicas: i64, ready: i64) {
+        let status = json!({"observedGeneration": self.generation(path), "replicas": replicas,
+            "readyReplicas": ready, "updatedReplicas": replicas, "currentReplicas": replicas,
+            "currentRevision": "r1", "updateRevision": "r1", "availableReplicas": ready});
+        self.set_status(path, status);
+    }
+
+    /// Marks Job `ns/name` complete (or failed), with the conditions the Job controller
+    /// writes.
+    pub fn complete_job(&self, ns: &str, name: &str, ok: bool) {
+        let now = "2026-01-01T00:00:00Z";
+        let status = if ok {
+            json!({"conditions": [
+                    {"type": "SuccessCriteriaMet", "status": "True", "lastTransitionTime": now},
+                    {"type": "Complete", "status": "True", "lastTransitionTime": now}],
+                   "startTime": now, "completionTime": now, "succeeded": 1})
+        } else {
+            json!({"conditions": [
+                    {"type": "FailureTarget", "status": "True", "lastTransitionTime": now},
+                    {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                     "message": "Job has reached the specified backoff limit", "lastTransitionTime": now}],
+                   "startTime": now, "failed": 1})
+        };
+        self.set_status(&job(ns, name), status);
+    }
+
+    /// Sets the phase of Pod `ns/name`, as the kubelet would.
+    pub fn set_pod_phase(&self, ns: &str, name: &str, phase: &str) {
+        self.set_status(&pod(ns, name), json!({ "phase": phase }));
+    }
+
+    /// Lets Pods in `ns` pass the ServiceAccount admission plugin (no controller creates
+    /// the `default` account in a new namespace here).
+    pub fn default_service_account(&self, ns: &str) {
+        let sa =
+            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}});
+        self.post(&format!("/api/v1/namespaces/{ns}/serviceaccounts"), &sa);
+    }
+
+    /// Just enough of cert-manager for the API server to serve Certificates, Issuers and
+    /// ClusterIssuers (no controller), once per cluster, waiting until all three are served.
+    pub fn cert_manager_crds(&self) {
+        self.cert_manager.call_once(|| {
+            for (kind, plural, scope) in [
+                ("Certificate", "certificates", "Namespaced"),
+                ("Issuer", "issuers", "Namespaced"),
+                ("ClusterIssuer", "clusterissuers", "Cluster"),
+            ] {
+                let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                    "metadata": {"name": format!("{plural}.cert-manager.io")},
+                    "spec": {"group": "cert-manager.io", "scope": scope,
+                        "names": {"kind": kind, "plural": plural, "singular": kind.to_lowercase()},
+                        "versions": [{"name": "v1", "served": true, "storage": true, "subresources": {"status": {}},
+                            "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}});
+                let r = self.request(
+                    "admin",
+                    "POST",
+                    "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                    Some(&crd),
+                );
+                assert!(r.status == 201 || r.status == 409, "{}", r.body);
+            }
+            wait_until("cert-manager.io/v1 is served", || {
+                self.get("/apis/cert-manager.io/v1").is_some_and(|g| {
+                    g["resources"].as_array().is_some_and(|r| r.len() >= 3)
+                })
+            });
+        });
+    }
+}
+
+/// The API path of ConfigMap `ns/name`.
+pub fn cm(ns: &str, name: &str) -> String {
+    format!("/api/v1/namespaces/{ns}/configmaps/{name}")
+}
+
+/// The API path of Job `ns/name`.
+pub fn job(ns: &str, name: &str) -> String {
+    format!("/apis/batch/v1/namespaces/{ns}/jobs/{name}")
+}
+
+/// The API path of StatefulSet `ns/name`.
+pub fn sts(ns: &str, name: &str) -> String {
+    format!("/apis/apps/v1/namespaces/{ns}/statefulsets/{name}")
+}
+
+/// The API path of Pod `ns/name`.
+pub fn pod(ns: &str, name: &str) -> String {
+    format!("/api/v1/namespaces/{ns}/pods/{name}")
+}
+
+/// Polls `f` every 100 ms until it holds; panics naming `what` after a minute.
+pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The built binary in `cwd` with `args`, talking to the cluster of `kubeconfig` (`None`:
+/// no cluster configured at all). Everything else is the test's own: HOME and the
+/// configuration, cache and data folders are `cwd`'s, and the store is a file store under
+/// `cwd` unless `args` name another: with a cluster configured the default store would be
+/// the cluster's, shared by every test of the binary, and one test's `fleet apply --prune`
+/// would uninstall another's releases. Progress comes as plain lines.
+pub fn stoke_command(cwd: &Path, kubeconfig: Option<&Path>, args: &[&str]) -> Command {
+    let mut cmd = super::stoke_command(cwd);
+    cmd.args(args);
+    if let Some(kc) = kubeconfig {
+        cmd.arg("--kubeconfig").arg(kc);
+    }
+    cmd.env("HOME", cwd)
+        .env("STOKE_PROGRESS", "plain")
+        .env("STOKE_STORE", cwd.join(".stoke-store"))
+        .env("XDG_CONFIG_HOME", cwd.join(".config"))
+        .env("XDG_CACHE_HOME", cwd.join(".cache"))
+        .env("XDG_DATA_HOME", cwd.join(".data"));
+    cmd
+}
+
+/// Runs [`stoke_command`] to the end.
+pub fn stoke(cwd: &Path, kubeconfig: Option<&Path>, args: &[&str]) -> Run {
+    stoke_command(cwd, kubeconfig, args)
+        .output()
+        .expect("the stoke binary runs")
+        .into()
+}
+
+/// [`stoke_command`] against the cluster of `kubeconfig` in namespace `ns`.
+pub fn command(cwd: &Path, kubeconfig: &Path, ns: &str, args: &[&str]) -> Command {
+    let mut cmd = stoke_command(cwd, Some(kubeconfig), args);
+    cmd.arg("-n").arg(ns);
+    cmd
+}
+
+/// Runs stoke against the cluster of `kubeconfig` in namespace `ns` to the end.
+pub fn kstoke(cwd: &Path, kubeconfig: &Path, ns: &str, args: &[&str]) -> Run {
+    command(cwd, kubeconfig, ns, args)
+        .output()
+        .expect("the stoke binary runs")
+        .into()
+}
+
+/// Starts stoke against the cluster of `kubeconfig` in namespace `ns`, for a test that
+/// acts while it runs (writes status, kills it); [`finish`] collects it.
+pub fn spawn(cwd: &Path, kubeconfig: &Path, ns: &str, args: &[&str]) -> Child {
+    command(cwd, kubeconfig, ns, args)
+        .spawn()
+        .expect("the stoke binary runs")
+}
+
+/// Waits for a [`spawn`]ed stoke and returns how it ended.
+pub fn finish(child: Child) -> Run {
+    child.wait_with_output().unwrap().into()
+}
+
+/// `stoke history RELEASE -o json`, oldest revision first.
+pub fn history(cwd: &Path, kubeconfig: &Path, ns: &str, release: &str) -> Vec<Value> {
+    let out = kstoke(cwd, kubeconfig, ns, &["history", release, "-o", "json"]).expect(0);
+    serde_json::from_str::<Vec<Value>>(&out.stdout).unwrap()
+}
+
+/// The status of each revision of `release`, oldest first.
+pub fn statuses(cwd: &Path, kubeconfig: &Path, ns: &str, release: &str) -> Vec<String> {
+    history(cwd, kubeconfig, ns, release)
+        .iter()
+        .map(|r| r["status"].as_str().unwrap().to_string())
+        .collect()
 }
 
 impl Drop for TestCluster {

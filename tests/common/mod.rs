@@ -15,6 +15,7 @@ pub mod kube;
 pub mod package;
 pub mod postgres;
 pub mod release;
+pub mod store;
 pub mod tools;
 
 pub use tools::require_tool;
@@ -238,3 +239,17 @@ pub const COMBINATIONS: &[(&str, &str)] = &[
     ("charts/ignition-scaleout", "values/scaleout.yaml"),
     ("charts/ignition-scaleout", "values/scaleout-eks.yaml"),
 ];
+
+/// A small deterministic generator, so a failing run can be replayed from its seed.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// A number below `bound`.
+    pub fn next(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % bound.max(1)
+    }
+}

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A scratch home: its own config and cache folders, so tests never touch the user's.
+/// A scratch environment: its own HOME, configuration, cache and data folders (and, in
+/// common::dist, registry credentials), so tests never touch the user's.
 pub struct Env {
     pub dir: tempfile::TempDir,
 }
@@ -24,20 +25,54 @@ impl Env {
         self.dir.path().join(rel)
     }
 
-    /// Runs `stoke ARGS` with HOME and the XDG folders inside the scratch home.
-    pub fn stoke(&self, args: &[&str]) -> Output {
-        super::stoke_command(self.dir.path())
+    /// PATH with this environment's `bin/` first, where tests put fake helper programs.
+    pub fn search_path(&self) -> String {
+        format!(
+            "{}:{}",
+            self.path("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
+    }
+
+    /// Puts an executable script named `name` in this environment's `bin/`.
+    pub fn install_program(&self, name: &str, script: &str) {
+        use std::os::unix::fs::PermissionsExt as _;
+        let bin = self.path("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let path = bin.join(name);
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    /// Runs stoke with `stdin` fed to it.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = super::stoke_command(self.dir.path())
             .args(args)
+            .env("PATH", self.search_path())
             .env("HOME", self.path("home"))
             .env("XDG_CONFIG_HOME", self.path("config"))
             .env("XDG_CACHE_HOME", self.path("cache"))
-            .output()
+            .env("XDG_DATA_HOME", self.path("data"))
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
             .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
     }
 
     /// Runs and asserts success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.stoke(args);
+        self.ok_in(args, "")
+    }
+
+    /// Runs with `stdin` and asserts success; returns stdout.
+    pub fn ok_in(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run(args, stdin);
         assert!(
             out.status.success(),
             "stoke {args:?} failed:\n{}",
@@ -46,9 +81,14 @@ impl Env {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    /// Runs and asserts failure with exit status 1; returns stderr.
+    /// Runs and asserts exit status 1; returns stderr.
     pub fn fails(&self, args: &[&str]) -> String {
-        let out = self.stoke(args);
+        self.fails_in(args, "")
+    }
+
+    /// Runs with `stdin` and asserts exit status 1; returns stderr.
+    pub fn fails_in(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run(args, stdin);
         assert_eq!(
             out.status.code(),
             Some(1),
@@ -57,6 +97,11 @@ impl Env {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stderr).unwrap()
+    }
+
+    /// Runs `stoke ARGS` with nothing on stdin.
+    pub fn stoke(&self, args: &[&str]) -> Output {
+        self.run(args, "")
     }
 }
 

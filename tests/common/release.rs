@@ -100,22 +100,43 @@ impl World {
 
     /// (revision, status, description) of every revision.
     pub fn history(&self, release: &str) -> Vec<(u64, String, String)> {
-        let h = self
-            .run(&["history", release, "-o", "json", "--max", "0"])
-            .ok()
-            .json();
-        h.as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                (
-                    r["revision"].as_u64().unwrap(),
-                    r["status"].as_str().unwrap().to_string(),
-                    r["description"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
+        history_rows(&self.run(&["history", release, "-o", "json", "--max", "0"]))
     }
+}
+
+/// (revision, status, description) of every revision in a successful
+/// `stoke history RELEASE -o json`.
+pub fn history_rows(history: &Run) -> Vec<(u64, String, String)> {
+    assert_eq!(history.code, 0, "history failed: {}", history.stderr);
+    let h = history.json();
+    h.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["revision"].as_u64().unwrap(),
+                r["status"].as_str().unwrap().to_string(),
+                r["description"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Checks a history (as [`history_rows`] gives it) ends in its one deployed revision and
+/// holds no revision still in flight.
+#[track_caller]
+pub fn assert_one_deployed_at_the_top(h: &[(u64, String, String)]) {
+    let deployed: Vec<u64> = h
+        .iter()
+        .filter(|r| r.1 == "deployed")
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(deployed, [h.last().unwrap().0], "{h:?}");
+    assert!(
+        h.iter()
+            .all(|r| matches!(r.1.as_str(), "deployed" | "superseded" | "failed")),
+        "{h:?}"
+    );
 }
 
 /// Checks the store's invariants through the library: every record parses, each live

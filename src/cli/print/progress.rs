@@ -1,10 +1,11 @@
 //! Shows the library's progress events: a live line per item on a terminal (indicatif), one
 //! plain line per change otherwise, so logs of CI jobs stay readable.
 //!
-//! `STOKE_PROGRESS=live|plain|off` overrides the choice made from whether stderr is a terminal.
+//! The mode is chosen by the options layer ([`crate::cli::options::progress_mode`]:
+//! `STOKE_PROGRESS=live|plain|off`, else from whether stderr is a terminal).
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -22,25 +23,6 @@ pub enum Mode {
     Off,
 }
 
-impl Mode {
-    /// The mode for this process: `STOKE_PROGRESS` if set, else live on a terminal.
-    pub fn detect() -> Mode {
-        match std::env::var("STOKE_PROGRESS").as_deref() {
-            Ok("live") => Mode::Live,
-            Ok("plain") => Mode::Plain,
-            Ok("off") | Ok("none") => Mode::Off,
-            _ => {
-                let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-                if std::io::stderr().is_terminal() && !dumb {
-                    Mode::Live
-                } else {
-                    Mode::Plain
-                }
-            }
-        }
-    }
-}
-
 /// Installs the renderer for `mode` as the process's progress sink.
 pub fn install(mode: Mode) {
     let sink: Arc<dyn Progress> = match mode {
@@ -50,7 +32,7 @@ pub fn install(mode: Mode) {
             Arc::new(live)
         }
         Mode::Plain => Arc::new(Plain::default()),
-        Mode::Off => Arc::new(crate::progress::Silent),
+        Mode::Off => Arc::new(WarningsOnly),
     };
     crate::progress::install(sink);
 }
@@ -89,6 +71,18 @@ fn line(id: &str, state: State, detail: &str) -> String {
     }
 }
 
+/// Shows warnings and nothing else: with progress off, a warning still says how the outcome
+/// differs from what the user asked for.
+struct WarningsOnly;
+
+impl Progress for WarningsOnly {
+    fn report(&self, event: Event) {
+        if let Event::Warning(text) = event {
+            super::warning(&text);
+        }
+    }
+}
+
 /// Prints a line whenever an item's state or detail changes; transfers are not shown.
 #[derive(Default)]
 struct Plain {
@@ -99,6 +93,10 @@ impl Progress for Plain {
     fn report(&self, event: Event) {
         let text = match event {
             Event::Phase(text) => text,
+            Event::Warning(text) => {
+                super::warning(&text);
+                return;
+            }
             Event::Item { id, state, detail } => {
                 let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
                 let now = (state, detail);
@@ -174,6 +172,9 @@ impl Progress for Live {
         match event {
             Event::Phase(text) => {
                 let _ = self.multi.println(text);
+            }
+            Event::Warning(text) => {
+                self.multi.suspend(|| super::warning(&text));
             }
             Event::Item { id, state, detail } => {
                 let text = format!("{} {}", mark(state), line(&id, state, &detail));

@@ -5,18 +5,15 @@
 //! File, PostgreSQL and Kubernetes are driven through the built binary; the in-memory
 //! store, which cannot outlive one process, through the library in this process (see
 //! [`inproc`] for why and for what stands in for kills there).
-#![allow(dead_code)]
 
 pub mod inproc;
 
 use std::path::PathBuf;
 use std::process::Command;
 
-#[path = "../common/mod.rs"]
-pub mod common;
-pub use common::Run;
-pub use common::postgres;
-pub use common::release::World;
+use super::postgres;
+use super::release::World;
+use super::{Lcg, Run, kube};
 
 /// A store backend under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +46,7 @@ pub struct Site {
     /// The PostgreSQL database, for the PostgreSQL backend.
     pub database: Option<String>,
     /// The API server, for the Kubernetes backend.
-    pub cluster: Option<common::kube::TestCluster>,
+    pub cluster: Option<kube::TestCluster>,
     /// A PostgreSQL server of this site's own (for stopping it), instead of the shared one.
     pub own_postgres: Option<postgres::Postgres>,
     /// The store and its driver, for the in-memory backend.
@@ -93,7 +90,7 @@ impl Site {
                 (pg.url(&db), Some(db), None)
             }
             Backend::Kubernetes => {
-                let c = common::kube::TestCluster::start();
+                let c = kube::TestCluster::start();
                 let body = serde_json::json!({
                     "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "plant-2"}
                 });
@@ -200,21 +197,7 @@ impl Site {
 
     /// (revision, status, description) of every revision.
     pub fn history(&self, release: &str) -> Vec<(u64, String, String)> {
-        let h = self
-            .run(&["history", release, "-o", "json", "--max", "0"])
-            .ok()
-            .json();
-        h.as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                (
-                    r["revision"].as_u64().unwrap(),
-                    r["status"].as_str().unwrap().to_string(),
-                    r["description"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
+        super::release::history_rows(&self.run(&["history", release, "-o", "json", "--max", "0"]))
     }
 
     /// The store, opened through the library as the binary opens it (the in-memory one
@@ -370,19 +353,5 @@ impl IntoRun for std::process::Output {
             stdout: String::from_utf8_lossy(&self.stdout).into_owned(),
             stderr,
         }
-    }
-}
-
-/// A small deterministic generator, so a failing run can be replayed from its seed.
-pub struct Lcg(pub u64);
-
-impl Lcg {
-    /// A number below `bound`.
-    pub fn next(&mut self, bound: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % bound.max(1)
     }
 }
