@@ -11,7 +11,11 @@ Prints medians and the ratios the fleet issue sets as goals:
               on as many threads as there are cores; the SDK releases the GIL).
   cold    one whole-process `stoke template charts/ignition -f values/dev.yaml` against one
           whole-process Helm render of the official chart with the same values: CPU time
-          (user + system, from wait4) and peak memory (GNU time).
+          (user + system, from wait4), peak memory (GNU time) and, with valgrind installed,
+          instructions (callgrind). stoke is measured three ways: with its artifact cache
+          off (STOKE_NO_CACHE=1), with an empty cache (each run in a fresh cache folder:
+          a user's first run of a chart, compiling and saving), and with a warm one (a
+          user's second and later runs; docs/cache.md).
   memory  peak memory of `stoke fleet template` for 200 and 1,000 releases.
 
 Helm renders the official chart (github.com/inductiveautomation/ignition-helm-chart, folder
@@ -145,6 +149,35 @@ def helm_sdk(chart_dir, dir_, count, cores):
     return time.perf_counter() - start, cpu
 
 
+def run_in_cache(cmd, cache_env):
+    """run_cpu with the environment's cache settings replaced by cache_env."""
+    env = {k: v for k, v in os.environ.items() if k not in ("STOKE_NO_CACHE", "STOKE_CACHE_DIR")}
+    env.update(cache_env)
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{cmd} failed: {p.stderr.read().decode()}")
+    return wall, ru.ru_utime + ru.ru_stime
+
+
+def instructions(cmd, cache_env=None):
+    """Instructions one run of cmd executes (all threads), by callgrind; None without valgrind."""
+    if not shutil.which("valgrind"):
+        return None
+    env = {k: v for k, v in os.environ.items() if k not in ("STOKE_NO_CACHE", "STOKE_CACHE_DIR")}
+    env.update(cache_env or {})
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+    )
+    for line in out.stderr.decode().splitlines():
+        if "Collected :" in line:
+            return int(line.split(":")[-1].strip())
+    return None
+
+
 def fmt(s):
     return f"{s * 1000:.1f} ms"
 
@@ -176,12 +209,17 @@ def main():
         EDGE = helm.values_from_yaml(open(os.path.join(ROOT, "values/edge.yaml")).read())
         fleet = write_fleet(os.path.join(tmp, "fleet"), args.sites)
         fleet_cmd = [args.stoke, "fleet", "template", "-f", fleet]
-        run_cpu(fleet_cmd)  # warm the page cache
+        fleet_cache = {"STOKE_CACHE_DIR": os.path.join(tmp, "cache-fleet")}
+        run_in_cache(fleet_cmd, fleet_cache)  # warm the page cache and the artifact cache
         stoke_wall, stoke_cpu, proc_wall, proc_cpu, sdk_wall, sdk_cpu = [], [], [], [], [], []
+        off_wall, off_cpu = [], []
         for _ in range(args.runs):
-            w, c = run_cpu(fleet_cmd)
+            w, c = run_in_cache(fleet_cmd, fleet_cache)
             stoke_wall.append(w)
             stoke_cpu.append(c)
+            w, c = run_in_cache(fleet_cmd, {"STOKE_NO_CACHE": "1"})
+            off_wall.append(w)
+            off_cpu.append(c)
             w, c = helm_processes(helm_render, args.official_chart, os.path.join(tmp, "fleet"),
                                   args.sites, cores)
             proc_wall.append(w)
@@ -191,29 +229,66 @@ def main():
             sdk_cpu.append(c)
         med = statistics.median
         print(f"fleet: {args.sites} Ignition sites, {cores} cores, median of {args.runs} runs")
-        print(f"  stoke fleet template (one process)   wall {fmt(med(stoke_wall))}  CPU {fmt(med(stoke_cpu))}")
+        print(f"  stoke fleet template (one process)   wall {fmt(med(stoke_wall))}  CPU {fmt(med(stoke_cpu))}  (warm cache)")
+        print(f"  stoke fleet template, cache off      wall {fmt(med(off_wall))}  CPU {fmt(med(off_cpu))}")
         print(f"  helm, one process per release        wall {fmt(med(proc_wall))}  CPU {fmt(med(proc_cpu))}")
         print(f"  helm SDK, one warm process           wall {fmt(med(sdk_wall))}  CPU {fmt(med(sdk_cpu))}")
         print(f"  ratio helm processes / stoke         {med(proc_wall) / med(stoke_wall):.1f}x wall"
               f" ({med(proc_cpu) / med(stoke_cpu):.1f}x CPU)   goal >= 50x")
         print(f"  ratio helm SDK warm / stoke          {med(sdk_wall) / med(stoke_wall):.1f}x wall"
               f" ({med(sdk_cpu) / med(stoke_cpu):.1f}x CPU)   goal >= 10x")
+        print(f"  same ratios, stoke with cache off    {med(proc_wall) / med(off_wall):.1f}x"
+              f" ({med(proc_cpu) / med(off_cpu):.1f}x CPU) and {med(sdk_wall) / med(off_wall):.1f}x"
+              f" ({med(sdk_cpu) / med(off_cpu):.1f}x CPU)")
 
         dev = os.path.join(ROOT, "values/dev.yaml")
         stoke_one = [args.stoke, "template", "gw", os.path.join(ROOT, "charts/ignition"), "-f", dev]
         helm_one = [helm_render, args.official_chart, "gw", "default", dev]
-        s_cpu = [run_cpu(stoke_one)[1] for _ in range(args.cold_runs)]
-        h_cpu = [run_cpu(helm_one)[1] for _ in range(args.cold_runs)]
-        s_mem, h_mem = peak_kib(stoke_one), peak_kib(helm_one)
-        print(f"cold start: one whole-process render, values/dev.yaml, median of {args.cold_runs}")
-        print(f"  stoke template   CPU {fmt(med(s_cpu))}  peak {s_mem / 1024:.1f} MiB")
-        print(f"  helm (SDK C)     CPU {fmt(med(h_cpu))}  peak {h_mem / 1024:.1f} MiB")
-        print(f"  CPU stoke/helm   1/{med(h_cpu) / med(s_cpu):.1f}   goal <= 1/10")
-        print(f"  memory stoke/helm 1/{h_mem / s_mem:.1f}   goal <= 1/3")
+        warm_dir = os.path.join(tmp, "cache-warm")
+        warm = {"STOKE_CACHE_DIR": warm_dir}
+        run_in_cache(stoke_one, warm)  # fills the warm cache
+        off = {"STOKE_NO_CACHE": "1"}
+
+        def empty():
+            return {"STOKE_CACHE_DIR": tempfile.mkdtemp(prefix="cache-empty-", dir=tmp)}
+
+        modes = [("cache off", lambda: off), ("empty cache", empty), ("warm cache", lambda: warm)]
+        s_cpu = {name: [] for name, _ in modes}
+        h_cpu = []
+        for _ in range(args.cold_runs):
+            for name, env in modes:
+                s_cpu[name].append(run_in_cache(stoke_one, env())[1])
+            h_cpu.append(run_cpu(helm_one)[1])
+        h_mem = med([peak_kib(helm_one) for _ in range(5)])
+        h_ins = instructions(helm_one)
+        print(f"cold start: one whole-process render, values/dev.yaml, median of {args.cold_runs}"
+              " (peak memory: median of 5)")
+        print(f"  helm (SDK C)              CPU {fmt(med(h_cpu))}  peak {h_mem / 1024:.1f} MiB"
+              + (f"  {h_ins / 1e6:.1f}M instructions" if h_ins else ""))
+        for name, env in modes:
+            prev = {k: os.environ.get(k) for k in ("STOKE_NO_CACHE", "STOKE_CACHE_DIR")}
+            for k in prev:
+                os.environ.pop(k, None)
+            os.environ.update(env())
+            try:
+                s_mem = med([peak_kib(stoke_one) for _ in range(5)])
+            finally:
+                for k, v in prev.items():
+                    os.environ.pop(k, None)
+                    if v is not None:
+                        os.environ[k] = v
+            s_ins = instructions(stoke_one, env())
+            cpu = med(s_cpu[name])
+            print(f"  stoke template, {name:<11} CPU {fmt(cpu)}  peak {s_mem / 1024:.1f} MiB"
+                  + (f"  {s_ins / 1e6:.1f}M instructions" if s_ins else ""))
+            print(f"    CPU stoke/helm 1/{med(h_cpu) / cpu:.1f} (goal <= 1/10)"
+                  f"   memory 1/{h_mem / s_mem:.1f} (goal <= 1/3)"
+                  + (f"   instructions 1/{h_ins / s_ins:.1f}" if h_ins and s_ins else ""))
 
         print("memory: peak of `stoke fleet template` (output streamed to /dev/null)")
         for count in (200, 1000):
             f = write_fleet(os.path.join(tmp, f"mem{count}"), count)
+            os.environ["STOKE_CACHE_DIR"] = fleet_cache["STOKE_CACHE_DIR"]
             print(f"  {count:>5} releases  {peak_kib([args.stoke, 'fleet', 'template', '-f', f]) / 1024:.1f} MiB")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

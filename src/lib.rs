@@ -4,6 +4,7 @@
 //! rendered by [`engine`] into manifests, and (for lifecycle commands) recorded as a
 //! release revision in a store. The [`cli`] layer only parses arguments and prints results.
 
+pub(crate) mod artifact_cache;
 pub mod chart;
 pub mod cli;
 pub mod diff;

@@ -58,7 +58,8 @@ impl<T> ChartCache<T> {
         Ok(built)
     }
 
-    fn get(&self, id: &ChartId) -> Option<Arc<T>> {
+    /// The compiled form for `id`, if one was built and is still kept.
+    pub(crate) fn get(&self, id: &ChartId) -> Option<Arc<T>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .iter()

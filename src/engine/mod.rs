@@ -12,6 +12,7 @@ pub mod fastyaml;
 pub mod filters;
 pub mod functions;
 pub mod manifest;
+mod saved;
 pub mod yaml_emit;
 
 use std::sync::{Arc, OnceLock};
@@ -222,7 +223,7 @@ fn build(chart: &Chart) -> Result<Arc<Tera>> {
             sources.push((format!("{}/{}", lib.path, t.name), text.to_string()));
         }
     }
-    tera.add_raw_templates(sources).map_err(|e| {
+    saved::add_templates(&mut tera, &sources).map_err(|e| {
         anyhow!(
             "cannot load the templates of chart `{}`:\n{}",
             chart.name(),

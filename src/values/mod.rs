@@ -7,6 +7,7 @@ pub mod lenient;
 pub mod schema;
 pub mod strvals;
 pub mod unknown;
+mod verdicts;
 
 use std::path::{Path, PathBuf};
 

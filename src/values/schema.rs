@@ -32,10 +32,31 @@ fn check_into(
     out: &mut Vec<(String, Vec<Violation>)>,
 ) -> Result<()> {
     if let Some(schema) = &chart.schema {
-        let validator = compiled(chart, schema)
-            .map_err(|e| anyhow!("{}: {e}", chart.origin.join("values.schema.json").display()))?;
-        let violations = violations(&validator, values)
-            .map_err(|e| anyhow!("{}: {e}", chart.origin.join("values.schema.json").display()))?;
+        // A verdict saved by an earlier run for exactly this schema and these values spares
+        // compiling the schema and validating (values/verdicts.rs). Only "valid" is ever
+        // saved, so every violation is always worked out, and worded, afresh. Once the
+        // schema is compiled in this process (a fleet's releases, unit tests), validating
+        // costs less than digesting the inputs, so the cache is left out.
+        let verdict = match SCHEMAS.get(&chart.schema_id) {
+            Some(_) => None,
+            None => super::verdicts::Verdict::for_inputs(schema, values),
+        };
+        let violations = if verdict.as_ref().is_some_and(|v| v.known_valid()) {
+            Vec::new()
+        } else {
+            let validator = compiled(chart, schema).map_err(|e| {
+                anyhow!("{}: {e}", chart.origin.join("values.schema.json").display())
+            })?;
+            let found = violations(&validator, values).map_err(|e| {
+                anyhow!("{}: {e}", chart.origin.join("values.schema.json").display())
+            })?;
+            if found.is_empty()
+                && let Some(v) = &verdict
+            {
+                v.remember_valid();
+            }
+            found
+        };
         if !violations.is_empty() {
             let violations = violations
                 .into_iter()
