@@ -42,8 +42,8 @@ impl Env {
     }
 
     /// `stoke registry login` to `reg` as [`USER`] (password on stdin) with `extra`
-    /// arguments, asserting it succeeded.
-    pub fn login(&self, reg: &Registry, extra: &[&str]) {
+    /// arguments, asserting it succeeded; returns what it printed.
+    pub fn login(&self, reg: &Registry, extra: &[&str]) -> String {
         let mut args = vec![
             "registry",
             "login",
@@ -55,6 +55,7 @@ impl Env {
         args.extend_from_slice(extra);
         let out = self.ok_in(&args, &format!("{PASSWORD}\n"));
         assert!(out.contains("Login Succeeded"), "{out}");
+        out
     }
 
     /// Runs a Python snippet with helm_python imported as `h` and `cfg` set to the

@@ -172,7 +172,7 @@ pub fn status(
         return structured(&report, format);
     }
     let mut out = std::io::stdout().lock();
-    write!(out, "{}", report_text(&report))?;
+    write!(out, "{}", report_text(&report, false))?;
     if let Some(live) = &live {
         write!(out, "{}", super::cluster::live_text(live))?;
     }
@@ -180,14 +180,24 @@ pub fn status(
 }
 
 /// A status report as people read it (Helm's layout): the revision's facts, its resources
-/// by kind, its notes.
-fn report_text(report: &StatusReport) -> String {
+/// by kind, its notes. A revision that was `recorded_only` (applied to no cluster and no
+/// folder) gets no `deployed` status and no notes, which tell people how to reach a running
+/// release, but what to do to deploy it.
+fn report_text(report: &StatusReport, recorded_only: bool) -> String {
+    let (when, status) = if recorded_only {
+        (
+            "RECORDED",
+            "recorded only, not deployed (no cluster is configured)".to_string(),
+        )
+    } else {
+        ("LAST DEPLOYED", report.status.to_string())
+    };
     let mut out = format!(
-        "NAME: {}\nLAST DEPLOYED: {}\nNAMESPACE: {}\nSTATUS: {}\nREVISION: {}\nCHART: {}\nAPP VERSION: {}\nDESCRIPTION: {}\n",
+        "NAME: {}\n{when}: {}\nNAMESPACE: {}\nSTATUS: {}\nREVISION: {}\nCHART: {}\nAPP VERSION: {}\nDESCRIPTION: {}\n",
         report.name,
         crate::timestamp::human_time(&report.updated),
         report.namespace,
-        report.status,
+        status,
         report.revision,
         report.chart,
         report.app_version.as_deref().unwrap_or(""),
@@ -203,12 +213,23 @@ fn report_text(report: &StatusReport) -> String {
             ));
         }
     }
-    if let Some(notes) = &report.notes
-        && !notes.trim().is_empty()
-    {
-        out.push_str("NOTES:\n");
-        out.push_str(notes.trim_end());
-        out.push('\n');
+    let notes = report.notes.as_deref().filter(|n| !n.trim().is_empty());
+    match notes {
+        Some(_) if recorded_only => out.push_str(&format!(
+            "NOTES: not shown, as nothing runs yet (`stoke get notes {} -n {}` prints them)\n",
+            report.name, report.namespace
+        )),
+        Some(notes) => {
+            out.push_str("NOTES:\n");
+            out.push_str(notes.trim_end());
+            out.push('\n');
+        }
+        None => {}
+    }
+    if recorded_only {
+        out.push_str(
+            "To deploy, configure a cluster (--kubeconfig, --kube-context or KUBECONFIG) and upgrade the release, or write it to a folder with --output-dir.\n",
+        );
     }
     out
 }
@@ -255,7 +276,7 @@ pub fn get(rev: &Revision, what: GetWhat, all: bool, format: OutputFormat) -> Re
         }
         GetWhat::All => match format {
             OutputFormat::Table => {
-                write!(out, "{}", report_text(&release::status::report(rev)))?;
+                write!(out, "{}", report_text(&release::status::report(rev), false))?;
                 write!(
                     out,
                     "USER-SUPPLIED VALUES:\n{}COMPUTED VALUES:\n{}HOOKS:\n{}MANIFEST:\n{}",
@@ -308,11 +329,7 @@ pub fn done(done: &Done, format: OutputFormat, applied: bool) -> Result<()> {
         return structured(&report, format);
     }
     let mut out = anstream::stdout();
-    if applied || done.dry_run {
-        write!(out, "{}", report_text(&report))?;
-    } else {
-        write!(out, "{}", recorded_text(&report))?;
-    }
+    write!(out, "{}", report_text(&report, !applied && !done.dry_run))?;
     if done.dry_run {
         write!(
             out,
@@ -321,39 +338,6 @@ pub fn done(done: &Done, format: OutputFormat, applied: bool) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// The report of a revision that was recorded but applied nowhere: no `deployed` status, no
-/// notes, and what to do to deploy it.
-fn recorded_text(report: &StatusReport) -> String {
-    let mut plain = report.clone();
-    plain.notes = None;
-    let text = report_text(&plain);
-    let mut out = String::with_capacity(text.len() + 256);
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("LAST DEPLOYED: ") {
-            out.push_str(&format!("RECORDED: {rest}\n"));
-        } else if line.starts_with("STATUS: ") {
-            out.push_str("STATUS: recorded only, not deployed (no cluster is configured)\n");
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    if report
-        .notes
-        .as_deref()
-        .is_some_and(|n| !n.trim().is_empty())
-    {
-        out.push_str(&format!(
-            "NOTES: not shown, as nothing runs yet (`stoke get notes {} -n {}` prints them)\n",
-            report.name, report.namespace
-        ));
-    }
-    out.push_str(
-        "To deploy, configure a cluster (--kubeconfig, --kube-context or KUBECONFIG) and upgrade the release, or write it to a folder with --output-dir.\n",
-    );
-    out
 }
 
 /// The line `stoke upgrade` starts its report with (not for a dry run or JSON/YAML).
