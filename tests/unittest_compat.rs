@@ -168,3 +168,32 @@ fn error_patterns_anchor_at_the_template_message() {
         run.stdout
     );
 }
+
+const HELPER_FAILS: &str = "{% component demo.check(@values) -%}\n{% if values.helper %}{{ fail(message=\"bad helper: \" ~ values.helper) }}{% endif -%}\n{%- endcomponent demo.check %}\n";
+
+const CALLS_HELPER: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  annotations:\n    checked: \"{{<demo.check/>}}\"\n{% if values.boom %}{{ fail(message=\"boom: \" ~ values.boom) }}{% endif %}\n";
+
+/// Helm words a failure inside `include` as `error calling include: ...` once helm-unittest
+/// has cut Go's location frame, and suites written for Helm anchor there; a failure inside a
+/// stoke helper (component) matches that form too, and a failure outside any helper does not.
+#[test]
+fn a_failure_inside_a_helper_matches_helms_include_wording() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = "suite: helpers\ntemplates: [cm.yaml]\ntests:\n  - it: fails inside the helper\n    set: {helper: x}\n    asserts:\n      - failedTemplate:\n          errorPattern: \"^error calling include: bad helper: x\"\n      - failedTemplate:\n          errorPattern: \"^bad helper: x$\"\n  - it: fails outside any helper\n    set: {boom: loud}\n    asserts:\n      - failedTemplate:\n          errorPattern: \"^error calling include\"\n        not: true\n      - failedTemplate:\n          errorPattern: \"^boom: loud$\"\n  - it: is told apart\n    set: {boom: loud}\n    asserts:\n      - failedTemplate:\n          errorPattern: \"^error calling include\"\n";
+    let chart = common::chart(
+        dir.path(),
+        "demo",
+        &[
+            ("templates/_helpers.tera", HELPER_FAILS),
+            ("templates/cm.yaml", CALLS_HELPER),
+            ("tests/helpers_test.yaml", suite),
+        ],
+    );
+    let run = stoke_in(dir.path(), &["unittest", chart.to_str().unwrap()]).expect(1);
+    assert!(
+        run.stdout.contains("Tests: 2 passed, 1 failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("is told apart"), "{}", run.stdout);
+}

@@ -124,6 +124,23 @@ pub(crate) struct RenderError {
     pub(crate) full: String,
     /// The message a template's `fail`/`required` gave, when it can be told apart.
     pub(crate) message: String,
+    /// Whether the failure happened inside a helper (a component or an include), the
+    /// counterpart of a failure inside Helm's `include`.
+    pub(crate) in_helper: bool,
+}
+
+impl RenderError {
+    /// The forms of the message a suite may match: the whole error, the template's own
+    /// message and, for a failure inside a helper, that message as Helm words a failure
+    /// inside `include` once helm-unittest has cut Go's location frame off
+    /// (`error calling include: MESSAGE`), so suites written for Helm match it unchanged.
+    fn forms(&self) -> Vec<String> {
+        let mut forms = vec![self.full.clone(), self.message.clone()];
+        if self.in_helper {
+            forms.push(format!("error calling include: {}", self.message));
+        }
+        forms
+    }
 }
 
 /// `failedTemplate` / `notFailedTemplate`: checked against the render as a whole, since a
@@ -142,11 +159,15 @@ pub(crate) fn failed_template(
         )];
     };
     let (matched, want, verb) = match expect {
-        Some(ErrorMatch::Message(m)) => (err.full.contains(m.as_str()), m.clone(), "to equal"),
+        Some(ErrorMatch::Message(m)) => (
+            err.forms().iter().any(|f| f.contains(m.as_str())),
+            m.clone(),
+            "to equal",
+        ),
         // helm-unittest matches the error without Go's location frame, so a pattern anchored
         // with `^` at the message a template failed with must match here too.
         Some(ErrorMatch::Pattern(re)) => (
-            re.is_match(&err.message) || re.is_match(&err.full),
+            err.forms().iter().any(|f| re.is_match(f)),
             re.as_str().to_string(),
             "to match",
         ),

@@ -577,6 +577,7 @@ fn render(
             let full = format!("{e:#}");
             return Ok(Err(RenderError {
                 message: fail_message(&full),
+                in_helper: failed_in_helper(&full),
                 full,
             }));
         }
@@ -657,6 +658,13 @@ fn fail_message(full: &str) -> String {
         .take_while(|l| !l.trim_start().starts_with("--> "))
         .collect();
     msg.join("\n").trim().to_string()
+}
+
+/// Whether the render error says it was raised inside a helper: the engine adds a
+/// `called from` note for each component or include the failure passed through.
+fn failed_in_helper(full: &str) -> bool {
+    full.lines()
+        .any(|l| l.trim_start().starts_with("note: called from "))
 }
 
 fn evaluate(
@@ -846,5 +854,15 @@ mod tests {
             "cannot render c/templates/a.yaml:\nboom: x set\n --> c/templates/a.yaml:2:21\n  |";
         assert_eq!(fail_message(full), "boom: x set");
         assert_eq!(fail_message("schema says no"), "schema says no");
+    }
+
+    #[test]
+    fn a_failure_is_inside_a_helper_when_the_engine_notes_a_call() {
+        let inner = "cannot render c/templates/a.yaml:\nboom\n   --> c/templates/_h.tera:3:4\n\
+                     \nnote: called from c/templates/a.yaml:2:17\n    |";
+        assert!(failed_in_helper(inner));
+        assert!(!failed_in_helper(
+            "cannot render c/templates/a.yaml:\nboom\n --> c/templates/a.yaml:2:21"
+        ));
     }
 }
