@@ -8,7 +8,7 @@ fn main() {
             if stoke::engine::manifest::is_blank(&doc) {
                 continue;
             }
-            match stoke::engine::fastyaml::scan(&doc) {
+            match stoke::yaml::fast::scan(&doc) {
                 Some(_) => ok += 1,
                 None => {
                     declined += 1;

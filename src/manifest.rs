@@ -93,6 +93,9 @@ pub fn is_hook(manifest: &Manifest) -> bool {
     if !manifest.body.contains("helm.sh/hook") {
         return false;
     }
+    if let Some(head) = crate::yaml::fast::scan(&manifest.body) {
+        return head.hook;
+    }
     if let Some(found) =
         crate::yaml::has_key_path(&manifest.body, &["metadata", "annotations", "helm.sh/hook"])
     {

@@ -211,8 +211,9 @@ fn start_watchdog() {
     });
 }
 
-/// Runs `render` (one render of `chart`) on its own large-stack thread under a fresh budget
-/// and the time and memory watch.
+/// Runs `render` (one render of `chart`) on a large-stack render thread under a fresh budget
+/// and the time and memory watch: on this thread when it is one already (a worker started
+/// by [`spawn_render_worker`]), else on a new one.
 pub fn run<T: Send>(chart: &str, render: impl FnOnce() -> T + Send) -> T {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -228,18 +229,66 @@ pub fn run<T: Send>(chart: &str, render: impl FnOnce() -> T + Send) -> T {
         rss_limit,
     });
     start_watchdog();
+    // Removes the watch however the render ends, a panic included.
+    struct Unwatch(u64);
+    impl Drop for Unwatch {
+        fn drop(&mut self) {
+            watches().retain(|w| w.id != self.0);
+        }
+    }
+    let _unwatch = Unwatch(id);
+    if ON_RENDER_THREAD.with(Cell::get) {
+        reset_counters();
+        return render();
+    }
     // Counters are per thread, and this thread is new: the budget starts full.
     let result = std::thread::scope(|s| {
-        std::thread::Builder::new()
-            .name("render".into())
-            .stack_size(render_stack())
-            .spawn_scoped(s, render)
+        render_thread("render")
+            .spawn_scoped(s, || {
+                ON_RENDER_THREAD.with(|r| r.set(true));
+                render()
+            })
             .map(|h| h.join())
     });
-    watches().retain(|w| w.id != id);
     match result {
         Ok(Ok(v)) => v,
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
         Err(e) => panic!("cannot start the render thread ({e}); raise the process limits"),
     }
+}
+
+thread_local! {
+    static ON_RENDER_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+fn render_thread(name: &str) -> std::thread::Builder {
+    std::thread::Builder::new()
+        .name(name.into())
+        .stack_size(render_stack())
+}
+
+/// A fresh budget for the next render on a reused render thread.
+fn reset_counters() {
+    DEPTH.with(|d| d.set(0));
+    ITERATIONS.with(|i| i.set(0));
+    OUTPUT.with(|o| o.set(0));
+    OUTPUT_EXCEEDED.with(|e| e.set(false));
+    DEPTH_EXCEEDED.with(|e| *e.borrow_mut() = None);
+}
+
+/// Starts `work` on a worker thread in `scope` on which every [`run`] renders in place, each
+/// render under a fresh budget. A command rendering many charts (a fleet) keeps a few such
+/// workers instead of starting and tearing down a large-stack thread per render, which on
+/// this machine class cost more CPU than the render itself (unmapping the stack flushes
+/// every core's address cache).
+pub fn spawn_render_worker<'scope, 'env, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    work: impl FnOnce() -> T + Send + 'scope,
+) -> std::thread::ScopedJoinHandle<'scope, T> {
+    render_thread("render-worker")
+        .spawn_scoped(scope, move || {
+            ON_RENDER_THREAD.with(|r| r.set(true));
+            work()
+        })
+        .unwrap_or_else(|e| panic!("cannot start a render worker ({e}); raise the process limits"))
 }

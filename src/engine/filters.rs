@@ -118,14 +118,31 @@ fn width(kwargs: &Kwargs, filter: &str) -> TeraResult<usize> {
 
 /// Helm's `indent`: every line, the first and blank ones included, gets `width` spaces.
 fn indent(v: Value, kwargs: Kwargs, _: &State) -> TeraResult<String> {
-    let pad = " ".repeat(width(&kwargs, "indent")?);
-    let text = display(&v)?;
-    Ok(format!("{pad}{}", text.replace('\n', &format!("\n{pad}"))))
+    indented(&v, &kwargs, false)
+}
+
+/// `text` with `pad` before its first line and after every newline, `lead` newline first.
+fn indented(v: &Value, kwargs: &Kwargs, lead: bool) -> TeraResult<String> {
+    let width = width(kwargs, "indent")?;
+    let text = display(v)?;
+    let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
+    let mut out = String::with_capacity(text.len() + lines * width + 1);
+    if lead {
+        out.push('\n');
+    }
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.extend(std::iter::repeat_n(' ', width));
+        out.push_str(line);
+    }
+    Ok(out)
 }
 
 /// Helm's `nindent`: a newline, then `indent`.
-fn nindent(v: Value, kwargs: Kwargs, state: &State) -> TeraResult<String> {
-    Ok(format!("\n{}", indent(v, kwargs, state)?))
+fn nindent(v: Value, kwargs: Kwargs, _: &State) -> TeraResult<String> {
+    indented(&v, &kwargs, true)
 }
 
 fn quote(v: Value, _: Kwargs, _: &State) -> TeraResult<String> {

@@ -23,6 +23,42 @@ pub struct FunctionScope {
     pub files: Arc<Vec<ChartFile>>,
     /// The finished Tera instance.
     pub tera: TeraHandle,
+    /// What `files_glob`, `files_as_config` and `files_as_secrets` returned, by function and
+    /// pattern: the files never change, and a fleet renders the same chart hundreds of times.
+    views: Arc<std::sync::Mutex<std::collections::HashMap<(&'static str, String), Value>>>,
+}
+
+impl FunctionScope {
+    /// The scope of a chart with these `files`, rendering through `tera`.
+    pub fn new(files: Arc<Vec<ChartFile>>, tera: TeraHandle) -> Self {
+        FunctionScope {
+            files,
+            tera,
+            views: Default::default(),
+        }
+    }
+
+    /// `make`'s value for (`function`, `pattern`), made once per chart.
+    fn view(
+        &self,
+        function: &'static str,
+        pattern: String,
+        make: impl FnOnce(&[&ChartFile]) -> TeraResult<Value>,
+    ) -> TeraResult<Value> {
+        let lock = || self.views.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (function, pattern);
+        if let Some(v) = lock().get(&key) {
+            return Ok(v.clone());
+        }
+        let value = make(&glob(self, &key.1)?)?;
+        let mut views = lock();
+        // Patterns come from templates, so there are few; the bound is a safeguard.
+        if views.len() >= 256 {
+            views.clear();
+        }
+        views.insert(key, value.clone());
+        Ok(value)
+    }
 }
 
 thread_local! {
@@ -112,35 +148,41 @@ pub(crate) fn register(tera: &mut Tera, scope: &FunctionScope) {
     let s = scope.clone();
     tera.register_function("files_glob", move |kwargs: Kwargs, _: &State| {
         let pattern = kwargs.must_get::<String>("pattern")?;
-        let mut out = serde_json::Map::new();
-        for f in glob(&s, &pattern)? {
-            out.insert(
-                f.name.clone(),
-                Json::String(String::from_utf8_lossy(&f.data).into_owned()),
-            );
-        }
-        Ok::<_, Error>(from_json(&Json::Object(out)))
+        s.view("files_glob", pattern, |files| {
+            let mut out = serde_json::Map::new();
+            for f in files {
+                out.insert(
+                    f.name.clone(),
+                    Json::String(String::from_utf8_lossy(&f.data).into_owned()),
+                );
+            }
+            Ok(from_json(&Json::Object(out)))
+        })
     });
     let s = scope.clone();
     tera.register_function("files_as_config", move |kwargs: Kwargs, _: &State| {
         let pattern = kwargs.must_get::<String>("pattern")?;
-        let mut out = serde_json::Map::new();
-        for f in glob(&s, &pattern)? {
-            let text = String::from_utf8_lossy(&f.data).into_owned();
-            out.insert(base_name(&f.name).to_string(), Json::String(text));
-        }
-        yaml_text(&Json::Object(out))
+        s.view("files_as_config", pattern, |files| {
+            let mut out = serde_json::Map::new();
+            for f in files {
+                let text = String::from_utf8_lossy(&f.data).into_owned();
+                out.insert(base_name(&f.name).to_string(), Json::String(text));
+            }
+            yaml_text(&Json::Object(out)).map(Value::from)
+        })
     });
     let s = scope.clone();
     tera.register_function("files_as_secrets", move |kwargs: Kwargs, _: &State| {
         use base64::Engine as _;
         let pattern = kwargs.must_get::<String>("pattern")?;
-        let mut out = serde_json::Map::new();
-        for f in glob(&s, &pattern)? {
-            let enc = base64::engine::general_purpose::STANDARD.encode(&f.data);
-            out.insert(base_name(&f.name).to_string(), Json::String(enc));
-        }
-        yaml_text(&Json::Object(out))
+        s.view("files_as_secrets", pattern, |files| {
+            let mut out = serde_json::Map::new();
+            for f in files {
+                let enc = base64::engine::general_purpose::STANDARD.encode(&f.data);
+                out.insert(base_name(&f.name).to_string(), Json::String(enc));
+            }
+            yaml_text(&Json::Object(out)).map(Value::from)
+        })
     });
 }
 

@@ -130,7 +130,7 @@ pub(crate) fn parse_output(template: &str, text: &str) -> Result<Vec<Manifest>> 
         if is_blank(&doc) {
             continue;
         }
-        let fast = super::fastyaml::scan(&doc).map(|h| Head {
+        let fast = crate::yaml::fast::scan(&doc).map(|h| Head {
             top_is_map: h.top_is_map,
             api_version: h.api_version,
             kind: h.kind,
@@ -186,6 +186,8 @@ mod tests {
     /// Documents in the shapes charts render: nested maps, sequences at the key's indent and
     /// deeper, compact maps in entries, block scalars, quoted strings, comments.
     const CORPUS: &[&str] = &[
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: gw-test\n  annotations:\n    \"helm.sh/hook\": test\n    helm.sh/hook-delete-policy: hook-succeeded\n  labels:\n    helm.sh/hook: not-here\nspec:\n  containers:\n    - name: t\n      image: busybox\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: not-a-hook\n  annotations:\n    note: helm.sh/hook\ndata:\n  helm.sh/hook: x\n",
         "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: gw-ignition\n  namespace: plant\n  labels:\n    app.kubernetes.io/name: ignition\n    app.kubernetes.io/version: \"8.3.3\"\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: gateway\n          image: \"inductiveautomation/ignition:8.3.3\"\n          args:\n          - -n\n          - 'gw-$(GATEWAY_POD_INDEX)'\n          env:\n            - name: A\n              value: \"x \\\"y\\\"\"\n          ports: []\n          accessModes: [ \"ReadWriteOnce\", b.c/d_e ]\n      volumes:\n      - name: cfg\n        configMap:\n          name: cfg\n",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: scripts\ndata:\n  run.sh: |\n    #!/bin/bash\n    set -e\n\n    echo \"key: value # not a comment\"\n      indented: more\n  other.conf: |-\n    a=1\n  empty: \"\"\n# trailing comment\n",
         "# leading comment\napiVersion: v1\nkind: Service\nmetadata:\n  name: svc\n  annotations: {}\nspec:\n  selector:\n    app: x\n  ports:\n  - name: http\n    port: 8088\n    targetPort: http\n  - name: https\n    port: 8043\n",
@@ -246,16 +248,23 @@ mod tests {
         lines.join("\n") + "\n"
     }
 
+    /// Whether the full parser finds a `helm.sh/hook` annotation (`None`: it cannot read it).
+    fn parsed_hook(doc: &str) -> Option<bool> {
+        let v = crate::yaml::try_from_str::<serde_json::Value>(doc).ok()?;
+        Some(v["metadata"]["annotations"].get("helm.sh/hook").is_some())
+    }
+
     #[test]
     fn the_fast_path_reads_ordinary_manifests() {
         for doc in CORPUS {
-            let fast = super::super::fastyaml::scan(doc)
+            let fast = crate::yaml::fast::scan(doc)
                 .unwrap_or_else(|| panic!("fast path declined:\n{doc}"));
             let full = scan_head(doc).unwrap();
             assert_eq!(
                 (fast.api_version, fast.kind, fast.name, fast.namespace),
                 (full.api_version, full.kind, full.name, full.namespace)
             );
+            assert_eq!(Some(fast.hook), parsed_hook(doc), "hook reading of:\n{doc}");
         }
     }
 
@@ -265,7 +274,7 @@ mod tests {
         let (mut accepted, mut declined) = (0, 0);
         for round in 0..60_000 {
             let doc = mutate(CORPUS[round % CORPUS.len()], &mut rng);
-            let Some(fast) = super::super::fastyaml::scan(&doc) else {
+            let Some(fast) = crate::yaml::fast::scan(&doc) else {
                 declined += 1;
                 continue;
             };
@@ -290,6 +299,9 @@ mod tests {
                 ),
                 "different reading of:\n{doc}"
             );
+            if let Some(hook) = parsed_hook(&doc) {
+                assert_eq!(fast.hook, hook, "different hook reading of:\n{doc}");
+            }
         }
         assert!(
             accepted > 5_000 && declined > 5_000,

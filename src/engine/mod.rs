@@ -8,7 +8,6 @@ pub mod budget;
 pub mod context;
 pub mod convert;
 pub mod error;
-pub mod fastyaml;
 pub mod filters;
 pub mod functions;
 pub mod manifest;
@@ -204,10 +203,7 @@ fn build(chart: &Chart) -> Result<Arc<Tera>> {
     tera.autoescape_on(Vec::<&str>::new());
     filters::register(&mut tera);
     let handle = Arc::new(OnceLock::new());
-    let scope = FunctionScope {
-        files: Arc::new(chart.files.clone()),
-        tera: handle.clone(),
-    };
+    let scope = FunctionScope::new(Arc::new(chart.files.clone()), handle.clone());
     functions::register(&mut tera, &scope);
 
     let mut sources: Vec<(String, String)> = Vec::new();

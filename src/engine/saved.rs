@@ -67,10 +67,10 @@ mod tests {
         let mut tera = Tera::new();
         tera.autoescape_on(Vec::<&str>::new());
         crate::engine::filters::register(&mut tera);
-        let scope = crate::engine::functions::FunctionScope {
-            files: Arc::new(Vec::new()),
-            tera: Arc::new(OnceLock::new()),
-        };
+        let scope = crate::engine::functions::FunctionScope::new(
+            Arc::new(Vec::new()),
+            Arc::new(OnceLock::new()),
+        );
         crate::engine::functions::register(&mut tera, &scope);
         tera
     }

@@ -134,14 +134,28 @@ fn write_scalar_string(out: &mut String, s: &str, indent: usize, is_key: bool) {
     }
 }
 
+/// Whether `s` reads back unchanged as a literal block: it has a line break, starts with
+/// neither a space nor a break, has no line ending in a space or tab, and no control
+/// character but tab and newline (nor a byte-order mark). One pass over the bytes, since
+/// whole scripts and config files go through here.
 fn can_be_literal_block(s: &str) -> bool {
-    s.contains('\n')
-        && !s.starts_with(' ')
-        && !s.starts_with('\n')
-        && s.chars().all(|c| c == '\n' || c == '\t' || !c.is_control())
-        && !s.contains(" \n")
-        && !s.contains("\t\n")
-        && !s.contains('\u{feff}')
+    let bytes = s.as_bytes();
+    if matches!(bytes.first(), Some(b' ' | b'\n')) {
+        return false;
+    }
+    let mut newline = false;
+    let mut prev = 0u8;
+    for &c in bytes {
+        match c {
+            b'\n' if matches!(prev, b' ' | b'\t') => return false,
+            b'\n' => newline = true,
+            b'\t' => {}
+            0..=0x1f | 0x7f => return false,
+            _ => {}
+        }
+        prev = c;
+    }
+    newline && (s.is_ascii() || !s.chars().any(|c| c.is_control() || c == '\u{feff}'))
 }
 
 fn write_double_quoted(out: &mut String, s: &str) {
@@ -200,13 +214,18 @@ fn resolves_to_non_string(s: &str) -> bool {
     if WORDS.contains(&s) {
         return true;
     }
-    let lower = s.to_ascii_lowercase();
-    let unsigned = lower.trim_start_matches(['+', '-']);
-    if matches!(unsigned, ".inf" | ".nan") {
-        return true;
-    }
-    if looks_numeric(unsigned) {
-        return true;
+    // What `looks_numeric` and .inf/.nan accept starts with a digit, sign, dot or
+    // underscore; only those are lowered and looked at (this runs for every string a chart
+    // prints through to_yaml).
+    if s.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | '_')) {
+        let lower = s.to_ascii_lowercase();
+        let unsigned = lower.trim_start_matches(['+', '-']);
+        if matches!(unsigned, ".inf" | ".nan") {
+            return true;
+        }
+        if looks_numeric(unsigned) {
+            return true;
+        }
     }
     // Timestamps: go-yaml and YAML 1.1 read `2001-12-14` and friends as dates.
     let b = s.as_bytes();

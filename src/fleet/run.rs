@@ -36,13 +36,9 @@ where
     W: Fn(&T) -> R + Sync,
     S: FnMut(usize, R),
 {
+    // Even with one thread the work runs on a worker: workers are render threads, which
+    // every render of the fleet reuses (see `budget::spawn_render_worker`).
     let threads = threads.clamp(1, items.len().max(1));
-    if threads == 1 {
-        for (i, item) in items.iter().enumerate() {
-            sink(i, work(item));
-        }
-        return;
-    }
     let window = threads * 4;
     let next_in = AtomicUsize::new(0);
     let shared = Mutex::new(Shared {
@@ -53,7 +49,7 @@ where
     let changed = Condvar::new();
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| {
+            crate::engine::budget::spawn_render_worker(scope, || {
                 loop {
                     let i = next_in.fetch_add(1, Ordering::Relaxed);
                     if i >= items.len() {

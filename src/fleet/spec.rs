@@ -158,7 +158,12 @@ pub fn parse(text: &str, path: &Path, default_namespace: &str) -> Result<Fleet> 
             at_path("name")
         );
     }
-    let set_order = set_key_order(text);
+    // The order of `set` keys needs a second reading of the file; most fleets have none.
+    let set_order = if items.iter().any(|item| item.get("set").is_some()) {
+        set_key_order(text)
+    } else {
+        Vec::new()
+    };
     let mut releases = Vec::with_capacity(raw.releases.len());
     let mut seen = BTreeSet::new();
     for (i, r) in raw.releases.into_iter().enumerate() {

@@ -4,6 +4,7 @@
 //! [`from_str`], [`parse`], [`parse_stream`], [`parse_values_yaml`] and [`to_string`].
 
 pub mod emit;
+pub mod fast;
 pub mod finite;
 pub mod merge;
 pub mod pos;

@@ -1,6 +1,6 @@
-//! A fast path for checking rendered documents: most manifests are plain block-style YAML
-//! (keys, plain or quoted scalars, block scalars, `- ` entries), which this module checks
-//! line by line far faster than a full YAML parser. It only ever *accepts* a document it
+//! A fast path for reading rendered documents (the engine's output checks, hook detection):
+//! most manifests are plain block-style YAML (keys, plain or quoted scalars, block scalars,
+//! `- ` entries), which this module checks line by line far faster than a full YAML parser. It only ever *accepts* a document it
 //! fully understands; anything else (flow collections, anchors, tags, multi-line quoted
 //! strings, odd indentation, tabs...) returns `None` and the full parser decides. So it
 //! can make checking faster but never more lenient; tests compare it with the full parser
@@ -19,6 +19,8 @@ pub struct FastHead {
     pub name: String,
     /// `metadata.namespace`.
     pub namespace: Option<String>,
+    /// Whether `metadata.annotations` has a `helm.sh/hook` key (the document is a hook).
+    pub hook: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -274,6 +276,9 @@ pub fn scan(doc: &str) -> Option<FastHead> {
         match kind {
             Kind::Map => {
                 let (key, text) = key_of(rest)?;
+                if key == "helm.sh/hook" && in_annotations(&levels) {
+                    head.hook = true;
+                }
                 let v = value(text)?;
                 let metadata_block =
                     matches!(v, Value::Block) && key == "metadata" && at_root(&levels);
@@ -329,6 +334,13 @@ fn in_metadata(levels: &[Level]) -> bool {
         && levels[0].kind == Kind::Map
         && levels[1].kind == Kind::Map
         && levels[1].key.as_deref() == Some("metadata")
+}
+
+fn in_annotations(levels: &[Level]) -> bool {
+    levels.len() == 3
+        && in_metadata(&levels[..2])
+        && levels[2].kind == Kind::Map
+        && levels[2].key.as_deref() == Some("annotations")
 }
 
 /// Whether `key` at this place is one of the fields the head reads.
