@@ -418,3 +418,50 @@ fn editing_the_schema_makes_saved_verdicts_stale() {
     .unwrap();
     run().fails().stderr_has(&["replicas", "2"]);
 }
+
+/// A chart's parsed `values.yaml` is saved too: the second run reads it back, an edit to the
+/// file misses (the render shows the new value), and a damaged entry is parsed again with
+/// the same output.
+#[test]
+fn a_charts_parsed_values_file_is_read_back_and_never_outlives_an_edit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = sample_chart(tmp.path());
+    let cache = tmp.path().join("cache");
+    let first = render(tmp.path(), &cache, &chart, &[]);
+    let [(path, ino)] = entries_of(&cache, "values-").try_into().unwrap();
+    let second = render(tmp.path(), &cache, &chart, &[]);
+    assert_eq!(second.stdout, first.stdout);
+    assert_eq!(
+        entries_of(&cache, "values-"),
+        [(path.clone(), ino)],
+        "read back, not rewritten"
+    );
+
+    let mut damaged = std::fs::read(&path).unwrap();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0x01;
+    std::fs::write(&path, &damaged).unwrap();
+    let third = render(tmp.path(), &cache, &chart, &[]);
+    assert_eq!(
+        third.stdout, first.stdout,
+        "a damaged entry changes nothing"
+    );
+
+    std::fs::write(chart.join("values.yaml"), "greeting: bonjour\ncount: 4\n").unwrap();
+    let edited = render(tmp.path(), &cache, &chart, &[]);
+    assert!(
+        edited.stdout.contains("greeting: \"bonjour\""),
+        "{}",
+        edited.stdout
+    );
+    assert!(
+        edited.stdout.contains("doubled: \"8\""),
+        "{}",
+        edited.stdout
+    );
+    assert_eq!(
+        entries_of(&cache, "values-").len(),
+        2,
+        "one entry per file content"
+    );
+}

@@ -180,7 +180,7 @@ pub fn from_files(
             let file = origin.join("values.yaml");
             let text = utf8(&f.data, &file)?.to_string();
             (
-                crate::yaml::parse_values_yaml(&text, &file.display().to_string())?,
+                super::parsed::values_yaml(&text, &file.display().to_string())?,
                 text,
             )
         }
@@ -189,9 +189,10 @@ pub fn from_files(
     let schema = match schema_text {
         Some(f) => {
             let file = origin.join("values.schema.json");
-            let v: serde_json::Value = serde_json::from_slice(&f.data)
-                .with_context(|| format!("{} is not valid JSON", file.display()))?;
-            Some(v)
+            Some(super::parsed::schema_json(
+                &f.data,
+                &file.display().to_string(),
+            )?)
         }
         None => None,
     };

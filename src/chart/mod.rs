@@ -7,6 +7,7 @@ pub mod ignore;
 pub mod links;
 pub mod load;
 pub mod metadata;
+pub(crate) mod parsed;
 pub mod version;
 
 use std::path::PathBuf;

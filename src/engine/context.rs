@@ -111,7 +111,7 @@ impl Default for Capabilities {
 /// The context shared by every template of one chart.
 pub fn base(chart: &Chart, values: &Map<String, Json>, opts: &RenderOptions) -> Context {
     let mut ctx = Context::new();
-    ctx.insert_value("values", from_json(&Json::Object(values.clone())));
+    ctx.insert_value("values", super::convert::from_json_map(values));
     ctx.insert("release", &opts.release);
     ctx.insert_value("chart", chart_value(chart));
     let kv = &opts.capabilities.kube_version;

@@ -335,7 +335,7 @@ fn tpl(scope: &FunctionScope, kwargs: Kwargs, state: &State) -> TeraResult<Strin
         }
     }
     tera_of(scope)?
-        .render_str(&source, &ctx, false)
+        .render_str_memo(&source, &ctx, false)
         .map_err(|e| {
             if let Some(limit) = super::budget::depth_exceeded() {
                 return limit;

@@ -84,7 +84,18 @@ pub struct Tera {
     pub(crate) delimiters: Delimiters,
     /// Fallback prefixes to try when a template is not found by exact name.
     fallback_prefixes: Vec<Cow<'static, str>>,
+    /// One-off templates compiled and checked by `render_str_memo`, by source and autoescape.
+    one_offs: OneOffs,
 }
+
+/// Compiled one-off templates, shared by clones of an instance.
+type OneOffs =
+    std::sync::Arc<std::sync::Mutex<HashMap<(String, bool), std::sync::Arc<Template>>>>;
+
+/// One-off templates longer than this are compiled on every call rather than remembered.
+const ONE_OFF_MEMO_MAX_LEN: usize = 16 * 1024;
+/// At most this many one-off templates are remembered (the memo starts over when full).
+const ONE_OFF_MEMO_MAX_ENTRIES: usize = 512;
 
 impl Tera {
     /// Create a new instance of Tera. Equivalent of `Tera::default()`.
@@ -1211,6 +1222,63 @@ impl Tera {
         vm.render_to(None, context, &self.global_context, write)
     }
 
+    /// Same as [`render_str`](Self::render_str), remembering the compiled and checked
+    /// template for the next call with the same source: for callers that render the same
+    /// few strings over and over (a chart's `tpl` calls across many releases). Sources
+    /// longer than 16 KiB and failed compilations are not remembered.
+    pub fn render_str_memo(
+        &self,
+        input: &str,
+        context: &Context,
+        autoescape: bool,
+    ) -> TeraResult<String> {
+        if input.len() > ONE_OFF_MEMO_MAX_LEN {
+            return self.render_str(input, context, autoescape);
+        }
+        let lock = || self.one_offs.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (input.to_string(), autoescape);
+        let cached = lock().get(&key).cloned();
+        let template = match cached {
+            Some(t) => t,
+            None => {
+                let t = std::sync::Arc::new(self.checked_one_off(input, autoescape)?);
+                let mut memo = lock();
+                if memo.len() >= ONE_OFF_MEMO_MAX_ENTRIES {
+                    memo.clear();
+                }
+                memo.insert(key, t.clone());
+                t
+            }
+        };
+        let mut output = Vec::new();
+        let mut vm = VirtualMachine::new(self, &template);
+        vm.render_to(None, context, &self.global_context, &mut output)?;
+        Ok(String::from_utf8(output)?)
+    }
+
+    /// A one-off template compiled and checked as `render_str_to` does before rendering.
+    fn checked_one_off(&self, input: &str, autoescape: bool) -> TeraResult<Template> {
+        let mut template =
+            Template::new(ONE_OFF_TEMPLATE_NAME, input, None, self.delimiters.clone())?;
+        if template.extends.is_some() {
+            return Err(Error::message(
+                "Template inheritance ({% extends %}) is not supported in render_str.",
+            ));
+        }
+        if !template.blocks.is_empty() {
+            return Err(Error::message("Blocks not supported in render_str."));
+        }
+        template.autoescape_enabled = autoescape;
+        let errors = self.validate_template_references(&template, |c| {
+            self.components.contains_key(c) || template.components.contains_key(c)
+        });
+        if !errors.is_empty() {
+            let reports: Vec<String> = errors.into_iter().map(|(_, report)| report).collect();
+            return Err(Error::message(reports.join("\n\n")));
+        }
+        Ok(template)
+    }
+
     /// Renders a one off template (for example a template coming from a user input) given a `Context`
     ///
     /// This creates a separate instance of Tera with no possibilities of adding custom filters
@@ -1545,6 +1613,7 @@ impl Default for Tera {
             components: HashMap::new(),
             delimiters: Delimiters::default(),
             fallback_prefixes: Vec::new(),
+            one_offs: Default::default(),
         };
         tera.register_builtin_filters();
         tera.register_builtin_tests();
