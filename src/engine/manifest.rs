@@ -5,23 +5,43 @@ use anyhow::{Result, bail};
 
 use crate::manifest::Manifest;
 
-/// Splits one template's output into documents on `---` lines.
+/// Splits one template's output into documents on `---` lines. Each document is its lines
+/// as `str::lines` reads them (a `\r\n` ending read as `\n`), each ending in a newline.
 pub fn split_documents(text: &str) -> Vec<(usize, String)> {
     let mut docs = Vec::new();
-    let mut current = String::new();
-    let mut start_line = 1;
-    for (i, line) in text.lines().enumerate() {
-        let is_sep = line.starts_with("---") && line[3..].trim().is_empty();
-        if is_sep {
-            docs.push((start_line, std::mem::take(&mut current)));
+    // Where the current document starts, in bytes and in lines.
+    let (mut start, mut start_line) = (0, 1);
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let content = line.strip_suffix('\n').unwrap_or(line);
+        let content = content.strip_suffix('\r').unwrap_or(content);
+        if content.starts_with("---") && content[3..].trim().is_empty() {
+            docs.push((start_line, document(&text[start..offset])));
+            start = offset + line.len();
             start_line = i + 2;
-        } else {
-            current.push_str(line);
-            current.push('\n');
         }
+        offset += line.len();
     }
-    docs.push((start_line, current));
+    docs.push((start_line, document(&text[start..])));
     docs
+}
+
+/// The lines of `region` each ending in a single `\n`, as `split_documents` gives them:
+/// the text as it is unless a line ends in `\r\n` or the last line has no newline.
+fn document(region: &str) -> String {
+    if !region.contains('\r') {
+        let mut doc = region.to_string();
+        if !doc.is_empty() && !doc.ends_with('\n') {
+            doc.push('\n');
+        }
+        return doc;
+    }
+    let mut doc = String::with_capacity(region.len());
+    for line in region.lines() {
+        doc.push_str(line);
+        doc.push('\n');
+    }
+    doc
 }
 
 /// Whether a document has nothing but blank lines and comments.
@@ -173,7 +193,12 @@ pub(crate) fn parse_output(template: &str, text: &str) -> Result<Vec<Manifest>> 
             kind: head.kind,
             name: head.name,
             namespace: head.namespace,
-            body: doc.trim_end().to_string() + "\n",
+            body: {
+                let mut body = doc;
+                body.truncate(body.trim_end().len());
+                body.push('\n');
+                body
+            },
         });
     }
     Ok(out)
@@ -307,6 +332,45 @@ mod tests {
             accepted > 5_000 && declined > 5_000,
             "accepted {accepted}, declined {declined}"
         );
+    }
+
+    /// The split as first written (line by line), which the slicing one must equal.
+    fn split_line_by_line(text: &str) -> Vec<(usize, String)> {
+        let mut docs = Vec::new();
+        let mut current = String::new();
+        let mut start_line = 1;
+        for (i, line) in text.lines().enumerate() {
+            if line.starts_with("---") && line[3..].trim().is_empty() {
+                docs.push((start_line, std::mem::take(&mut current)));
+                start_line = i + 2;
+            } else {
+                current.push_str(line);
+                current.push('\n');
+            }
+        }
+        docs.push((start_line, current));
+        docs
+    }
+
+    #[test]
+    fn documents_split_alike_whatever_the_line_endings() {
+        let pieces = [
+            "a: 1", "---", "--- ", "---x", "b: 2", "", "\r", " c", "---\r",
+        ];
+        let mut rng = Lcg(7);
+        for _ in 0..5_000 {
+            let n = rng.next(8);
+            let mut text = String::new();
+            for _ in 0..n {
+                text.push_str(pieces[rng.next(pieces.len())]);
+                text.push_str(["\n", "\r\n", "\n", ""][rng.next(4)]);
+            }
+            assert_eq!(
+                split_documents(&text),
+                split_line_by_line(&text),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

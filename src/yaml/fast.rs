@@ -29,13 +29,13 @@ enum Kind {
     Seq,
 }
 
-struct Level {
+struct Level<'a> {
     indent: usize,
     kind: Kind,
     /// A sequence written at the same indentation as the key it belongs to (`key:\n- a`).
     same_indent_seq: bool,
     /// The key this collection is the value of (for mappings and sequences under a key).
-    key: Option<String>,
+    key: Option<&'a str>,
 }
 
 /// What the value part of a line is.
@@ -185,9 +185,9 @@ fn key_of(line: &str) -> Option<(&str, &str)> {
 /// Checks `doc` if it is in the simple subset; `None` means "ask the full parser".
 pub fn scan(doc: &str) -> Option<FastHead> {
     let mut head = FastHead::default();
-    let mut levels: Vec<Level> = Vec::new();
+    let mut levels: Vec<Level<'_>> = Vec::new();
     // A key or dash whose value is a nested block: (indent, from a mapping key, key name).
-    let mut pending: Option<(usize, Kind, Option<String>)> = None;
+    let mut pending: Option<(usize, Kind, Option<&str>)> = None;
     // Inside a block scalar: (indent of its parent, content indent once known).
     let mut block: Option<(usize, Option<usize>)> = None;
     let mut seen_root = false;
@@ -286,7 +286,7 @@ pub fn scan(doc: &str) -> Option<FastHead> {
                     return None; // a null or block value for a field we read: let the parser say
                 }
                 match v {
-                    Value::Empty => pending = Some((indent, Kind::Map, Some(key.to_string()))),
+                    Value::Empty => pending = Some((indent, Kind::Map, Some(key))),
                     Value::Block => block = Some((indent, None)),
                     Value::Scalar(v) => record(&mut head, &levels, key, v)?,
                 }
@@ -306,9 +306,7 @@ pub fn scan(doc: &str) -> Option<FastHead> {
                             key: None,
                         });
                         match value(text)? {
-                            Value::Empty => {
-                                pending = Some((inner, Kind::Map, Some(key.to_string())))
-                            }
+                            Value::Empty => pending = Some((inner, Kind::Map, Some(key))),
                             Value::Block => block = Some((inner, None)),
                             Value::Scalar(_) => {}
                         }
@@ -333,14 +331,14 @@ fn in_metadata(levels: &[Level]) -> bool {
     levels.len() == 2
         && levels[0].kind == Kind::Map
         && levels[1].kind == Kind::Map
-        && levels[1].key.as_deref() == Some("metadata")
+        && levels[1].key == Some("metadata")
 }
 
 fn in_annotations(levels: &[Level]) -> bool {
     levels.len() == 3
         && in_metadata(&levels[..2])
         && levels[2].kind == Kind::Map
-        && levels[2].key.as_deref() == Some("annotations")
+        && levels[2].key == Some("annotations")
 }
 
 /// Whether `key` at this place is one of the fields the head reads.
