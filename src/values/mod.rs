@@ -46,8 +46,9 @@ pub struct ValuesSource {
 pub struct UserValues {
     /// Files merged in order, then the `--set` family applied.
     pub merged: Map<String, Value>,
-    /// Each file and `--set` argument on its own.
-    pub sources: Vec<ValuesSource>,
+    /// Each file and `--set` argument on its own (shared: a fleet's releases list the same
+    /// files).
+    pub sources: Vec<std::sync::Arc<ValuesSource>>,
     /// The user asked not to check the values against the charts' schemas.
     pub skip_schema_validation: bool,
 }
@@ -110,7 +111,7 @@ pub fn read_user_values_with(
             source.values.clone(),
             crate::merge::Conflict::Overwrite,
         );
-        out.sources.push((*source).clone());
+        out.sources.push(source);
     }
     let budget = strvals::ListBudget::from_limit();
     let unlimited = strvals::ListBudget::unlimited();
@@ -124,12 +125,12 @@ pub fn read_user_values_with(
         strvals::apply_in_place(&mut alone, arg, *kind, &read, &budget)?;
         // Padding the merged lists never needs more than the argument alone did.
         strvals::apply_in_place(&mut out.merged, arg, *kind, &read, &unlimited)?;
-        out.sources.push(ValuesSource {
+        out.sources.push(std::sync::Arc::new(ValuesSource {
             // The flag only: the argument's values (a password, say) stay out of messages.
             origin: kind.flag().to_string(),
             values: alone,
             lines: KeyLines::default(),
-        });
+        }));
     }
     Ok(out)
 }
