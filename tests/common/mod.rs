@@ -204,14 +204,16 @@ pub fn stoke_command(cwd: &Path) -> Command {
 }
 
 /// Runs `stoke` with `args` in `cwd`: a store, configuration, cache and data folder under
-/// `cwd`, the scratch HOME, no colour, nothing of the developer's environment.
+/// `cwd` (under the scratch HOME when `cwd` is the repository itself, which tests never
+/// write to), the scratch HOME, no colour, nothing of the developer's environment.
 pub fn stoke_in(cwd: &Path, args: &[&str]) -> Run {
+    let state = if cwd == repo() { scratch_home() } else { cwd };
     stoke_command(cwd)
         .args(args)
-        .env("STOKE_STORE", cwd.join(".stoke-store"))
-        .env("XDG_CONFIG_HOME", cwd.join(".config"))
-        .env("XDG_CACHE_HOME", cwd.join(".cache"))
-        .env("XDG_DATA_HOME", cwd.join(".data"))
+        .env("STOKE_STORE", state.join(".stoke-store"))
+        .env("XDG_CONFIG_HOME", state.join(".config"))
+        .env("XDG_CACHE_HOME", state.join(".cache"))
+        .env("XDG_DATA_HOME", state.join(".data"))
         .output()
         .expect("the stoke binary runs")
         .into()
