@@ -111,7 +111,7 @@ fn explain(
     // credential checks.
     let hint = if crate::transport::refused_client_certificate(&lower) {
         crate::transport::client_certificate_hint(host, opts)
-    } else if lower.contains("401")
+    } else if has_status(&lower, "401")
         || lower.contains("unauthorized")
         || lower.contains("not authorized")
         || lower.contains("authentication")
@@ -119,14 +119,14 @@ fn explain(
         format!(
             "registry {host} refused the credentials: log in with `stoke registry login {host} -u USER --password-stdin` or pass --username/--password-stdin"
         )
-    } else if lower.contains("403") || lower.contains("denied") {
+    } else if has_status(&lower, "403") || lower.contains("denied") {
         format!("registry {host} denied access to {}", r.repository)
     } else if lower.contains("manifest unknown")
         || lower.contains("manifest_unknown")
         || lower.contains("not found")
         || lower.contains("name_unknown")
         || lower.contains("not known")
-        || lower.contains("404")
+        || has_status(&lower, "404")
     {
         format!("{} does not exist in registry {host}", r.display(None))
     } else if matches!(e, OciDistributionError::RequestError(_)) {
@@ -154,6 +154,16 @@ fn explain(
         format!("registry {host} failed")
     };
     anyhow::anyhow!("{what}: {hint} ({chain})")
+}
+
+/// Whether `text` has the HTTP status `code` as a number of its own, not inside another
+/// (the registry's port, `127.0.0.1:40153`, is not a 401).
+fn has_status(text: &str, code: &str) -> bool {
+    text.match_indices(code).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + code.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit())
+    })
 }
 
 /// What a push wrote.
@@ -557,4 +567,20 @@ fn normalise_host(host: &str) -> Result<String> {
         bail!("`{host}` is not a registry host; write HOST or HOST:PORT");
     }
     Ok(h.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_code_is_a_number_of_its_own_not_part_of_a_port() {
+        assert!(has_status("server answered 401 unauthorized", "401"));
+        assert!(has_status("status: 404", "404"));
+        assert!(!has_status(
+            "url http://127.0.0.1:40153/v2/x: manifest unknown",
+            "401"
+        ));
+        assert!(!has_status("port 14041", "404"));
+    }
 }
