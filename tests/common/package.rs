@@ -215,25 +215,36 @@ pub struct HttpServer {
 
 impl HttpServer {
     pub fn start(root: &Path) -> HttpServer {
-        let port = {
-            let l = TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let child = Command::new("python3")
+        // The server binds a port of the system's choosing and says which: picking a free
+        // port here and handing it over raced with the other tests' servers, and a test
+        // could end up talking to another test's server on the port it was given.
+        let mut child = Command::new("python3")
             .args([
+                "-u",
                 "-m",
                 "http.server",
-                &port.to_string(),
+                "0",
                 "--bind",
                 "127.0.0.1",
                 "--directory",
             ])
             .arg(root)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("python3 is needed for the HTTP repository tests");
+        let stdout = child.stdout.take().expect("the server's stdout is piped");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+            .expect("the HTTP server says where it listens");
+        // "Serving HTTP on 127.0.0.1 port 43567 (http://127.0.0.1:43567/) ..."
+        let port: u16 = line
+            .split_whitespace()
+            .skip_while(|w| *w != "port")
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("HTTP server did not start: {line:?}"));
         let server = HttpServer {
             child,
             url: format!("http://127.0.0.1:{port}"),
