@@ -21,44 +21,43 @@ const SCHEMA: &str = "jsonschema";
 /// `values.yaml`'s text parsed as [`crate::yaml::parse_values_yaml`] parses it; `origin`
 /// names the file in errors.
 pub(crate) fn values_yaml(text: &str, origin: &str) -> Result<Map<String, Value>> {
-    let slot = artifact_cache::global().map(|cache| {
-        let mut key = KeyBuilder::new(VALUES);
-        key.part(&(crate::yaml::max_depth() as u64).to_le_bytes());
-        key.part(text.as_bytes());
-        (cache, key.finish())
-    });
-    if let Some((cache, key)) = &slot
-        && let Some(Value::Object(map)) = cache.read(VALUES, key).and_then(|b| decode(&b))
-    {
-        return Ok(map);
+    let depth = (crate::yaml::max_depth() as u64).to_le_bytes();
+    let parsed = saved(VALUES, &[&depth, text.as_bytes()], || {
+        crate::yaml::parse_values_yaml(text, origin).map(Value::Object)
+    })?;
+    match parsed {
+        Value::Object(map) => Ok(map),
+        // Only maps are saved under this kind; anything else is parsed again.
+        _ => crate::yaml::parse_values_yaml(text, origin),
     }
-    let map = crate::yaml::parse_values_yaml(text, origin)?;
-    if let Some((cache, key)) = &slot {
-        let mut out = Vec::with_capacity(text.len());
-        encode_map(&map, &mut out);
-        cache.write(VALUES, key, &out);
-    }
-    Ok(map)
 }
 
 /// `values.schema.json`'s bytes parsed as JSON; `origin` names the file in errors.
 pub(crate) fn schema_json(bytes: &[u8], origin: &str) -> Result<Value> {
+    saved(SCHEMA, &[bytes], || {
+        serde_json::from_slice(bytes).with_context(|| format!("{origin} is not valid JSON"))
+    })
+}
+
+/// The value saved under `kind` for `inputs`, else `parse`'s, saved when it succeeds.
+fn saved(kind: &str, inputs: &[&[u8]], parse: impl FnOnce() -> Result<Value>) -> Result<Value> {
     let slot = artifact_cache::global().map(|cache| {
-        let mut key = KeyBuilder::new(SCHEMA);
-        key.part(bytes);
+        let mut key = KeyBuilder::new(kind);
+        for input in inputs {
+            key.part(input);
+        }
         (cache, key.finish())
     });
     if let Some((cache, key)) = &slot
-        && let Some(value) = cache.read(SCHEMA, key).and_then(|b| decode(&b))
+        && let Some(value) = cache.read(kind, key).and_then(|b| decode(&b))
     {
         return Ok(value);
     }
-    let value: Value =
-        serde_json::from_slice(bytes).with_context(|| format!("{origin} is not valid JSON"))?;
+    let value = parse()?;
     if let Some((cache, key)) = &slot {
-        let mut out = Vec::with_capacity(bytes.len());
+        let mut out = Vec::new();
         encode(&value, &mut out);
-        cache.write(SCHEMA, key, &out);
+        cache.write(kind, key, &out);
     }
     Ok(value)
 }
@@ -101,16 +100,14 @@ fn encode(v: &Value, out: &mut Vec<u8>) {
                 encode(item, out);
             }
         }
-        Value::Object(map) => encode_map(map, out),
-    }
-}
-
-fn encode_map(map: &Map<String, Value>, out: &mut Vec<u8>) {
-    out.push(OBJECT);
-    put_len(map.len(), out);
-    for (k, v) in map {
-        put_str(k, out);
-        encode(v, out);
+        Value::Object(map) => {
+            out.push(OBJECT);
+            put_len(map.len(), out);
+            for (k, v) in map {
+                put_str(k, out);
+                encode(v, out);
+            }
+        }
     }
 }
 

@@ -89,8 +89,8 @@ pub struct Tera {
 }
 
 /// Compiled one-off templates, shared by clones of an instance.
-type OneOffs =
-    std::sync::Arc<std::sync::Mutex<HashMap<(String, bool), std::sync::Arc<Template>>>>;
+/// Indexed by autoescape (off, on), then by source.
+type OneOffs = std::sync::Arc<std::sync::Mutex<[HashMap<String, std::sync::Arc<Template>>; 2]>>;
 
 /// One-off templates longer than this are compiled on every call rather than remembered.
 const ONE_OFF_MEMO_MAX_LEN: usize = 16 * 1024;
@@ -1195,29 +1195,7 @@ impl Tera {
         autoescape: bool,
         write: impl Write,
     ) -> TeraResult<()> {
-        let mut template =
-            Template::new(ONE_OFF_TEMPLATE_NAME, input, None, self.delimiters.clone())?;
-
-        if template.extends.is_some() {
-            return Err(Error::message(
-                "Template inheritance ({% extends %}) is not supported in render_str.",
-            ));
-        }
-        if !template.blocks.is_empty() {
-            return Err(Error::message("Blocks not supported in render_str."));
-        }
-
-        template.autoescape_enabled = autoescape;
-
-        // Validate template references
-        let errors = self.validate_template_references(&template, |c| {
-            self.components.contains_key(c) || template.components.contains_key(c)
-        });
-        if !errors.is_empty() {
-            let reports: Vec<String> = errors.into_iter().map(|(_, report)| report).collect();
-            return Err(Error::message(reports.join("\n\n")));
-        }
-
+        let template = self.checked_one_off(input, autoescape)?;
         let mut vm = VirtualMachine::new(self, &template);
         vm.render_to(None, context, &self.global_context, write)
     }
@@ -1236,17 +1214,17 @@ impl Tera {
             return self.render_str(input, context, autoescape);
         }
         let lock = || self.one_offs.lock().unwrap_or_else(|p| p.into_inner());
-        let key = (input.to_string(), autoescape);
-        let cached = lock().get(&key).cloned();
+        let slot = usize::from(autoescape);
+        let cached = lock()[slot].get(input).cloned();
         let template = match cached {
             Some(t) => t,
             None => {
                 let t = std::sync::Arc::new(self.checked_one_off(input, autoescape)?);
-                let mut memo = lock();
+                let memo = &mut lock()[slot];
                 if memo.len() >= ONE_OFF_MEMO_MAX_ENTRIES {
                     memo.clear();
                 }
-                memo.insert(key, t.clone());
+                memo.insert(input.to_string(), t.clone());
                 t
             }
         };
