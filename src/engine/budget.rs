@@ -8,14 +8,15 @@
 //! - loop iterations drawn from `range` ([`crate::limits::RENDER_ITERATIONS`]);
 //! - bytes of rendered output, all templates together ([`crate::limits::RENDER_OUTPUT_BYTES`]);
 //! - and, for what no counter can see (a loop over a large list nested in itself, a string
-//!   doubled in a variable), wall-clock time and memory growth, watched from another
-//!   thread, which ends the process with an error naming the chart. That is safe because
-//!   rendering happens before anything is written: the store and output folders are
-//!   untouched, and the OS releases the release lock.
+//!   doubled in a variable), wall-clock time and memory growth, watched from outside the
+//!   render (a timer signal, engine/alarm.rs, or a watchdog thread), which ends the process
+//!   with an error naming the chart. That is safe because rendering happens before
+//!   anything is written: the store and output folders are untouched, and the OS releases
+//!   the release lock.
 //!
-//! The render runs on its own thread with a large stack, so deep but legitimate recursion
-//! (printing a deeply nested value) has room, and the memory watch fires well before that
-//! stack could be exhausted.
+//! The render runs on a large stack (its own, switched to on the calling thread, or a
+//! render thread's), so deep but legitimate recursion (printing a deeply nested value) has
+//! room, and the memory watch fires well before that stack could be exhausted.
 
 use std::cell::Cell;
 use std::io::Write;
@@ -190,20 +191,7 @@ fn start_watchdog() {
                         if !over_time && !over_memory {
                             continue;
                         }
-                        let message = if over_time {
-                            RENDER_SECONDS.message(format!(
-                                "rendering chart `{}` took more than {} s",
-                                w.chart, w.seconds
-                            ))
-                        } else {
-                            RENDER_MEMORY_BYTES.message(format!(
-                                "rendering chart `{}` needs too much memory",
-                                w.chart
-                            ))
-                        };
-                        eprintln!(
-                            "error: {message}\nnothing was written (the render comes before every write)"
-                        );
+                        eprint!("{}", over_budget_message(&w.chart, w.seconds, over_time));
                         std::process::exit(1);
                     }
                 }
@@ -211,16 +199,43 @@ fn start_watchdog() {
     });
 }
 
-/// Runs `render` (one render of `chart`) on a large-stack render thread under a fresh budget
-/// and the time and memory watch: on this thread when it is one already (a worker started
-/// by [`spawn_render_worker`]), else on a new one.
+/// The message the process ends with when a render passes its time or memory budget.
+fn over_budget_message(chart: &str, seconds: u64, over_time: bool) -> String {
+    let message = if over_time {
+        RENDER_SECONDS.message(format!(
+            "rendering chart `{chart}` took more than {seconds} s"
+        ))
+    } else {
+        RENDER_MEMORY_BYTES.message(format!("rendering chart `{chart}` needs too much memory"))
+    };
+    format!("error: {message}\nnothing was written (the render comes before every write)\n")
+}
+
+/// Runs `render` (one render of `chart`) under a fresh budget and the time and memory
+/// watch, on a large stack:
+/// - on a render worker ([`spawn_render_worker`]), in place, watched by the watchdog thread;
+/// - else on this thread, switched to a large stack of its own and watched by a timer
+///   signal (engine/alarm.rs), so a one-chart command stays single-threaded;
+/// - else (another render on this thread's path is already watched by the timer, as in the
+///   library's parallel tests) on a new render thread, watched by the watchdog thread.
 pub fn run<T: Send>(chart: &str, render: impl FnOnce() -> T + Send) -> T {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let seconds = RENDER_SECONDS.get();
     let rss_limit = rss_bytes()
         .unwrap_or(0)
         .saturating_add(RENDER_MEMORY_BYTES.get());
+    if !ON_RENDER_THREAD.with(Cell::get)
+        && let Some(_armed) = super::alarm::arm(
+            seconds,
+            rss_limit,
+            &over_budget_message(chart, seconds, true),
+            &over_budget_message(chart, seconds, false),
+        )
+    {
+        reset_counters();
+        return stacker::grow(render_stack(), render);
+    }
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     watches().push(Watch {
         id,
         chart: chart.to_string(),

@@ -4,6 +4,7 @@
 //! Each chart in the tree gets its own Tera instance holding its templates and the helpers
 //! of its library subcharts, so two aliases of one chart never clash over helper names.
 
+mod alarm;
 pub mod budget;
 pub mod context;
 pub mod convert;
@@ -102,7 +103,7 @@ pub(crate) fn render_raw(
     values: &Map<String, Json>,
     opts: &RenderOptions,
 ) -> Result<RawRender> {
-    // Under the render budget, on a thread of its own (engine/budget.rs).
+    // Under the render budget, on a large stack (engine/budget.rs).
     budget::run(chart.chart().name(), || {
         let mut rendered = Rendered::default();
         let _deployed = functions::DeployedGuard::set(Arc::new(opts.deployed.clone()));
