@@ -26,10 +26,16 @@ impl Limit {
     /// default (an unreadable value is ignored here; [`unreadable`] names it for the
     /// command line to warn about).
     pub fn get(&self) -> u64 {
-        std::env::var(self.env)
-            .ok()
-            .and_then(|v| parse(&v))
-            .unwrap_or(self.default)
+        let read = |env: &str| std::env::var(env).ok().and_then(|v| parse(&v));
+        // Read once per process: limits are consulted per template call and per release,
+        // and stoke never changes its own environment.
+        static SET: std::sync::OnceLock<Vec<(&'static str, Option<u64>)>> =
+            std::sync::OnceLock::new();
+        let set = SET.get_or_init(|| ALL.iter().map(|l| (l.env, read(l.env))).collect());
+        match set.iter().find(|(env, _)| *env == self.env) {
+            Some((_, value)) => value.unwrap_or(self.default),
+            None => read(self.env).unwrap_or(self.default),
+        }
     }
 
     /// [`Limit::get`] as a `usize`, saturating.

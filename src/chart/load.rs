@@ -220,7 +220,7 @@ pub fn from_files(
         values_text,
         schema,
         templates,
-        files: other,
+        files: other.into(),
         subcharts,
         origin,
         path,

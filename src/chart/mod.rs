@@ -38,8 +38,9 @@ pub struct Chart {
     /// Files under `templates/`, in path order.
     pub templates: Vec<ChartFile>,
     /// Every other file that is not metadata, values, schema or a subchart, in path order
-    /// (what templates see through `files`).
-    pub files: Vec<ChartFile>,
+    /// (what templates see through `files`); shared, not copied, with the compiled chart's
+    /// functions.
+    pub files: std::sync::Arc<Vec<ChartFile>>,
     /// Subcharts found under `charts/`, in path order.
     pub subcharts: Vec<Chart>,
     /// Where the chart came from, for messages (a directory or archive path).

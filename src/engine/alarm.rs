@@ -242,7 +242,10 @@ mod imp {
             let pages: u64 = text.split_whitespace().nth(1).unwrap().parse().unwrap();
             // Both readings are of a live process, so allow for a little growth between them.
             let theirs = pages * 4096;
-            assert!(ours > 0 && ours.abs_diff(theirs) < 16 << 20, "{ours} vs {theirs}");
+            assert!(
+                ours > 0 && ours.abs_diff(theirs) < 16 << 20,
+                "{ours} vs {theirs}"
+            );
         }
     }
 }

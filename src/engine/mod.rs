@@ -204,20 +204,20 @@ fn build(chart: &Chart) -> Result<Arc<Tera>> {
     tera.autoescape_on(Vec::<&str>::new());
     filters::register(&mut tera);
     let handle = Arc::new(OnceLock::new());
-    let scope = FunctionScope::new(Arc::new(chart.files.clone()), handle.clone());
+    let scope = FunctionScope::new(chart.files.clone(), handle.clone());
     functions::register(&mut tera, &scope);
 
-    let mut sources: Vec<(String, String)> = Vec::new();
+    let mut sources: Vec<(String, &str)> = Vec::new();
     for t in &chart.templates {
         let text = std::str::from_utf8(&t.data)
             .map_err(|_| anyhow!("{}/{} is not UTF-8 text", chart.path, t.name))?;
-        sources.push((format!("{}/{}", chart.path, t.name), text.to_string()));
+        sources.push((format!("{}/{}", chart.path, t.name), text));
     }
     for lib in chart.subcharts.iter().filter(|c| c.metadata.is_library()) {
         for t in lib.templates.iter().filter(|t| is_helper(&t.name)) {
             let text = std::str::from_utf8(&t.data)
                 .map_err(|_| anyhow!("{}/{} is not UTF-8 text", lib.path, t.name))?;
-            sources.push((format!("{}/{}", lib.path, t.name), text.to_string()));
+            sources.push((format!("{}/{}", lib.path, t.name), text));
         }
     }
     saved::add_templates(&mut tera, &sources).map_err(|e| {

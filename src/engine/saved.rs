@@ -11,7 +11,7 @@ const KIND: &str = "tera";
 
 /// The key of a set of templates: Tera's version and compiled format, its delimiters (stoke
 /// never changes them) and every template's name and source, in the order given.
-fn key(sources: &[(String, String)]) -> Key {
+fn key(sources: &[(String, &str)]) -> Key {
     let mut b = KeyBuilder::new(KIND);
     b.part(tera::VERSION.as_bytes())
         .part(&tera::COMPILED_FORMAT.to_le_bytes())
@@ -25,7 +25,7 @@ fn key(sources: &[(String, String)]) -> Key {
 /// Adds `sources` to `tera`, compiled: read back from the cache when a whole entry for
 /// exactly these sources is there and loads cleanly, compiled from the sources (and saved
 /// for next time) otherwise. Errors are those of compiling the sources.
-pub(crate) fn add_templates(tera: &mut Tera, sources: &[(String, String)]) -> tera::TeraResult<()> {
+pub(crate) fn add_templates(tera: &mut Tera, sources: &[(String, &str)]) -> tera::TeraResult<()> {
     let Some(cache) = artifact_cache::global() else {
         return tera.add_raw_templates(sources.iter().map(|(n, s)| (n, s)));
     };
@@ -48,11 +48,8 @@ pub(crate) fn add_templates(tera: &mut Tera, sources: &[(String, String)]) -> te
 /// Whether an entry holds exactly the templates asked for. The key already says so; this
 /// costs one comparison of the texts and keeps a bad entry from ever standing in for other
 /// templates (or pointing error messages at another source).
-fn same_sources(compiled: &CompiledTemplates, sources: &[(String, String)]) -> bool {
-    let mut wanted: Vec<(&str, &str)> = sources
-        .iter()
-        .map(|(n, s)| (n.as_str(), s.as_str()))
-        .collect();
+fn same_sources(compiled: &CompiledTemplates, sources: &[(String, &str)]) -> bool {
+    let mut wanted: Vec<(&str, &str)> = sources.iter().map(|(n, s)| (n.as_str(), *s)).collect();
     wanted.sort_unstable_by(|a, b| a.0.cmp(b.0));
     compiled.len() == wanted.len() && compiled.sources().eq(wanted)
 }
@@ -90,6 +87,14 @@ mod tests {
             .collect()
     }
 
+    /// The borrowed form `add_templates` takes.
+    fn borrowed(sources: &[(String, String)]) -> Vec<(String, &str)> {
+        sources
+            .iter()
+            .map(|(n, s)| (n.clone(), s.as_str()))
+            .collect()
+    }
+
     #[test]
     fn the_ignition_charts_compiled_templates_read_back_exactly() {
         let sources = ignition_sources();
@@ -101,7 +106,7 @@ mod tests {
         let bytes = postcard::to_allocvec(&saved).unwrap();
         let back: CompiledTemplates = postcard::from_bytes(&bytes).unwrap();
         assert_eq!(back, saved, "every field survives the round trip");
-        assert!(same_sources(&back, &sources));
+        assert!(same_sources(&back, &borrowed(&sources)));
 
         let mut loaded = instance();
         loaded.add_compiled_templates(back).unwrap();
@@ -121,9 +126,9 @@ mod tests {
         let saved = tera.compiled_templates();
         let mut edited = sources.clone();
         edited[0].1.push(' ');
-        assert!(!same_sources(&saved, &edited));
-        assert!(!same_sources(&saved, &sources[1..]));
-        assert_ne!(key(&sources), key(&edited));
+        assert!(!same_sources(&saved, &borrowed(&edited)));
+        assert!(!same_sources(&saved, &borrowed(&sources[1..])));
+        assert_ne!(key(&borrowed(&sources)), key(&borrowed(&edited)));
     }
 
     #[test]

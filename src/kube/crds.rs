@@ -17,7 +17,7 @@ pub fn crds(chart: &Chart) -> Result<Vec<Manifest>> {
 }
 
 fn collect(chart: &Chart, out: &mut Vec<Manifest>) -> Result<()> {
-    for f in &chart.files {
+    for f in chart.files.iter() {
         let Some(rest) = f.name.strip_prefix("crds/") else {
             continue;
         };
@@ -57,15 +57,15 @@ mod tests {
         .unwrap();
         let mut chart = crate::chart::load::load_dir(dir.path()).unwrap();
         let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n";
-        chart.files.push(ChartFile {
+        std::sync::Arc::make_mut(&mut chart.files).push(ChartFile {
             name: "crds/widgets.yaml".into(),
             data: crd.as_bytes().to_vec(),
         });
-        chart.files.push(ChartFile {
+        std::sync::Arc::make_mut(&mut chart.files).push(ChartFile {
             name: "crds/README.md".into(),
             data: b"not yaml: [".to_vec(),
         });
-        chart.files.push(ChartFile {
+        std::sync::Arc::make_mut(&mut chart.files).push(ChartFile {
             name: "files/x.yaml".into(),
             data: crd.as_bytes().to_vec(),
         });

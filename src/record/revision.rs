@@ -302,7 +302,7 @@ pub fn chart_digest(chart: &Chart) -> String {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part);
         }
-        for f in chart.templates.iter().chain(&chart.files) {
+        for f in chart.templates.iter().chain(chart.files.iter()) {
             h.update((f.name.len() as u64).to_le_bytes());
             h.update(f.name.as_bytes());
             h.update((f.data.len() as u64).to_le_bytes());

@@ -191,11 +191,15 @@ pub fn scan(doc: &str) -> Option<FastHead> {
     // Inside a block scalar: (indent of its parent, content indent once known).
     let mut block: Option<(usize, Option<usize>)> = None;
     let mut seen_root = false;
+    // Carriage returns anywhere, and tabs outside block scalars, are the parser's to judge;
+    // one pass over the document spares the per-line search when there are none (the rule).
+    let bytes = doc.as_bytes();
+    if bytes.contains(&b'\r') {
+        return None;
+    }
+    let has_tab = bytes.contains(&b'\t');
 
     for line in doc.split('\n') {
-        if line.contains('\r') {
-            return None;
-        }
         let indent = line.len() - line.trim_start_matches(' ').len();
         let body = &line[indent..];
         if let Some((parent, content)) = block {
@@ -217,7 +221,7 @@ pub fn scan(doc: &str) -> Option<FastHead> {
         if body.is_empty() || body.starts_with('#') {
             continue;
         }
-        if body.contains('\t')
+        if (has_tab && body.contains('\t'))
             || body.starts_with("---")
             || body.starts_with("...")
             || body.starts_with('%')
