@@ -256,6 +256,27 @@ pub(crate) mod value {
     }
 }
 
+/// `#[serde(with)]` for a template's components, each shared (`Arc`) between the template
+/// and the instance-wide map `finalize_templates` builds, instead of cloned into it on every
+/// load. Saved exactly as the map of plain definitions would be.
+pub(crate) mod shared_components {
+    use super::*;
+    use crate::HashMap;
+    use crate::parsing::Chunk;
+    use crate::parsing::ast::ComponentDefinition;
+
+    type Shared = HashMap<String, Arc<(ComponentDefinition, Chunk)>>;
+
+    pub(crate) fn serialize<S: Serializer>(m: &Shared, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(m.iter().map(|(k, v)| (k, &**v)))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Shared, D::Error> {
+        let plain = HashMap::<String, (ComponentDefinition, Chunk)>::deserialize(d)?;
+        Ok(plain.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+    }
+}
+
 /// `#[serde(with)]` for an `Option<Value>` field.
 pub(crate) mod opt_value {
     use super::*;

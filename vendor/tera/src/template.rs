@@ -20,7 +20,8 @@ pub struct Template {
     pub(crate) blocks: HashMap<String, Chunk>,
     /// Block definitions with their spans for error reporting
     pub(crate) block_name_spans: HashMap<String, Span>,
-    pub(crate) components: HashMap<String, (ComponentDefinition, Chunk)>,
+    #[serde(with = "crate::compiled::shared_components")]
+    pub(crate) components: HashMap<String, std::sync::Arc<(ComponentDefinition, Chunk)>>,
     pub(crate) component_calls: HashMap<String, Vec<Span>>,
     pub(crate) filter_calls: HashMap<String, Vec<Span>>,
     pub(crate) test_calls: HashMap<String, Vec<Span>>,
@@ -117,7 +118,7 @@ impl Template {
                 }
                 let mut chunk = compiler.chunk;
                 chunk.optimize();
-                (c.name.clone(), (c, chunk))
+                (c.name.clone(), std::sync::Arc::new((c, chunk)))
             })
             .collect();
         let block_name_spans = body_compiler.block_name_spans;

@@ -79,7 +79,7 @@ pub struct Tera {
     pub(crate) filters: HashMap<Cow<'static, str>, StoredFilter>,
     pub(crate) tests: HashMap<Cow<'static, str>, StoredTest>,
     pub(crate) functions: HashMap<Cow<'static, str>, StoredFunction>,
-    pub(crate) components: HashMap<String, (ComponentDefinition, Chunk)>,
+    pub(crate) components: HashMap<String, std::sync::Arc<(ComponentDefinition, Chunk)>>,
     /// Custom delimiters for template syntax
     pub(crate) delimiters: Delimiters,
     /// Fallback prefixes to try when a template is not found by exact name.
@@ -440,7 +440,7 @@ impl Tera {
     pub fn get_component_definition(&self, name: &str) -> Option<ComponentInfo> {
         self.components
             .get(name)
-            .map(|(def, _)| ComponentInfo::from(def))
+            .map(|c| ComponentInfo::from(&c.0))
     }
 
     /// Lookups a component by name, returning whether it's found or not
@@ -683,7 +683,7 @@ impl Tera {
         }
 
         // Build components map from component_sources (needed for validation)
-        let components: HashMap<String, (ComponentDefinition, Chunk)> = component_sources
+        let components: HashMap<String, std::sync::Arc<(ComponentDefinition, Chunk)>> = component_sources
             .iter()
             .map(|(component_name, (tpl_name, _))| {
                 let tpl = &self.templates[*tpl_name];
@@ -1381,7 +1381,7 @@ impl Tera {
         autoescape: bool,
         mut write: impl Write,
     ) -> TeraResult<()> {
-        let (component_def, chunk) = self
+        let (component_def, chunk) = &**self
             .components
             .get(component_name)
             .ok_or_else(|| Error::component_not_found(component_name))?;

@@ -147,7 +147,7 @@ impl<'tera> VirtualMachine<'tera> {
             ($name:expr, $span_idx:expr, $has_body:expr, $direct:expr) => {{
                 let (kwargs, _) = state.stack.pop();
                 let kwargs = kwargs.into_map().expect("to have kwargs");
-                let (component_def, component_chunk) = self
+                let (component_def, component_chunk) = &**self
                     .tera
                     .components
                     .get($name)
