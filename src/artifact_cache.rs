@@ -176,7 +176,11 @@ impl Cache {
         let written = crate::fsutil::AtomicWrite::PRIVATE
             .durable(false)
             .write(&self.entry_path(kind, key), &bytes);
-        if written.is_ok() {
+        // Trimming lists the whole folder and reads every entry's metadata: once per
+        // process is enough (a process writes a handful of entries), and a large folder
+        // then costs one listing, not one per entry written.
+        static TRIMMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if written.is_ok() && !TRIMMED.swap(true, std::sync::atomic::Ordering::Relaxed) {
             trim(&self.dir, MAX_BYTES);
         }
     }
