@@ -96,9 +96,11 @@ fn executable_identity() -> &'static [u8] {
 }
 
 /// A cache folder.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Cache {
     dir: PathBuf,
+    /// Whether this process has trimmed the folder yet (see [`Cache::write`]).
+    trimmed: std::sync::atomic::AtomicBool,
 }
 
 /// The process's cache (see the module notes for where it is), or `None` when the cache
@@ -126,7 +128,10 @@ pub(crate) fn global() -> Option<&'static Cache> {
 impl Cache {
     /// The cache in `dir` (created on the first write).
     pub(crate) fn at(dir: PathBuf) -> Cache {
-        Cache { dir }
+        Cache {
+            dir,
+            trimmed: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     fn entry_path(&self, kind: &str, key: &Key) -> PathBuf {
@@ -179,8 +184,11 @@ impl Cache {
         // Trimming lists the whole folder and reads every entry's metadata: once per
         // process is enough (a process writes a handful of entries), and a large folder
         // then costs one listing, not one per entry written.
-        static TRIMMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-        if written.is_ok() && !TRIMMED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        if written.is_ok()
+            && !self
+                .trimmed
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
             trim(&self.dir, MAX_BYTES);
         }
     }

@@ -13,6 +13,44 @@
 //! library's tests render in parallel), and the caller then uses the watchdog thread.
 
 #[cfg(target_os = "linux")]
+/// Resident bytes of the process, read from /proc/self/statm with nothing but
+/// async-signal-safe calls (no allocation, no locks), so the signal handler and the
+/// watchdog thread read it the same way.
+pub(super) fn resident_bytes() -> Option<u64> {
+    let mut buf = [0u8; 128];
+    // SAFETY: the path is NUL-terminated; the read stays within `buf`; the descriptor
+    // is closed on every path after a successful open.
+    let len = unsafe {
+        let fd = libc::open(
+            c"/proc/self/statm".as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        );
+        if fd < 0 {
+            return None;
+        }
+        let n = libc::read(fd, buf.as_mut_ptr().cast(), buf.len());
+        libc::close(fd);
+        usize::try_from(n).ok()?
+    };
+    // The second field is the resident page count.
+    let mut fields = buf[..len].split(|b| *b == b' ');
+    fields.next()?;
+    let mut pages: u64 = 0;
+    for &b in fields.next()? {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        pages = pages.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(pages.saturating_mul(4096))
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(super) fn resident_bytes() -> Option<u64> {
+    None
+}
+
+#[cfg(target_os = "linux")]
 mod imp {
     use std::cell::UnsafeCell;
     use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -79,44 +117,14 @@ mod imp {
             .saturating_add(t.tv_nsec as u64)
     }
 
-    /// Resident bytes of the process, read from /proc/self/statm with nothing but
-    /// async-signal-safe calls (no allocation, no locks).
-    fn resident_bytes() -> Option<u64> {
-        let mut buf = [0u8; 128];
-        // SAFETY: the path is NUL-terminated; the read stays within `buf`; the descriptor
-        // is closed on every path after a successful open.
-        let len = unsafe {
-            let fd = libc::open(
-                c"/proc/self/statm".as_ptr(),
-                libc::O_RDONLY | libc::O_CLOEXEC,
-            );
-            if fd < 0 {
-                return None;
-            }
-            let n = libc::read(fd, buf.as_mut_ptr().cast(), buf.len());
-            libc::close(fd);
-            usize::try_from(n).ok()?
-        };
-        // The second field is the resident page count.
-        let mut fields = buf[..len].split(|b| *b == b' ');
-        fields.next()?;
-        let mut pages: u64 = 0;
-        for &b in fields.next()? {
-            if !b.is_ascii_digit() {
-                return None;
-            }
-            pages = pages.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-        }
-        Some(pages.saturating_mul(4096))
-    }
-
     extern "C" fn on_tick(_signal: libc::c_int) {
         // SAFETY: errno is thread-local; it is put back so the interrupted code sees its own.
         let errno = unsafe { *libc::__errno_location() };
         if SLOT.armed.load(Ordering::Acquire) {
             let over_time = monotonic_ns() > SLOT.deadline_ns.load(Ordering::Relaxed);
             let over_memory = !over_time
-                && resident_bytes().is_some_and(|r| r > SLOT.rss_limit.load(Ordering::Relaxed));
+                && super::resident_bytes()
+                    .is_some_and(|r| r > SLOT.rss_limit.load(Ordering::Relaxed));
             if over_time || over_memory {
                 let (message, len) = if over_time {
                     (
@@ -237,7 +245,7 @@ mod imp {
     mod tests {
         #[test]
         fn resident_memory_is_read_without_allocating_and_agrees_with_statm() {
-            let ours = super::resident_bytes().expect("statm is readable");
+            let ours = super::super::resident_bytes().expect("statm is readable");
             let text = std::fs::read_to_string("/proc/self/statm").unwrap();
             let pages: u64 = text.split_whitespace().nth(1).unwrap().parse().unwrap();
             // Both readings are of a live process, so allow for a little growth between them.

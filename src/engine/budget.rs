@@ -161,13 +161,6 @@ struct Watch {
 /// Renders in progress (several at once only in the library's own tests).
 static WATCHES: Mutex<Vec<Watch>> = Mutex::new(Vec::new());
 
-fn rss_bytes() -> Option<u64> {
-    // Second field of statm: resident pages.
-    let text = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
-
 fn watches() -> std::sync::MutexGuard<'static, Vec<Watch>> {
     WATCHES.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -184,7 +177,7 @@ fn start_watchdog() {
                     if guard.is_empty() {
                         continue;
                     }
-                    let rss = rss_bytes();
+                    let rss = super::alarm::resident_bytes();
                     for w in guard.iter() {
                         let over_time = Instant::now() > w.deadline;
                         let over_memory = rss.is_some_and(|r| r > w.rss_limit);
@@ -220,7 +213,7 @@ fn over_budget_message(chart: &str, seconds: u64, over_time: bool) -> String {
 ///   library's parallel tests) on a new render thread, watched by the watchdog thread.
 pub fn run<T: Send>(chart: &str, render: impl FnOnce() -> T + Send) -> T {
     let seconds = RENDER_SECONDS.get();
-    let rss_limit = rss_bytes()
+    let rss_limit = super::alarm::resident_bytes()
         .unwrap_or(0)
         .saturating_add(RENDER_MEMORY_BYTES.get());
     if !ON_RENDER_THREAD.with(Cell::get)
