@@ -404,6 +404,19 @@ fn subcommands(help: &str) -> Vec<String> {
         .collect()
 }
 
+/// The start of the description a help text's `Commands:` list gives for `cmd`: its first
+/// 30 characters, which no line wrapping cuts, without the list's `[aliases: ...]`.
+fn listed_about(help: &str, cmd: &str) -> String {
+    let line = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .find(|l| l.split_whitespace().next() == Some(cmd))
+        .unwrap_or_else(|| panic!("`{cmd}` is not listed in:\n{help}"));
+    let about = line.trim_start().strip_prefix(cmd).unwrap().trim_start();
+    let about = about.split(" [alias").next().unwrap();
+    about.chars().take(30).collect()
+}
+
 #[test]
 fn every_command_has_help_with_an_example() {
     let tmp = tempfile::tempdir().unwrap();
@@ -416,11 +429,25 @@ fn every_command_has_help_with_an_example() {
             help.contains("Example"),
             "`stoke {cmd} --help` has no example"
         );
+        // A command's own help opens with the description the command list gives it
+        // (commands are defined lazily, and their argument structs must not replace it).
+        let about = listed_about(&top.stdout, &cmd);
+        assert!(
+            !about.is_empty() && help.starts_with(&about),
+            "`stoke {cmd} --help` opens with {:?}, but `stoke --help` describes it as {about:?}",
+            help.lines().next()
+        );
         for sub in subcommands(&help) {
             let run = stoke_in(tmp.path(), &[&cmd, &sub, "--help"]).expect(0);
             assert!(
                 run.stdout.contains("Example"),
                 "`stoke {cmd} {sub} --help` has no example"
+            );
+            let about = listed_about(&help, &sub);
+            assert!(
+                !about.is_empty() && run.stdout.starts_with(&about),
+                "`stoke {cmd} {sub} --help` opens with {:?}, but `stoke {cmd} --help` describes it as {about:?}",
+                run.stdout.lines().next()
             );
         }
     }

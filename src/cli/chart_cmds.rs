@@ -12,14 +12,14 @@ use super::options::chart::{Lint, Show, Template, Values};
 use super::{Cli, OutputFormat, print};
 use crate::repo::source::ChartSource;
 
-/// Arguments of `stoke create`.
+// Arguments of `stoke create` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// Name of the chart (and of the directory created for it).
     pub name: PathBuf,
 }
 
-/// Arguments of `stoke lint`.
+// Arguments of `stoke lint` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
 pub struct LintArgs {
@@ -46,7 +46,7 @@ pub struct LintArgs {
     pub output: OutputFormat,
 }
 
-/// Arguments of `stoke template`.
+// Arguments of `stoke template` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
 pub struct TemplateArgs {
@@ -82,7 +82,7 @@ pub struct TemplateArgs {
     pub strict: bool,
 }
 
-/// Arguments of `stoke values`.
+// Arguments of `stoke values` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct ValuesArgs {
     /// Chart directory or packaged .tgz.
@@ -109,7 +109,7 @@ pub enum ShowWhat {
     All,
 }
 
-/// Arguments of `stoke show`.
+// Arguments of `stoke show` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
 pub struct ShowArgs {
@@ -122,7 +122,7 @@ pub struct ShowArgs {
     pub source: ChartSourceFlags,
 }
 
-/// Arguments of `stoke completion`.
+// Arguments of `stoke completion` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct CompletionArgs {
     /// The shell.

@@ -14,7 +14,7 @@ use super::options::release::{DiffLive, Test};
 use super::{OutputFormat, print};
 use crate::release::live;
 
-/// Arguments of `stoke test`.
+// Arguments of `stoke test` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct TestArgs {
     /// Release name.

@@ -12,7 +12,7 @@ use super::flags::TransportFlags;
 use super::options::package::{Push, Registry, Verify};
 use super::print;
 
-/// Arguments of `stoke push`.
+// Arguments of `stoke push` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct PushArgs {
     /// The packaged chart (NAME-VERSION.tgz); a NAME-VERSION.tgz.prov beside it is pushed too.
@@ -26,14 +26,14 @@ pub struct PushArgs {
     pub output: OutputFormat,
 }
 
-/// Arguments of `stoke registry`.
+// Arguments of `stoke registry` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct RegistryArgs {
     #[command(subcommand)]
     pub command: RegistryCommand,
 }
 
-/// Registry subcommands.
+// Registry subcommands.
 #[derive(Debug, Subcommand)]
 pub enum RegistryCommand {
     /// Log in to an OCI registry (the login is shared with Helm).
@@ -79,7 +79,7 @@ pub enum RegistryCommand {
     },
 }
 
-/// Arguments of `stoke verify`.
+// Arguments of `stoke verify` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The packaged chart; its NAME-VERSION.tgz.prov must lie beside it.

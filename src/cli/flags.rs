@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 
 use super::options::parse_duration;
 
-/// `-f` and the `--set` family.
+// `-f` and the `--set` family.
 #[derive(Debug, Clone, Args, Default)]
 pub struct ValuesFlags {
     /// Values file or http(s):// URL (repeatable; later files win; `-` reads stdin).
@@ -34,7 +34,7 @@ pub struct ValuesFlags {
     pub skip_schema_validation: bool,
 }
 
-/// Target-cluster options shared by commands that render.
+// Target-cluster options shared by commands that render.
 #[derive(Debug, Clone, Args)]
 pub struct ClusterFlags {
     /// Kubernetes version to render for (e.g. 1.29 or v1.29.3).
@@ -54,7 +54,7 @@ pub enum DryRun {
     Server,
 }
 
-/// How a lifecycle command treats the cluster.
+// How a lifecycle command treats the cluster.
 #[derive(Debug, Clone, Args)]
 pub struct LifecycleFlags {
     /// Wait until every resource is ready (rolled out, bound, addressed) before marking
@@ -91,7 +91,7 @@ pub struct LifecycleFlags {
     pub no_hooks: bool,
 }
 
-/// Options of every command that writes to the store.
+// Options of every command that writes to the store.
 #[derive(Debug, Clone, Args)]
 pub struct WriteFlags {
     /// Wait up to DURATION (e.g. 60s, 2m, 500ms) for another operation on the release to
@@ -113,7 +113,7 @@ pub struct WriteFlags {
     pub description: Option<String>,
 }
 
-/// Helm's ways to have a release name made: `--generate-name`, `--name-template`.
+// Helm's ways to have a release name made: `--generate-name`, `--name-template`.
 #[derive(Debug, Clone, Args, Default)]
 pub struct NamingFlags {
     /// Make up the release name (`CHART-<unix seconds>`, as Helm's); give only the chart.
@@ -125,7 +125,7 @@ pub struct NamingFlags {
     pub name_template: Option<String>,
 }
 
-/// Helm's values flags for upgrades.
+// Helm's values flags for upgrades.
 #[derive(Debug, Clone, Args)]
 pub struct ValuesModeFlags {
     /// Reuse the last revision's values and merge the given ones over them.
@@ -139,9 +139,9 @@ pub struct ValuesModeFlags {
     pub reset_then_reuse_values: bool,
 }
 
-/// `--version`/`--devel` for commands whose CHART may be `REPO/CHART` (template, install,
-/// upgrade, diff). Flatten it into their arguments; such a command needs
-/// `#[command(disable_version_flag = true)]`, as `--version` is taken.
+// `--version`/`--devel` for commands whose CHART may be `REPO/CHART` (template, install,
+// upgrade, diff). Flatten it into their arguments; such a command needs
+// `#[command(disable_version_flag = true)]`, as `--version` is taken.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ChartSourceFlags {
     /// Version constraint when CHART is REPO/CHART (Helm's syntax, e.g. ^1.2).
@@ -156,7 +156,7 @@ pub struct ChartSourceFlags {
     pub verify: VerifyFlags,
 }
 
-/// Registry and repository connection flags (Helm's names).
+// Registry and repository connection flags (Helm's names).
 #[derive(Debug, Clone, Default, Args)]
 pub struct TransportFlags {
     /// Use plain HTTP instead of HTTPS for the registry (loopback registries).
@@ -182,7 +182,7 @@ pub struct TransportFlags {
     pub password_stdin: bool,
 }
 
-/// `--verify --keyring FILE`.
+// `--verify --keyring FILE`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct VerifyFlags {
     /// Check the chart against its provenance (.prov) file before using it.

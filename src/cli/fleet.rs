@@ -18,14 +18,14 @@ use super::print;
 use super::print::fleet::{Report, Tally};
 use crate::fleet::{self, ChartSet};
 
-/// Arguments of `stoke fleet`.
+// Arguments of `stoke fleet` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct FleetArgs {
     #[command(subcommand)]
     pub command: FleetCommand,
 }
 
-/// The fleet actions.
+// The fleet actions.
 #[derive(Debug, Subcommand)]
 pub enum FleetCommand {
     /// Render every release of the fleet, as `stoke template` renders each.
@@ -48,7 +48,7 @@ pub enum FleetCommand {
     Status(StatusArgs),
 }
 
-/// Options every fleet action takes.
+// Options every fleet action takes.
 #[derive(Debug, Clone, Args)]
 pub struct FleetFlags {
     /// The fleet file (see docs/fleet.md).

@@ -7,7 +7,7 @@ use super::OutputFormat;
 use super::options::package::Env;
 use super::print;
 
-/// Arguments of `stoke version`.
+// Arguments of `stoke version` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct VersionArgs {
     /// Print the version number only.
@@ -18,7 +18,7 @@ pub struct VersionArgs {
     pub output: OutputFormat,
 }
 
-/// Arguments of `stoke env`.
+// Arguments of `stoke env` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct EnvArgs {
     /// Print only this variable's value.

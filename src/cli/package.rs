@@ -13,7 +13,7 @@ use super::options::package::{Dependency, Package, Pull, Repo, Search};
 use super::print;
 use crate::repo;
 
-/// Arguments of `stoke package`.
+// Arguments of `stoke package` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
 pub struct PackageArgs {
@@ -44,14 +44,14 @@ pub struct PackageArgs {
     pub passphrase_file: Option<PathBuf>,
 }
 
-/// Arguments of `stoke repo`.
+// Arguments of `stoke repo` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct RepoArgs {
     #[command(subcommand)]
     pub command: RepoCommand,
 }
 
-/// Repository subcommands.
+// Repository subcommands.
 #[derive(Debug, Subcommand)]
 pub enum RepoCommand {
     /// Write index.yaml for a folder of packages (Helm's format).
@@ -122,14 +122,14 @@ pub enum RepoCommand {
     },
 }
 
-/// Arguments of `stoke search`.
+// Arguments of `stoke search` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     #[command(subcommand)]
     pub command: SearchCommand,
 }
 
-/// Search subcommands.
+// Search subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SearchCommand {
     /// Search the cached indexes of configured repositories.
@@ -156,7 +156,7 @@ pub enum SearchCommand {
     },
 }
 
-/// Arguments of `stoke pull`.
+// Arguments of `stoke pull` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
 pub struct PullArgs {
@@ -187,14 +187,14 @@ pub struct PullArgs {
     pub untar: bool,
 }
 
-/// Arguments of `stoke dependency`.
+// Arguments of `stoke dependency` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct DependencyArgs {
     #[command(subcommand)]
     pub command: DependencyCommand,
 }
 
-/// Dependency subcommands.
+// Dependency subcommands.
 #[derive(Debug, Subcommand)]
 pub enum DependencyCommand {
     /// Resolve dependencies to the newest allowed versions, fill charts/, write Chart.lock.

@@ -22,7 +22,7 @@ use super::options::session::Session;
 use super::print;
 use crate::release::{self, ChartInput};
 
-/// Arguments of `stoke install`.
+// Arguments of `stoke install` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
 pub struct InstallArgs {
@@ -50,7 +50,7 @@ pub struct InstallArgs {
     pub output: OutputFormat,
 }
 
-/// Arguments of `stoke upgrade`.
+// Arguments of `stoke upgrade` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
 pub struct UpgradeArgs {
@@ -83,7 +83,7 @@ pub struct UpgradeArgs {
     pub output: OutputFormat,
 }
 
-/// Arguments of `stoke rollback`.
+// Arguments of `stoke rollback` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
     /// Release name.
@@ -100,7 +100,7 @@ pub struct RollbackArgs {
     pub output: OutputFormat,
 }
 
-/// Arguments of `stoke uninstall`.
+// Arguments of `stoke uninstall` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct UninstallArgs {
     /// Release name.
@@ -112,7 +112,7 @@ pub struct UninstallArgs {
     pub write: WriteFlags,
 }
 
-/// Arguments of `stoke history`.
+// Arguments of `stoke history` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// Release name.
@@ -125,7 +125,7 @@ pub struct HistoryArgs {
     pub output: OutputFormat,
 }
 
-/// Arguments of `stoke list`.
+// Arguments of `stoke list` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Show releases in every status (default: deployed and failed).
@@ -169,7 +169,7 @@ pub struct ListArgs {
     pub output: OutputFormat,
 }
 
-/// Helm's status filters of `list`; several add up, `-a` takes every status.
+// Helm's status filters of `list`; several add up, `-a` takes every status.
 #[derive(Debug, Clone, Args, Default)]
 pub struct StatusFlags {
     /// Releases whose latest revision is deployed.
@@ -192,7 +192,7 @@ pub struct StatusFlags {
     pub uninstalling: bool,
 }
 
-/// Arguments of `stoke status`.
+// Arguments of `stoke status` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Release name.
@@ -222,7 +222,7 @@ pub enum GetWhat {
     Metadata,
 }
 
-/// Arguments of `stoke get`.
+// Arguments of `stoke get` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// What to print.
@@ -241,14 +241,14 @@ pub struct GetArgs {
     pub output: OutputFormat,
 }
 
-/// Arguments of `stoke diff`.
+// Arguments of `stoke diff` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     #[command(subcommand)]
     pub command: DiffCommand,
 }
 
-/// The two diffs.
+// The two diffs.
 #[derive(Debug, Subcommand)]
 pub enum DiffCommand {
     /// What an upgrade would change.

@@ -12,14 +12,14 @@ use super::options::Globals;
 use super::options::store::{Migrate, file_store};
 use super::print;
 
-/// `stoke store ...`.
+// Arguments of `stoke store` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct StoreArgs {
     #[command(subcommand)]
     pub action: StoreAction,
 }
 
-/// What to do with the store.
+// What to do with the store.
 #[derive(Debug, Subcommand)]
 pub enum StoreAction {
     /// Read every record and report damage, stale heads and leftovers (exit 1 if any).

@@ -10,7 +10,7 @@ use super::options::package::Unittest;
 use super::print;
 use crate::unittest::{self, Report};
 
-/// Arguments of `stoke unittest`.
+// Arguments of `stoke unittest` (no doc comment: see the note on `Command`).
 #[derive(Debug, Args)]
 pub struct UnittestArgs {
     /// Chart directories whose suites to run.
