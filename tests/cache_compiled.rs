@@ -162,7 +162,9 @@ fn a_damaged_entry_is_ignored_and_rebuilt_with_the_same_output() {
             "{what}: read back"
         );
     }
-    assert_ne!(entries(&cache)[0].1, ino);
+    // (The first damage was written over the original entry, so its check above already
+    // shows the original was replaced; a later entry may reuse the freed inode number.)
+    let _ = ino;
 }
 
 #[test]

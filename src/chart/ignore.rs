@@ -15,10 +15,49 @@ pub struct IgnoreRules {
 
 #[derive(Debug, Clone)]
 struct Rule {
-    matcher: GlobMatcher,
+    matcher: Matcher,
     negate: bool,
     dir_only: bool,
     basename_only: bool,
+}
+
+/// How a rule's pattern is tested. Most `.helmignore` lines are a plain name (`.git`) or
+/// `*` and a plain suffix (`*.swp`); those are compared as strings, which matches exactly as
+/// the glob would, and only other patterns pay for compiling one (a regular expression).
+#[derive(Debug, Clone)]
+enum Matcher {
+    Exact(String),
+    Suffix(String),
+    Glob(GlobMatcher),
+}
+
+impl Matcher {
+    fn new(pat: &str) -> Result<Matcher, globset::Error> {
+        let plain = |s: &str| !s.contains(['*', '?', '[', ']', '{', '}', '\\']);
+        if plain(pat) {
+            return Ok(Matcher::Exact(pat.to_string()));
+        }
+        // `*` stops at `/`, so only a suffix without one is a plain ends-with test.
+        if let Some(rest) = pat.strip_prefix('*')
+            && plain(rest)
+            && !rest.contains('/')
+        {
+            return Ok(Matcher::Suffix(rest.to_string()));
+        }
+        let glob = GlobBuilder::new(pat).literal_separator(true).build()?;
+        Ok(Matcher::Glob(glob.compile_matcher()))
+    }
+
+    fn is_match(&self, subject: &str) -> bool {
+        match self {
+            Matcher::Exact(s) => subject == s,
+            // What `*` covers may not hold a `/`.
+            Matcher::Suffix(s) => subject
+                .strip_suffix(s.as_str())
+                .is_some_and(|head| !head.contains('/')),
+            Matcher::Glob(g) => g.is_match(subject),
+        }
+    }
 }
 
 impl IgnoreRules {
@@ -41,12 +80,10 @@ impl IgnoreRules {
                 .unwrap_or(pat)
                 .trim_start_matches('/');
             let basename_only = !pat.contains('/');
-            let glob = GlobBuilder::new(pat)
-                .literal_separator(true)
-                .build()
+            let matcher = Matcher::new(pat)
                 .with_context(|| format!(".helmignore line {}: bad pattern `{line}`", n + 1))?;
             rules.push(Rule {
-                matcher: glob.compile_matcher(),
+                matcher,
                 negate,
                 dir_only,
                 basename_only,
@@ -95,6 +132,56 @@ mod tests {
         let r = IgnoreRules::parse("*.txt\n!keep.txt\n").unwrap();
         assert!(r.is_ignored("x.txt", false));
         assert!(!r.is_ignored("keep.txt", false));
+    }
+
+    #[test]
+    fn plain_names_and_suffixes_match_as_the_glob_would() {
+        let patterns = [
+            ".git",
+            "*.swp",
+            "*~",
+            "*",
+            "docs/a.md",
+            "*.tar.gz",
+            "a.b",
+            "*x/y",
+            "",
+            "*.",
+        ];
+        let subjects = [
+            ".git",
+            "x.git",
+            "a.swp",
+            ".swp",
+            "a.swp.bak",
+            "notes~",
+            "~",
+            "",
+            "docs/a.md",
+            "docs/b.md",
+            "x/a.md",
+            "a.tar.gz",
+            "tar.gz",
+            "a.b",
+            "aab",
+            "ax/y",
+            "a/x/y",
+            "a.",
+        ];
+        for pat in patterns {
+            let plain = Matcher::new(pat).unwrap();
+            let glob = GlobBuilder::new(pat)
+                .literal_separator(true)
+                .build()
+                .unwrap()
+                .compile_matcher();
+            for s in subjects {
+                assert_eq!(plain.is_match(s), glob.is_match(s), "`{pat}` on `{s}`");
+            }
+        }
+        assert!(matches!(Matcher::new(".git").unwrap(), Matcher::Exact(_)));
+        assert!(matches!(Matcher::new("*.swp").unwrap(), Matcher::Suffix(_)));
+        assert!(matches!(Matcher::new("*x/y").unwrap(), Matcher::Glob(_)));
     }
 
     #[test]

@@ -33,8 +33,10 @@ pub(crate) fn add_templates(tera: &mut Tera, sources: &[(String, &str)]) -> tera
     if let Some(compiled) = cache
         .read(KIND, &key)
         .and_then(|bytes| postcard::from_bytes::<CompiledTemplates>(&bytes).ok())
-        && same_sources(&compiled, sources)
-        && tera.add_compiled_templates(compiled).is_ok()
+        && same_names(&compiled, sources)
+        && tera
+            .add_compiled_templates(compiled, |name| source_of(sources, name))
+            .is_ok()
     {
         return Ok(());
     }
@@ -45,13 +47,19 @@ pub(crate) fn add_templates(tera: &mut Tera, sources: &[(String, &str)]) -> tera
     Ok(())
 }
 
-/// Whether an entry holds exactly the templates asked for. The key already says so; this
-/// costs one comparison of the texts and keeps a bad entry from ever standing in for other
-/// templates (or pointing error messages at another source).
-fn same_sources(compiled: &CompiledTemplates, sources: &[(String, &str)]) -> bool {
-    let mut wanted: Vec<(&str, &str)> = sources.iter().map(|(n, s)| (n.as_str(), *s)).collect();
-    wanted.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    compiled.len() == wanted.len() && compiled.sources().eq(wanted)
+/// Whether an entry holds exactly the templates asked for, by name. The entry's header
+/// carries its key, a digest of every name and source, so an entry made from other texts is
+/// never read; the sources themselves are not saved (the chart has them), and error
+/// messages quote the chart's own text.
+fn same_names(compiled: &CompiledTemplates, sources: &[(String, &str)]) -> bool {
+    let mut wanted: Vec<&str> = sources.iter().map(|(n, _)| n.as_str()).collect();
+    wanted.sort_unstable();
+    compiled.len() == wanted.len() && compiled.names().eq(wanted)
+}
+
+/// The source of template `name` in `sources`.
+fn source_of<'s>(sources: &[(String, &'s str)], name: &str) -> Option<&'s str> {
+    sources.iter().find(|(n, _)| n == name).map(|(_, s)| *s)
 }
 
 #[cfg(test)]
@@ -105,15 +113,18 @@ mod tests {
         let saved = compiled.compiled_templates();
         let bytes = postcard::to_allocvec(&saved).unwrap();
         let back: CompiledTemplates = postcard::from_bytes(&bytes).unwrap();
-        assert_eq!(back, saved, "every field survives the round trip");
-        assert!(same_sources(&back, &borrowed(&sources)));
+        let wanted = borrowed(&sources);
+        assert!(same_names(&back, &wanted));
 
         let mut loaded = instance();
-        loaded.add_compiled_templates(back).unwrap();
+        loaded
+            .add_compiled_templates(back, |name| source_of(&wanted, name))
+            .unwrap();
         assert_eq!(
             loaded.compiled_templates(),
             saved,
-            "loading runs the same finalisation as compiling"
+            "every saved field survives the round trip, the sources come back from the chart, \
+             and loading runs the same finalisation as compiling"
         );
     }
 
@@ -126,9 +137,25 @@ mod tests {
         let saved = tera.compiled_templates();
         let mut edited = sources.clone();
         edited[0].1.push(' ');
-        assert!(!same_sources(&saved, &borrowed(&edited)));
-        assert!(!same_sources(&saved, &borrowed(&sources[1..])));
+        // Other texts under the same names have another key, so their entry is never read.
         assert_ne!(key(&borrowed(&sources)), key(&borrowed(&edited)));
+        assert!(!same_names(&saved, &borrowed(&sources[1..])));
+        let mut renamed = sources.clone();
+        renamed[0].0.push('x');
+        assert!(!same_names(&saved, &borrowed(&renamed)));
+    }
+
+    #[test]
+    fn loading_needs_every_templates_source() {
+        let mut tera = instance();
+        tera.add_raw_templates([("a", "A"), ("b", "B")]).unwrap();
+        let saved = tera.compiled_templates();
+        let mut loaded = instance();
+        let err = loaded
+            .add_compiled_templates(saved, |n| (n == "a").then_some("A"))
+            .unwrap_err();
+        assert!(err.to_string().contains("`b`"), "{err}");
+        assert_eq!(loaded.get_template_names().count(), 0, "left as it was");
     }
 
     #[test]
@@ -139,7 +166,9 @@ mod tests {
             .unwrap();
         let saved = with_filters.compiled_templates();
         let mut bare = Tera::new();
-        let err = bare.add_compiled_templates(saved).unwrap_err();
+        let err = bare
+            .add_compiled_templates(saved, |_| Some("{{ x | nindent(width=2) }}"))
+            .unwrap_err();
         assert!(err.to_string().contains("nindent"), "{err}");
         assert_eq!(bare.get_template_names().count(), 0, "left as it was");
     }

@@ -26,7 +26,7 @@ use crate::value::{Key, Map, Value, ValueInner};
 
 /// Changes whenever the saved layout or the compiler's output changes; part of any key a
 /// caller stores compiled templates under.
-pub const COMPILED_FORMAT: u32 = 1;
+pub const COMPILED_FORMAT: u32 = 2;
 
 /// This crate's version, for the same keys.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -50,10 +50,9 @@ impl CompiledTemplates {
     }
 
     /// Each template's name and source, sorted by name.
-    pub fn sources(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.templates
-            .iter()
-            .map(|t| (t.name.as_str(), t.source.as_str()))
+    /// The templates' names, sorted. Their sources are not part of the compiled form.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.templates.iter().map(|t| t.name.as_str())
     }
 }
 
@@ -95,14 +94,30 @@ impl Tera {
     /// [`Tera::add_raw_templates`] would add their sources: the same checks run, and on an
     /// error the instance is left as it was. Refused when they were compiled with other
     /// delimiters than this instance's.
-    pub fn add_compiled_templates(&mut self, compiled: CompiledTemplates) -> TeraResult<()> {
+    /// Adds compiled templates; `source_of` gives each template's source text (for error
+    /// messages), which must be the text it was compiled from.
+    pub fn add_compiled_templates<'s>(
+        &mut self,
+        compiled: CompiledTemplates,
+        source_of: impl Fn(&str) -> Option<&'s str>,
+    ) -> TeraResult<()> {
         if compiled.delimiters != delimiter_texts(&self.delimiters) {
             return Err(Error::message(
                 "the compiled templates were compiled with other delimiters than this instance's",
             ));
         }
+        let mut templates = compiled.templates;
+        for template in &mut templates {
+            let Some(source) = source_of(&template.name) else {
+                return Err(Error::message(format!(
+                    "no source was given for the compiled template `{}`",
+                    template.name
+                )));
+            };
+            template.source = source.to_string();
+        }
         let mut inserted: Vec<(String, Option<Template>)> = Vec::new();
-        for mut template in compiled.templates {
+        for mut template in templates {
             template.parents.clear();
             template.block_lineage.clear();
             template.total_content_num_bytes = template.source.len();

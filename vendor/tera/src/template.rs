@@ -11,6 +11,8 @@ use std::collections::HashSet;
 #[derive(Debug, PartialEq, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Template {
     pub name: String,
+    // Not saved (stoke patch): the loader has the sources and hands them back.
+    #[serde(skip)]
     pub(crate) source: String,
     pub(crate) path: Option<String>,
     /// Whether this template was loaded by `load_from_glob`
