@@ -467,3 +467,84 @@ fn a_charts_parsed_values_file_is_read_back_and_never_outlives_an_edit() {
         "one entry per file content"
     );
 }
+
+/// `stoke template rel CHART -f FILE` with the cache in `cache` (exit status not checked).
+fn render_with(cwd: &Path, cache: &Path, chart: &Path, file: &Path, no_cache: bool) -> Run {
+    let mut cmd = stoke_command(cwd);
+    cmd.args(["template", "rel"])
+        .arg(chart)
+        .arg("-f")
+        .arg(file)
+        .env("STOKE_CACHE_DIR", cache);
+    if no_cache {
+        cmd.env("STOKE_NO_CACHE", "1");
+    }
+    Run::from(cmd.output().expect("the stoke binary runs"))
+}
+
+#[test]
+fn a_saved_chart_yaml_and_values_file_are_read_back_and_never_outlive_an_edit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = sample_chart(tmp.path());
+    let cache = tmp.path().join("cache");
+    let file = tmp.path().join("site.yaml");
+    std::fs::write(&file, "greeting: hallo\n").unwrap();
+
+    let first = render_with(tmp.path(), &cache, &chart, &file, false).ok();
+    assert!(
+        first.stdout.contains("greeting: \"hallo\""),
+        "{}",
+        first.stdout
+    );
+    let chart_entries = entries_of(&cache, "chartyaml-");
+    let values_entries = entries_of(&cache, "values-");
+    assert_eq!(chart_entries.len(), 1, "Chart.yaml is saved");
+    assert_eq!(
+        values_entries.len(),
+        2,
+        "values.yaml and the -f file are saved"
+    );
+    let second = render_with(tmp.path(), &cache, &chart, &file, false).ok();
+    assert_eq!(second.stdout, first.stdout);
+    assert_eq!(entries_of(&cache, "chartyaml-"), chart_entries, "read back");
+    assert_eq!(entries_of(&cache, "values-"), values_entries, "read back");
+
+    // An edited values file is parsed again.
+    std::fs::write(&file, "greeting: hej\ncount: 1\n").unwrap();
+    let edited = render_with(tmp.path(), &cache, &chart, &file, false).ok();
+    assert!(
+        edited.stdout.contains("greeting: \"hej\""),
+        "{}",
+        edited.stdout
+    );
+    assert!(
+        edited.stdout.contains("doubled: \"2\""),
+        "{}",
+        edited.stdout
+    );
+
+    // A Chart.yaml edited into a bad one fails exactly as without the cache.
+    let chart_yaml = chart.join("Chart.yaml");
+    let good = std::fs::read_to_string(&chart_yaml).unwrap();
+    std::fs::write(
+        &chart_yaml,
+        good.replace("version: ", "version: v-not-semver-"),
+    )
+    .unwrap();
+    let cached = render_with(tmp.path(), &cache, &chart, &file, false);
+    let uncached = render_with(tmp.path(), &cache, &chart, &file, true);
+    assert_ne!(cached.code, 0, "{}", cached.stderr);
+    assert_eq!(cached.code, uncached.code);
+    assert_eq!(cached.stderr, uncached.stderr);
+    assert!(
+        cached.stderr.contains("not a valid SemVer"),
+        "{}",
+        cached.stderr
+    );
+
+    // Back to the good text: its saved entry is read again.
+    std::fs::write(&chart_yaml, &good).unwrap();
+    let back = render_with(tmp.path(), &cache, &chart, &file, false).ok();
+    assert_eq!(back.stdout, edited.stdout);
+    assert_eq!(entries_of(&cache, "chartyaml-"), chart_entries);
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::ignore::IgnoreRules;
-use super::{Chart, ChartFile, Metadata};
+use super::{Chart, ChartFile};
 
 /// Loads a chart from a directory or a packaged `.tgz`.
 pub fn load(path: &Path) -> Result<Chart> {
@@ -169,7 +169,8 @@ pub fn from_files(
     };
     let chart_yaml_origin = origin.join("Chart.yaml");
     let chart_yaml_text = utf8(&chart_yaml.data, &chart_yaml_origin)?;
-    let metadata = Metadata::parse(chart_yaml_text, &chart_yaml_origin.display().to_string())?;
+    let metadata =
+        super::parsed::chart_yaml(chart_yaml_text, &chart_yaml_origin.display().to_string())?;
     let path = match parent_path {
         Some(p) => format!("{p}/charts/{}", metadata.name),
         None => metadata.name.clone(),

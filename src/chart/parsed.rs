@@ -1,6 +1,7 @@
-//! A chart's `values.yaml` and `values.schema.json` as parsed, saved in the artifact cache
-//! ([`crate::artifact_cache`]): parsing them was the largest cost of loading a chart, and a
-//! short `stoke template` loads the same chart again on every run.
+//! A chart's `Chart.yaml`, `values.yaml` and `values.schema.json` as parsed (and the values
+//! files given with `-f`), saved in the artifact cache ([`crate::artifact_cache`]): parsing
+//! them was the largest cost of loading a chart, and a short `stoke template` loads the same
+//! chart and values again on every run.
 //!
 //! An entry is a function of the file's exact bytes and of the YAML nesting limit in force
 //! (the only setting the parse reads), so it holds exactly what parsing would give. Only
@@ -11,10 +12,13 @@
 use anyhow::{Context, Result};
 use serde_json::{Map, Number, Value};
 
+use super::Metadata;
 use crate::artifact_cache::{self, KeyBuilder};
 
 /// Entry kind (and file-name prefix) of parsed values files.
 const VALUES: &str = "values";
+/// Entry kind of parsed `Chart.yaml` files.
+const CHART: &str = "chartyaml";
 /// Entry kind of parsed schemas.
 const SCHEMA: &str = "jsonschema";
 
@@ -29,6 +33,22 @@ pub(crate) fn values_yaml(text: &str, origin: &str) -> Result<Map<String, Value>
         Value::Object(map) => Ok(map),
         // Only maps are saved under this kind; anything else is parsed again.
         _ => crate::yaml::parse_values_yaml(text, origin),
+    }
+}
+
+/// `Chart.yaml`'s text parsed and checked as [`Metadata::parse`] does; `origin` names the
+/// file in errors. The entry holds the metadata as JSON, which carries every field exactly
+/// (strings, lists, maps and the JSON of `import-values`); it is checked again on reading.
+pub(crate) fn chart_yaml(text: &str, origin: &str) -> Result<Metadata> {
+    let depth = (crate::yaml::max_depth() as u64).to_le_bytes();
+    let parsed = saved(CHART, &[&depth, text.as_bytes()], || {
+        let meta = Metadata::parse(text, origin)?;
+        serde_json::to_value(&meta).with_context(|| format!("cannot save {origin}"))
+    })?;
+    match serde_json::from_value::<Metadata>(parsed) {
+        Ok(meta) if meta.validate().is_ok() => Ok(meta),
+        // Only checked metadata is saved; anything else is parsed again.
+        _ => Metadata::parse(text, origin),
     }
 }
 
@@ -209,6 +229,64 @@ mod tests {
         let mut out = Vec::new();
         encode(&v, &mut out);
         assert_eq!(decode(&out), Some(v));
+    }
+
+    /// What a saved `Chart.yaml` reads back as: through JSON and the tagged encoding.
+    fn through_an_entry(meta: &Metadata) -> Metadata {
+        let mut out = Vec::new();
+        encode(&serde_json::to_value(meta).unwrap(), &mut out);
+        serde_json::from_value(decode(&out).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_saved_chart_yaml_reads_back_field_for_field() {
+        let every_field = r#"apiVersion: v2
+name: full
+version: 1.0.0-rc.1+build.5
+appVersion: 8.1.44
+description: "A chart: with every field"
+type: library
+kubeVersion: ">=1.25.0-0"
+keywords: [scada, ignition]
+home: https://example.com
+sources: [https://example.com/src]
+icon: https://example.com/icon.png
+deprecated: true
+maintainers:
+  - name: Ops
+    email: ops@example.com
+    url: https://example.com/ops
+annotations:
+  category: Automation
+  "example.com/empty": ""
+dependencies:
+  - name: db
+    version: "~1.2"
+    repository: oci://registry.example.com/charts
+    condition: db.enabled,global.db
+    tags: [storage]
+    alias: database
+    import-values:
+      - child: exports.data
+        parent: imported
+      - simple
+  - name: local
+    version: ""
+    repository: ""
+"#;
+        let mut texts = vec![("every field".to_string(), every_field.to_string())];
+        let charts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("charts");
+        for entry in std::fs::read_dir(&charts).unwrap() {
+            let file = entry.unwrap().path().join("Chart.yaml");
+            if let Ok(text) = std::fs::read_to_string(&file) {
+                texts.push((file.display().to_string(), text));
+            }
+        }
+        assert!(texts.len() >= 3, "the repository's charts were found");
+        for (origin, text) in texts {
+            let meta = Metadata::parse(&text, &origin).unwrap();
+            assert_eq!(through_an_entry(&meta), meta, "{origin}");
+        }
     }
 
     #[test]

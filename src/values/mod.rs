@@ -78,14 +78,23 @@ fn strip_indices(path: &str) -> String {
 /// Reads the values files and applies the `--set` family, in Helm's order.
 pub fn read_user_values(opts: &ValuesOptions) -> Result<UserValues> {
     read_user_values_with(opts, &|path| {
-        read_values_source(path).map(std::sync::Arc::new)
+        read_source(path, crate::chart::parsed::values_yaml).map(std::sync::Arc::new)
     })
 }
 
-/// Reads and parses one values file (`-` is standard input).
+/// Reads and parses one values file (`-` is standard input). Unlike [`read_user_values`],
+/// which a one-chart command runs with the same few files again and again, this does not
+/// keep the parse in the artifact cache: a fleet reads many small per-site files once each.
 pub fn read_values_source(path: &Path) -> Result<ValuesSource> {
+    read_source(path, crate::yaml::parse_values_yaml)
+}
+
+fn read_source(
+    path: &Path,
+    parse: fn(&str, &str) -> Result<Map<String, Value>>,
+) -> Result<ValuesSource> {
     let (text, origin) = read_values_file(path)?;
-    let values = crate::yaml::parse_values_yaml(&text, &origin)?;
+    let values = parse(&text, &origin)?;
     Ok(ValuesSource {
         origin,
         values,
