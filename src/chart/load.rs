@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::ignore::IgnoreRules;
-use super::{Chart, ChartFile};
+use super::{Chart, ChartFile, Metadata};
 
 /// Loads a chart from a directory or a packaged `.tgz`.
 pub fn load(path: &Path) -> Result<Chart> {
@@ -61,7 +61,16 @@ pub fn load_dir(dir: &Path) -> Result<Chart> {
     let mut walker = super::links::Walker::new(dir)?;
     let within = walker.canonical_root().to_path_buf();
     walk(dir, "", &rules, &mut files, &mut walker, 0, &within)?;
-    from_files(files, dir.to_path_buf(), None)
+    from_files_in(files, dir.to_path_buf(), None, Source::Folder)
+}
+
+/// Where a chart's files were read from. A folder's `Chart.yaml` is read back parsed from
+/// the artifact cache; an archive's is parsed every time, so an archive that is refused
+/// later (a crafted folder name, a hostile subchart) leaves no entry behind.
+#[derive(Clone, Copy, PartialEq)]
+enum Source {
+    Folder,
+    Archive,
 }
 
 fn walk(
@@ -124,6 +133,15 @@ pub fn from_files(
     origin: PathBuf,
     parent_path: Option<&str>,
 ) -> Result<Chart> {
+    from_files_in(files, origin, parent_path, Source::Archive)
+}
+
+fn from_files_in(
+    files: Vec<ChartFile>,
+    origin: PathBuf,
+    parent_path: Option<&str>,
+    source: Source,
+) -> Result<Chart> {
     let mut chart_yaml = None;
     let mut values_text = None;
     let mut schema_text = None;
@@ -169,8 +187,11 @@ pub fn from_files(
     };
     let chart_yaml_origin = origin.join("Chart.yaml");
     let chart_yaml_text = utf8(&chart_yaml.data, &chart_yaml_origin)?;
-    let metadata =
-        super::parsed::chart_yaml(chart_yaml_text, &chart_yaml_origin.display().to_string())?;
+    let chart_yaml_name = chart_yaml_origin.display().to_string();
+    let metadata = match source {
+        Source::Folder => super::parsed::chart_yaml(chart_yaml_text, &chart_yaml_name)?,
+        Source::Archive => Metadata::parse(chart_yaml_text, &chart_yaml_name)?,
+    };
     let path = match parent_path {
         Some(p) => format!("{p}/charts/{}", metadata.name),
         None => metadata.name.clone(),
@@ -202,7 +223,7 @@ pub fn from_files(
     for (dir, files) in sub_dirs {
         let sub_origin = origin.join("charts").join(&dir);
         subcharts.push(
-            from_files(files, sub_origin.clone(), Some(&path))
+            from_files_in(files, sub_origin.clone(), Some(&path), source)
                 .with_context(|| format!("cannot load subchart `{}`", sub_origin.display()))?,
         );
     }
