@@ -54,13 +54,42 @@ fn plain_ok(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+    if matches!(
+        first,
+        '-' | '?'
+            | ':'
+            | ','
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '#'
+            | '&'
+            | '*'
+            | '!'
+            | '|'
+            | '>'
+            | '\''
+            | '"'
+            | '%'
+            | '@'
+            | '`'
+    ) {
         // `-` followed by a non-space starts a plain scalar (`-Xmx1g`), others never do here.
         if first != '-' || s.len() < 2 || s.as_bytes()[1] == b' ' {
             return false;
         }
     }
-    !s.contains(": ") && !s.contains(" #") && !s.ends_with(':') && !s.contains('\t')
+    // One pass for `: `, ` #`, a tab and a trailing `:` (this runs for every scalar of every
+    // rendered manifest).
+    let mut prev = 0u8;
+    for &c in s.as_bytes() {
+        if c == b'\t' || (prev == b':' && c == b' ') || (prev == b' ' && c == b'#') {
+            return false;
+        }
+        prev = c;
+    }
+    prev != b':'
 }
 
 fn double_quoted(s: &str) -> Option<(&str, bool)> {
@@ -169,7 +198,7 @@ fn key_of(line: &str) -> Option<(&str, &str)> {
         let k = &line[..colon];
         let simple = !k.is_empty()
             && k.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_./-".contains(&b))
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'))
             && !k.starts_with('-');
         if !simple {
             return None;
@@ -369,4 +398,60 @@ fn record(head: &mut FastHead, levels: &[Level], key: &str, v: Option<&str>) -> 
         _ => head.namespace = Some(text),
     }
     Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_ok;
+
+    /// The rule `plain_ok` implements, written the slow way.
+    fn by_the_rule(s: &str) -> bool {
+        let Some(first) = s.chars().next() else {
+            return false;
+        };
+        if "-?:,[]{}#&*!|>'\"%@`".contains(first)
+            && (first != '-' || s.len() < 2 || s.as_bytes()[1] == b' ')
+        {
+            return false;
+        }
+        !s.contains(": ") && !s.contains(" #") && !s.ends_with(':') && !s.contains('\t')
+    }
+
+    #[test]
+    fn the_one_pass_check_agrees_with_the_rule() {
+        let pieces = [
+            "",
+            "a",
+            ":",
+            " ",
+            "#",
+            "\t",
+            "-",
+            "b:",
+            "x: y",
+            "x :y",
+            "a #b",
+            "a# b",
+            "-Xmx1g",
+            "- a",
+            "é",
+            "ü:",
+            "'q'",
+            "\"q\"",
+            "`",
+            "%",
+            "@",
+            "http://h:80/p",
+            "a:b",
+            "::",
+            " :",
+            "c ",
+        ];
+        for a in pieces {
+            for b in pieces {
+                let s = format!("{a}{b}");
+                assert_eq!(plain_ok(&s), by_the_rule(&s), "{s:?}");
+            }
+        }
+    }
 }
