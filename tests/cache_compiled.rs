@@ -548,3 +548,65 @@ fn a_saved_chart_yaml_and_values_file_are_read_back_and_never_outlive_an_edit() 
     assert_eq!(back.stdout, edited.stdout);
     assert_eq!(entries_of(&cache, "chartyaml-"), chart_entries);
 }
+
+fn fleet_with(cwd: &Path, cache: &Path, fleet: &Path, no_cache: bool) -> Run {
+    let mut cmd = stoke_command(cwd);
+    cmd.args(["fleet", "template", "-f"])
+        .arg(fleet)
+        .env("STOKE_CACHE_DIR", cache);
+    if no_cache {
+        cmd.env("STOKE_NO_CACHE", "1");
+    }
+    Run::from(cmd.output().expect("the stoke binary runs"))
+}
+
+#[test]
+fn a_saved_fleet_file_is_read_back_and_an_edit_or_a_mistake_reads_as_without_the_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = sample_chart(tmp.path());
+    let cache = tmp.path().join("cache");
+    let fleet = tmp.path().join("fleet.yaml");
+    let entry = |name: &str| {
+        format!(
+            "  - name: {name}\n    namespace: plant\n    chart: {}\n",
+            chart.display()
+        )
+    };
+    let two = format!("name: plants\nreleases:\n{}{}", entry("a"), entry("b"));
+    std::fs::write(&fleet, &two).unwrap();
+
+    let first = fleet_with(tmp.path(), &cache, &fleet, false).ok();
+    assert!(first.stdout.contains("name: b-config"), "{}", first.stdout);
+    let saved = entries_of(&cache, "values-");
+    assert_eq!(saved.len(), 2, "values.yaml and the fleet file are saved");
+    let second = fleet_with(tmp.path(), &cache, &fleet, false).ok();
+    assert_eq!(second.stdout, first.stdout);
+    assert_eq!(entries_of(&cache, "values-"), saved, "read back");
+    let uncached = fleet_with(tmp.path(), &cache, &fleet, true).ok();
+    assert_eq!(uncached.stdout, first.stdout);
+
+    // An added release is seen at once.
+    std::fs::write(&fleet, format!("{two}{}", entry("c"))).unwrap();
+    let edited = fleet_with(tmp.path(), &cache, &fleet, false).ok();
+    assert!(
+        edited.stdout.contains("name: c-config"),
+        "{}",
+        edited.stdout
+    );
+
+    // A mistake is reported at its line, word for word as without the cache.
+    std::fs::write(
+        &fleet,
+        format!("{two}  - name: d\n    chrat: {}\n", chart.display()),
+    )
+    .unwrap();
+    let cached = fleet_with(tmp.path(), &cache, &fleet, false);
+    let fresh = fleet_with(tmp.path(), &cache, &fleet, true);
+    assert_ne!(cached.code, 0, "{}", cached.stderr);
+    assert_eq!((cached.code, &cached.stderr), (fresh.code, &fresh.stderr));
+    assert!(
+        cached.stderr.contains("fleet.yaml:9:") && cached.stderr.contains("release #3"),
+        "{}",
+        cached.stderr
+    );
+}

@@ -11,19 +11,39 @@ pub fn split_documents(text: &str) -> Vec<(usize, String)> {
     let mut docs = Vec::new();
     // Where the current document starts, in bytes and in lines.
     let (mut start, mut start_line) = (0, 1);
-    let mut offset = 0;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        let content = line.strip_suffix('\n').unwrap_or(line);
+    // Only a line that starts with `---` can separate documents: the text is searched for
+    // those, and lines are counted only up to the separators found, so a long document is
+    // not walked line by line.
+    let (mut counted, mut line) = (0, 1);
+    let mut from = 0;
+    while let Some(at) = separator_candidate(text, from) {
+        let end = text[at..].find('\n').map_or(text.len(), |n| at + n);
+        let content = &text[at..end];
         let content = content.strip_suffix('\r').unwrap_or(content);
-        if content.starts_with("---") && content[3..].trim().is_empty() {
-            docs.push((start_line, document(&text[start..offset])));
-            start = offset + line.len();
-            start_line = i + 2;
+        from = end;
+        if !content[3..].trim().is_empty() {
+            continue;
         }
-        offset += line.len();
+        line += newlines(&text[counted..at]);
+        counted = at;
+        docs.push((start_line, document(&text[start..at])));
+        start = (end + 1).min(text.len());
+        start_line = line + 1;
     }
     docs.push((start_line, document(&text[start..])));
     docs
+}
+
+/// The next line start at or after `from` where a line begins with `---`.
+fn separator_candidate(text: &str, from: usize) -> Option<usize> {
+    if from == 0 && text.starts_with("---") {
+        return Some(0);
+    }
+    text[from..].find("\n---").map(|n| from + n + 1)
+}
+
+fn newlines(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'\n').count()
 }
 
 /// The lines of `region` each ending in a single `\n`, as `split_documents` gives them:
@@ -355,11 +375,26 @@ mod tests {
     #[test]
     fn documents_split_alike_whatever_the_line_endings() {
         let pieces = [
-            "a: 1", "---", "--- ", "---x", "b: 2", "", "\r", " c", "---\r",
+            "a: 1",
+            "---",
+            "--- ",
+            "---x",
+            "b: 2",
+            "",
+            "\r",
+            " c",
+            "---\r",
+            "----",
+            " ---",
+            "---\t",
+            "--- # c",
+            "-",
+            "--",
+            "---\u{3000}",
         ];
         let mut rng = Lcg(7);
-        for _ in 0..5_000 {
-            let n = rng.next(8);
+        for _ in 0..20_000 {
+            let n = rng.next(10);
             let mut text = String::new();
             for _ in 0..n {
                 text.push_str(pieces[rng.next(pieces.len())]);

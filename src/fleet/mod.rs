@@ -182,7 +182,7 @@ pub fn render_release(
 
 /// Prefixes an error with where the release is written in the fleet file.
 pub(crate) fn at(release: &FleetRelease, e: anyhow::Error) -> anyhow::Error {
-    e.context(release.at.clone())
+    e.context(release.at())
 }
 
 /// The store and target the lifecycle actions work with, shareable across the worker

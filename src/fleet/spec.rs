@@ -1,9 +1,10 @@
 //! The fleet file: a list of releases, each a chart with its own values, parsed with the
-//! line of every entry kept so that any later error can name the file, the line and the
-//! release (docs/fleet.md describes the format).
+//! text kept so that any later error can name the file, the line and the release
+//! (docs/fleet.md describes the format).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
@@ -47,13 +48,43 @@ pub struct FleetRelease {
     pub sets: Vec<(SetKind, String)>,
     /// Labels from the file (selectable with `-l`).
     pub labels: BTreeMap<String, String>,
-    /// 1-based line of the entry in the fleet file.
-    pub line: usize,
-    /// `FILE:LINE (release NAMESPACE/NAME)`, to lead messages about this release.
-    pub at: String,
+    /// Where the entry is written: its index under `releases:` in the file.
+    index: usize,
+    place: Arc<Place>,
+}
+
+/// A fleet file's name and text, read for lines only when a message asks for one.
+#[derive(Debug)]
+struct Place {
+    origin: String,
+    lines: KeyLines,
+}
+
+impl Place {
+    /// `FILE:LINE` of the key at `path`, or `FILE` when the line is not known.
+    fn at(&self, path: &str) -> String {
+        match self.lines.line_of(path) {
+            Some(l) => format!("{}:{l}", self.origin),
+            None => self.origin.clone(),
+        }
+    }
 }
 
 impl FleetRelease {
+    /// 1-based line of the entry in the fleet file (0 if it cannot be told).
+    pub fn line(&self) -> usize {
+        self.place.lines.line_of(&self.entry()).unwrap_or(0)
+    }
+
+    /// `FILE:LINE (release NAMESPACE/NAME)`, to lead messages about this release.
+    pub fn at(&self) -> String {
+        format!("{} (release {})", self.place.at(&self.entry()), self.key)
+    }
+
+    fn entry(&self) -> String {
+        format!("releases[{}]", self.index)
+    }
+
     /// The values options `stoke template`/`install` would get for this release: the files,
     /// then the `set:` entries.
     pub fn values_options(&self) -> ValuesOptions {
@@ -77,7 +108,9 @@ impl FleetRelease {
 struct RawFleet {
     #[serde(default)]
     name: Option<String>,
-    releases: Vec<RawRelease>,
+    /// Read entry by entry (see [`parse`]); here so that the key is known.
+    #[serde(rename = "releases")]
+    _releases: serde::de::IgnoredAny,
 }
 
 #[derive(Deserialize)]
@@ -114,35 +147,38 @@ pub fn load(path: &Path, default_namespace: &str) -> Result<Fleet> {
     parse(&text, path, default_namespace)
 }
 
-/// Parses fleet file `text` read from `path`.
+/// Parses fleet file `text` read from `path`. The parse is kept in the artifact cache as
+/// a values file's is (a fleet file is read on every fleet command, and most runs find it
+/// unchanged); lines are read from the text only for messages.
 pub fn parse(text: &str, path: &Path, default_namespace: &str) -> Result<Fleet> {
     let origin = path.display().to_string();
-    let doc = crate::yaml::parse_values_yaml(text, &origin)
+    let mut doc = crate::chart::parsed::values_yaml(text, &origin)
         .with_context(|| format!("cannot read fleet file `{origin}`"))?;
-    let lines = KeyLines::scan(text);
-    let at_path = |p: &str| -> String {
-        match lines.line_of(p) {
-            Some(l) => format!("{origin}:{l}"),
-            None => origin.clone(),
-        }
-    };
-    let Some(Value::Array(items)) = doc.get("releases") else {
+    let place = Arc::new(Place {
+        origin: origin.clone(),
+        lines: KeyLines::scan(text),
+    });
+    let at_path = |p: &str| place.at(p);
+    let Some(Value::Array(items)) = doc.remove("releases") else {
         bail!(
             "{}: a fleet file needs `releases:`, a list of releases with at least `name` and `chart` (see docs/fleet.md)",
             at_path("releases")
         );
     };
-    // Check each entry on its own first, so a mistake is reported at its own line.
-    for (i, item) in items.iter().enumerate() {
-        serde_json::from_value::<RawRelease>(item.clone()).map_err(|e| {
+    // Each entry is checked on its own, so a mistake is reported at its own line.
+    let mut raws = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        raws.push(serde_json::from_value::<RawRelease>(item).map_err(|e| {
             anyhow!(
                 "{}: release #{} is not valid: {e} (fields: name, namespace, chart, version, values, set, labels)",
                 at_path(&format!("releases[{i}]")),
                 i + 1
             )
-        })?;
+        })?);
     }
-    let raw: RawFleet = serde_json::from_value(Value::Object(doc.clone()))
+    // The rest of the file (the entries are checked above).
+    doc.insert("releases".into(), Value::Array(Vec::new()));
+    let raw: RawFleet = serde_json::from_value(Value::Object(doc))
         .map_err(|e| anyhow!("{origin}: {e} (top-level fields: name, releases)"))?;
     let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
     let name = match raw.name {
@@ -159,23 +195,25 @@ pub fn parse(text: &str, path: &Path, default_namespace: &str) -> Result<Fleet> 
         );
     }
     // The order of `set` keys needs a second reading of the file; most fleets have none.
-    let set_order = if items.iter().any(|item| item.get("set").is_some()) {
+    let set_order = if raws.iter().any(|r| !r.set.is_empty()) {
         set_key_order(text)
     } else {
         Vec::new()
     };
-    let mut releases = Vec::with_capacity(raw.releases.len());
+    // Fleets name a few charts many times: each is looked for on disk once.
+    let mut chart_refs: HashMap<String, PathBuf> = HashMap::new();
+    let mut releases = Vec::with_capacity(raws.len());
     let mut seen = BTreeSet::new();
-    for (i, r) in raw.releases.into_iter().enumerate() {
+    for (i, r) in raws.into_iter().enumerate() {
         let entry = format!("releases[{i}]");
-        let line = lines.line_of(&entry).unwrap_or(0);
         let namespace = r.namespace.unwrap_or_else(|| default_namespace.to_string());
-        let here = at_path(&entry);
         let key = ReleaseKey::new(&namespace, &r.name)
-            .with_context(|| format!("{here}: release `{}`", r.name))?;
-        let at = format!("{here} (release {key})");
+            .with_context(|| format!("{}: release `{}`", at_path(&entry), r.name))?;
         if !seen.insert(key.clone()) {
-            bail!("{at}: the release is listed twice; each namespace/name may appear once");
+            bail!(
+                "{} (release {key}): the release is listed twice; each namespace/name may appear once",
+                at_path(&entry)
+            );
         }
         let values = match r.values {
             OneOrMany::None => Vec::new(),
@@ -213,12 +251,17 @@ pub fn parse(text: &str, path: &Path, default_namespace: &str) -> Result<Fleet> 
             }
             labels.insert(k, text);
         }
-        let local = dir.join(&r.chart);
-        let chart_ref = if !r.chart.contains("://") && local.exists() {
-            local
-        } else {
-            PathBuf::from(&r.chart)
-        };
+        let chart_ref = chart_refs
+            .entry(r.chart.clone())
+            .or_insert_with(|| {
+                let local = dir.join(&r.chart);
+                if !r.chart.contains("://") && local.exists() {
+                    local
+                } else {
+                    PathBuf::from(&r.chart)
+                }
+            })
+            .clone();
         releases.push(FleetRelease {
             key,
             chart: r.chart,
@@ -227,8 +270,8 @@ pub fn parse(text: &str, path: &Path, default_namespace: &str) -> Result<Fleet> 
             values,
             sets,
             labels,
-            line,
-            at,
+            index: i,
+            place: place.clone(),
         });
     }
     Ok(Fleet {
@@ -394,8 +437,8 @@ releases:
             b.chart_ref,
             PathBuf::from("oci://registry.example/charts/ignition")
         );
-        assert_eq!((a.line, b.line), (3, 9));
-        assert_eq!(a.at, "fleets/prod.yaml:3 (release plant-1/site-1)");
+        assert_eq!((a.line(), b.line()), (3, 9));
+        assert_eq!(a.at(), "fleets/prod.yaml:3 (release plant-1/site-1)");
         assert_eq!(a.labels["tier"], "2");
         assert_eq!(
             a.sets,

@@ -195,7 +195,7 @@ pub(crate) fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Comput
     })?;
     // A schema refusal often comes from a typo; name the likely culprits with it.
     if !user.skip_schema_validation && !matched {
-        schema::enforce(tree, &values, &|path| user.origin_of(path)).map_err(|e| {
+        schema::enforce(tree, &mut values, &|path| user.origin_of(path)).map_err(|e| {
             if unknown.is_empty() {
                 return e;
             }
