@@ -6,8 +6,6 @@
 //! subchart, the parent winning. The rules, down to their corner cases, are Helm's, and
 //! tests/helm_differential.rs checks them against Helm itself.
 
-use std::collections::BTreeSet;
-
 use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
@@ -103,39 +101,36 @@ fn coalesce_values(
 /// `src` has a value for.
 pub(crate) fn coalesce_tables(
     dst: &mut Map<String, Value>,
-    mut src: Map<String, Value>,
+    src: Map<String, Value>,
     prefix: &str,
     merge: bool,
     warnings: &mut Vec<String>,
 ) {
-    let src_non_null: BTreeSet<String> = src
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, _)| k.clone())
-        .collect();
-    for (k, dv) in dst.iter() {
-        if dv.is_null() {
-            src.insert(k.clone(), Value::Null);
-        }
-    }
+    // A key's full path is only spelled out to descend or to warn: this runs for every key
+    // of every chart's defaults on every render.
     for (key, val) in src {
-        let full = join(prefix, &key);
         match dst.get_mut(&key) {
-            Some(Value::Null) if !merge && src_non_null.contains(&key) => {
-                dst.remove(&key);
+            // A null in `dst` stands whatever `src` has there; unless merging, it takes the
+            // key away when `src` has a value for it.
+            Some(Value::Null) => {
+                if !merge && !val.is_null() {
+                    dst.remove(&key);
+                }
             }
             None => {
                 dst.insert(key, val);
             }
             Some(dv) => match (dv, val) {
                 (Value::Object(d), Value::Object(s)) => {
-                    coalesce_tables(d, s, &full, merge, warnings)
+                    coalesce_tables(d, s, &join(prefix, &key), merge, warnings)
                 }
-                (_, Value::Object(_)) => {
-                    warnings.push(format!("cannot overwrite table with non table for {full}"))
-                }
+                (_, Value::Object(_)) => warnings.push(format!(
+                    "cannot overwrite table with non table for {}",
+                    join(prefix, &key)
+                )),
                 (Value::Object(_), v) if !v.is_null() => warnings.push(format!(
-                    "destination for {full} is a table; ignoring the non-table value"
+                    "destination for {} is a table; ignoring the non-table value",
+                    join(prefix, &key)
                 )),
                 _ => {}
             },
@@ -222,4 +217,95 @@ fn coalesce_globals(
 
 fn finish_globals(section: &mut Map<String, Value>, dg: Map<String, Value>) {
     section.insert("global".into(), Value::Object(dg));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table rule written as Helm's Go code reads: every key `dst` holds as null is
+    /// first set to null in `src` (the null stands), then `src` is walked.
+    fn by_the_rule(
+        dst: &mut Map<String, Value>,
+        mut src: Map<String, Value>,
+        prefix: &str,
+        merge: bool,
+        warnings: &mut Vec<String>,
+    ) {
+        let src_non_null: BTreeSet<String> = src
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for (k, dv) in dst.iter() {
+            if dv.is_null() {
+                src.insert(k.clone(), Value::Null);
+            }
+        }
+        for (key, val) in src {
+            let full = join(prefix, &key);
+            match dst.get_mut(&key) {
+                Some(Value::Null) if !merge && src_non_null.contains(&key) => {
+                    dst.remove(&key);
+                }
+                None => {
+                    dst.insert(key, val);
+                }
+                Some(dv) => match (dv, val) {
+                    (Value::Object(d), Value::Object(s)) => {
+                        by_the_rule(d, s, &full, merge, warnings)
+                    }
+                    (_, Value::Object(_)) => {
+                        warnings.push(format!("cannot overwrite table with non table for {full}"))
+                    }
+                    (Value::Object(_), v) if !v.is_null() => warnings.push(format!(
+                        "destination for {full} is a table; ignoring the non-table value"
+                    )),
+                    _ => {}
+                },
+            }
+        }
+    }
+
+    use std::collections::BTreeSet;
+
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, bound: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % bound
+        }
+    }
+
+    fn table(rng: &mut Lcg, depth: usize) -> Map<String, Value> {
+        let mut m = Map::new();
+        for _ in 0..rng.next(5) {
+            let key = ["a", "b", "c", "d"][rng.next(4)].to_string();
+            let v = match rng.next(if depth == 0 { 3 } else { 4 }) {
+                0 => Value::Null,
+                1 => Value::from(rng.next(3)),
+                2 => Value::from(vec![Value::Null]),
+                _ => Value::Object(table(rng, depth - 1)),
+            };
+            m.insert(key, v);
+        }
+        m
+    }
+
+    #[test]
+    fn tables_coalesce_as_the_rule_says_on_random_tables() {
+        let mut rng = Lcg(11);
+        for _ in 0..20_000 {
+            let (dst, src) = (table(&mut rng, 3), table(&mut rng, 3));
+            let merge = rng.next(2) == 1;
+            let (mut a, mut b) = (dst.clone(), dst.clone());
+            let (mut wa, mut wb) = (Vec::new(), Vec::new());
+            coalesce_tables(&mut a, src.clone(), "p", merge, &mut wa);
+            by_the_rule(&mut b, src.clone(), "p", merge, &mut wb);
+            assert_eq!((a, wa), (b, wb), "dst {dst:?} src {src:?} merge {merge}");
+        }
+    }
 }

@@ -174,12 +174,20 @@ pub(crate) fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Comput
     let mut values = coalesce::coalesce(tree, &user.merged, &mut warnings)?;
     let mut unknown: Vec<unknown::UnknownKey> = Vec::new();
     if !user.sources.is_empty() {
-        let defaults = coalesce::coalesce(tree, &Map::new(), &mut Vec::new())?;
+        // Without subcharts, the defaults are the chart's own values less the nulls, which
+        // the walk passes over: a coalesced copy of them would only cost time.
+        let coalesced;
+        let defaults = if tree.subcharts.is_empty() {
+            &tree.values
+        } else {
+            coalesced = coalesce::coalesce(tree, &Map::new(), &mut Vec::new())?;
+            &coalesced
+        };
         for src in &user.sources {
             unknown.extend(unknown::find_in_tree(
                 tree,
                 &src.values,
-                &defaults,
+                defaults,
                 &mut |path| match src.lines.line_of(path) {
                     Some(line) => format!("{}:{line}", src.origin),
                     None => src.origin.clone(),

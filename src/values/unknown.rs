@@ -29,7 +29,8 @@ impl std::fmt::Display for UnknownKey {
     }
 }
 
-/// Walks `user` against the chart tree's `defaults` (coalesced with no user values) and the
+/// Walks `user` against the chart tree's `defaults` (coalesced with no user values, or a
+/// chart's own values: a null default counts as none, as coalescing drops it) and the
 /// top-level `schema`. A default of `{}` marks an open map; so does a schema that allows
 /// additional properties explicitly or declares no properties.
 pub fn find(
@@ -64,9 +65,10 @@ fn tree_walk(
     out: &mut Vec<UnknownKey>,
     origin_of: &mut dyn FnMut(&str) -> String,
 ) {
-    let mut own = user.clone();
+    // Only a tree with subcharts needs the user's map cut into sections.
+    let mut own = std::borrow::Cow::Borrowed(user);
     for sub in &chart.subcharts {
-        let Some(Value::Object(section)) = own.remove(sub.name()) else {
+        let Some(Value::Object(section)) = own.to_mut().remove(sub.name()) else {
             continue;
         };
         let sub_defaults = match defaults.get(sub.name()) {
@@ -104,6 +106,16 @@ fn tree_walk(
         }
         out.push(f);
     }
+}
+
+/// The default at `key`; a null default is no default (coalescing drops it).
+fn default_at<'a>(defaults: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a Value> {
+    defaults?.get(key).filter(|v| !v.is_null())
+}
+
+/// Whether `defaults` has no default at all (an open map), nulls not counting.
+fn no_defaults(defaults: Option<&Map<String, Value>>) -> bool {
+    defaults.is_none_or(|d| d.values().all(Value::is_null))
 }
 
 fn schema_child<'a>(schema: Option<&'a Value>, key: &str) -> Option<&'a Value> {
@@ -144,7 +156,7 @@ fn walk(
     out: &mut Vec<UnknownKey>,
     origin_of: &mut dyn FnMut(&str) -> String,
 ) {
-    let defaults_open = defaults.is_none_or(|d| d.is_empty());
+    let defaults_open = no_defaults(defaults);
     if defaults_open && (schema.is_none() || schema_is_open(schema)) {
         return;
     }
@@ -157,7 +169,7 @@ fn walk(
         if prefix.is_empty() && k == "global" {
             continue;
         }
-        let d = defaults.and_then(|d| d.get(k));
+        let d = default_at(defaults, k);
         let s = schema_child(schema, k);
         if d.is_none() && s.is_none() {
             if schema_is_open(schema) && !defaults_open {
@@ -168,7 +180,12 @@ fn walk(
                 continue;
             }
             let mut known: Vec<&str> = defaults
-                .map(|d| d.keys().map(String::as_str).collect())
+                .map(|d| {
+                    d.iter()
+                        .filter(|(_, v)| !v.is_null())
+                        .map(|(k, _)| k.as_str())
+                        .collect()
+                })
                 .unwrap_or_default();
             if let Some(props) = schema
                 .and_then(|s| s.get("properties"))
@@ -238,6 +255,40 @@ mod tests {
             found.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
             ["c"]
         );
+    }
+
+    #[test]
+    fn a_null_default_counts_as_no_default_as_coalescing_drops_it() {
+        fn without_nulls(m: &Map<String, Value>) -> Map<String, Value> {
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| match v {
+                    Value::Object(sub) => (k.clone(), Value::Object(without_nulls(sub))),
+                    _ => (k.clone(), v.clone()),
+                })
+                .collect()
+        }
+        let raw = obj(json!({
+            "gone": null,
+            "image": {"tag": null, "repository": "x"},
+            "annotations": {"only": null},
+            "list": [null, 1],
+        }));
+        let users = [
+            json!({"gone": 1}),
+            json!({"image": {"tag": "8.3", "repository": "y", "tga": 1}}),
+            json!({"annotations": {"anything": "goes"}}),
+            json!({"list": [1], "lst": 2}),
+            json!({"image": {"tag": {"deep": 1}}}),
+        ];
+        for user in users {
+            let user = obj(user);
+            assert_eq!(
+                find(&user, &raw, None, |p| p.to_string()),
+                find(&user, &without_nulls(&raw), None, |p| p.to_string()),
+                "{user:?}"
+            );
+        }
     }
 
     #[test]
