@@ -5,9 +5,11 @@ use serde::Serialize;
 use serde_json::{Map, Value as Json};
 use tera::{Context, Value};
 
+use std::sync::{Arc, OnceLock};
+
 use super::RenderOptions;
-use super::convert::from_json;
-use crate::chart::Chart;
+use super::convert::{Like, from_json, from_json_map};
+use crate::chart::{Chart, ChartCache};
 
 /// The release a render is for.
 #[derive(Debug, Clone, Serialize)]
@@ -111,7 +113,7 @@ impl Default for Capabilities {
 /// The context shared by every template of one chart.
 pub fn base(chart: &Chart, values: &Map<String, Json>, opts: &RenderOptions) -> Context {
     let mut ctx = Context::new();
-    ctx.insert_value("values", super::convert::from_json_map(values));
+    ctx.insert_value("values", values_value(chart, values));
     ctx.insert("release", &opts.release);
     ctx.insert_value("chart", chart_value(chart));
     let kv = &opts.capabilities.kube_version;
@@ -129,6 +131,33 @@ pub fn base(chart: &Chart, values: &Map<String, Json>, opts: &RenderOptions) -> 
 
 /// `chart`: Chart.yaml's fields in snake_case, every documented field present (null when
 /// unset), so templates can test them without tripping over undefined names.
+/// Charts rendered many times in this process (a fleet's), each with the values of its
+/// first render kept converted: a later render's values share every part equal to those,
+/// and each render's conversion was the largest cost of a render after the templates.
+static SHARED: ChartCache<OnceLock<Like>> = ChartCache::new();
+
+/// Keeps converted values of `chart` to share with its later renders (see [`SHARED`]). A
+/// one-off render does not: keeping a copy would only cost it time.
+pub(crate) fn share_conversions(chart: &Chart) {
+    let _ = SHARED.get_or_try_insert(&chart.id, || {
+        Ok::<_, std::convert::Infallible>(Arc::new(OnceLock::new()))
+    });
+}
+
+/// `values` as templates see them.
+fn values_value(chart: &Chart, values: &Map<String, Json>) -> Value {
+    let Some(slot) = SHARED.get(&chart.id) else {
+        return from_json_map(values);
+    };
+    let mut first = None;
+    let like = slot.get_or_init(|| {
+        let like = Like::new(values.clone());
+        first = Some(like.value());
+        like
+    });
+    first.unwrap_or_else(|| like.convert(values))
+}
+
 fn chart_value(chart: &Chart) -> Value {
     let m = &chart.metadata;
     from_json(&serde_json::json!({

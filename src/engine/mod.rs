@@ -182,8 +182,10 @@ fn render_tree(
 }
 
 /// Compiles the chart's templates now (they are otherwise compiled on first render), so
-/// renders on several threads share one instance instead of racing to build it.
+/// renders on several threads share one instance instead of racing to build it, and has
+/// the chart's renders share their values' conversion (`context::share_conversions`).
 pub(crate) fn precompile(chart: &Chart) -> Result<()> {
+    context::share_conversions(chart);
     compiled(chart).map(|_| ())
 }
 

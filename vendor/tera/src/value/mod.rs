@@ -692,6 +692,14 @@ impl Value {
         }
     }
 
+    /// A map value holding `map` as it is (stoke patch: `From<IndexMap>` inserts every entry
+    /// into a new map, which doubled the cost of converting a chart's values).
+    pub fn from_map(map: Map) -> Value {
+        Value {
+            inner: ValueInner::Map(Arc::new(map)),
+        }
+    }
+
     /// If the Value is a map return the associated Map, otherwise None.
     pub fn as_map(&self) -> Option<&Map> {
         match &self.inner {
