@@ -35,6 +35,8 @@ pub mod scaffold;
 pub mod storage;
 pub mod suggest;
 pub mod target;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod timefmt;
 pub mod timestamp;
 pub mod transport;

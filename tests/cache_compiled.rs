@@ -468,18 +468,26 @@ fn a_charts_parsed_values_file_is_read_back_and_never_outlives_an_edit() {
     );
 }
 
-/// `stoke template rel CHART -f FILE` with the cache in `cache` (exit status not checked).
-fn render_with(cwd: &Path, cache: &Path, chart: &Path, file: &Path, no_cache: bool) -> Run {
+/// `stoke ARGS` with the cache in `cache`, or with the cache off (exit status not checked).
+fn stoke_in(cwd: &Path, cache: &Path, args: &[&std::ffi::OsStr], no_cache: bool) -> Run {
     let mut cmd = stoke_command(cwd);
-    cmd.args(["template", "rel"])
-        .arg(chart)
-        .arg("-f")
-        .arg(file)
-        .env("STOKE_CACHE_DIR", cache);
+    cmd.args(args).env("STOKE_CACHE_DIR", cache);
     if no_cache {
         cmd.env("STOKE_NO_CACHE", "1");
     }
     Run::from(cmd.output().expect("the stoke binary runs"))
+}
+
+/// `stoke template rel CHART -f FILE` with the cache in `cache`.
+fn render_with(cwd: &Path, cache: &Path, chart: &Path, file: &Path, no_cache: bool) -> Run {
+    let args = [
+        "template".as_ref(),
+        "rel".as_ref(),
+        chart.as_os_str(),
+        "-f".as_ref(),
+        file.as_os_str(),
+    ];
+    stoke_in(cwd, cache, &args, no_cache)
 }
 
 #[test]
@@ -549,15 +557,15 @@ fn a_saved_chart_yaml_and_values_file_are_read_back_and_never_outlive_an_edit() 
     assert_eq!(entries_of(&cache, "chartyaml-"), chart_entries);
 }
 
+/// `stoke fleet template -f FLEET` with the cache in `cache`.
 fn fleet_with(cwd: &Path, cache: &Path, fleet: &Path, no_cache: bool) -> Run {
-    let mut cmd = stoke_command(cwd);
-    cmd.args(["fleet", "template", "-f"])
-        .arg(fleet)
-        .env("STOKE_CACHE_DIR", cache);
-    if no_cache {
-        cmd.env("STOKE_NO_CACHE", "1");
-    }
-    Run::from(cmd.output().expect("the stoke binary runs"))
+    let args = [
+        "fleet".as_ref(),
+        "template".as_ref(),
+        "-f".as_ref(),
+        fleet.as_os_str(),
+    ];
+    stoke_in(cwd, cache, &args, no_cache)
 }
 
 #[test]

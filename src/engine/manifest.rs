@@ -239,17 +239,7 @@ mod tests {
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  pw: 'it''s'\n  url: http://example.com:8088/x?y=1\n  list: -Xmx1g\n  folded: >\n    a\n    b\n",
     ];
 
-    /// A small deterministic generator, so failures reproduce.
-    struct Lcg(u64);
-    impl Lcg {
-        fn next(&mut self, bound: usize) -> usize {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((self.0 >> 33) as usize) % bound.max(1)
-        }
-    }
+    use crate::testing::Lcg;
 
     fn mutate(doc: &str, rng: &mut Lcg) -> String {
         const INSERTS: &[&str] = &[

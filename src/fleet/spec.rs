@@ -63,10 +63,7 @@ struct Place {
 impl Place {
     /// `FILE:LINE` of the key at `path`, or `FILE` when the line is not known.
     fn at(&self, path: &str) -> String {
-        match self.lines.line_of(path) {
-            Some(l) => format!("{}:{l}", self.origin),
-            None => self.origin.clone(),
-        }
+        self.lines.locate(&self.origin, path)
     }
 }
 

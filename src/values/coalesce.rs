@@ -269,16 +269,7 @@ mod tests {
 
     use std::collections::BTreeSet;
 
-    struct Lcg(u64);
-    impl Lcg {
-        fn next(&mut self, bound: usize) -> usize {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((self.0 >> 33) as usize) % bound
-        }
-    }
+    use crate::testing::Lcg;
 
     fn table(rng: &mut Lcg, depth: usize) -> Map<String, Value> {
         let mut m = Map::new();

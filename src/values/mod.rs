@@ -58,10 +58,7 @@ impl UserValues {
     pub(crate) fn origin_of(&self, path: &str) -> Option<String> {
         for src in self.sources.iter().rev() {
             if lookup(&src.values, &strip_indices(path)).is_some() {
-                return Some(match src.lines.line_of(path) {
-                    Some(line) => format!("{}:{line}", src.origin),
-                    None => src.origin.clone(),
-                });
+                return Some(src.lines.locate(&src.origin, path));
             }
         }
         None
@@ -188,10 +185,7 @@ pub(crate) fn compute_resolved(tree: &Chart, user: &UserValues) -> Result<Comput
                 tree,
                 &src.values,
                 defaults,
-                &mut |path| match src.lines.line_of(path) {
-                    Some(line) => format!("{}:{line}", src.origin),
-                    None => src.origin.clone(),
-                },
+                &mut |path| src.lines.locate(&src.origin, path),
             ));
         }
         // The same key given twice (two `--set` arguments) is one warning.

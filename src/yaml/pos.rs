@@ -35,6 +35,15 @@ impl KeyLines {
         })
     }
 
+    /// `ORIGIN:LINE` for the key at `path` (or its nearest written ancestor), `ORIGIN`
+    /// alone when no line is known: how messages name the place a value was given.
+    pub(crate) fn locate(&self, origin: &str, path: &str) -> String {
+        match self.line_of(path) {
+            Some(line) => format!("{origin}:{line}"),
+            None => origin.to_string(),
+        }
+    }
+
     /// The line of `path`, or of its nearest written ancestor.
     pub(crate) fn line_of(&self, path: &str) -> Option<usize> {
         let lines = self.lines();
